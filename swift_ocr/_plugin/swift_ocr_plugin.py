@@ -1,0 +1,16 @@
+"""ms-swift plugin entry for swift-ocr: ``swift sft --custom_register_path <this file> ...``.
+
+This folder holds only this file because ms-swift puts the plugin's folder on ``sys.path``; nothing here can
+shadow another module. Works from a checkout (the package root is two folders up) and from an installed package.
+"""
+import os
+import sys
+
+try:
+    import swift_ocr  # noqa: F401  (installed, or already importable)
+except ImportError:  # running from a checkout that is not installed
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from swift_ocr.plugin import register_all  # noqa: E402
+
+register_all()

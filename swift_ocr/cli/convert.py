@@ -1,0 +1,54 @@
+"""``swift-ocr convert``: labelled images -> ms-swift jsonl (or GOT conversation JSON)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..formats import FORMATS
+from ..prompts import FAMILIES
+from ..tasks import TASKS
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", required=True, choices=FORMATS, help="input format")
+    src = p.add_argument_group("input (one of)")
+    src.add_argument("--images", help="image folder (with --labels; wordbox, icdar)")
+    src.add_argument("--labels", help="label folder matched to --images by file stem")
+    src.add_argument("--list", dest="list_file", help="DBNet list file: '<image> <label>' per line (icdar)")
+    src.add_argument("--input", help="dataset root folder (wordbox, icdar) or file (parquet, got)")
+    p.add_argument("--task", default="rec", choices=TASKS, help="rec: whole image -> text; line: one crop per region")
+    p.add_argument("--model-family", default="got", choices=FAMILIES, help="picks the default prompt")
+    p.add_argument("--prompt", help="instruction replacing the family default (<image> tags are added for you)")
+    p.add_argument("--prompt-style", default="plain", choices=("plain", "format"),
+                   help="got only: 'format' uses 'OCR with format: '")
+    p.add_argument("--output", required=True, help="OUT.jsonl (ms-swift) or OUT.json with --output-format got")
+    p.add_argument("--output-format", choices=("swift", "got"), help="default: got for .json outputs, else swift")
+    p.add_argument("--val-ratio", type=float, default=0.0, help="fraction of source images for OUT.val.jsonl")
+    p.add_argument("--seed", type=int, default=42, help="split seed")
+    p.add_argument("--encoding", help="label file encoding (default: UTF-8 with/without BOM, then GB18030)")
+    p.add_argument("--image-column", default="image", help="parquet image column")
+    p.add_argument("--text-column", default="text", help="parquet text column")
+    p.add_argument("--image-root", help="got input: folder image paths are relative to (default: the JSON's folder)")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad item instead of recording it")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..convert import ConvertOptions, convert, format_report, report_json
+    from ..errors import OcrFormatError
+    from ..formats import open_source
+
+    output_format = args.output_format or ("got" if args.output.endswith(".json") else "swift")
+    try:
+        reader = open_source(args.format, images=args.images, labels=args.labels, list_file=args.list_file,
+                             input_path=args.input, encoding=args.encoding, image_column=args.image_column,
+                             text_column=args.text_column, image_root=args.image_root)
+        options = ConvertOptions(task=args.task, family=args.model_family, prompt=args.prompt,
+                                 prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
+                                 strict=args.strict, output_format=output_format)
+        report = convert(reader, options, args.output)
+    except (OcrFormatError, ValueError) as e:
+        print(f"swift-ocr convert: error: {e}", file=sys.stderr)
+        return 2
+    print(report_json(report) if args.json else format_report(report))
+    return 0

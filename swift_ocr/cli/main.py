@@ -1,0 +1,47 @@
+"""``swift-ocr`` console command: a thin dispatcher over one module per subcommand.
+
+Each subcommand module in :mod:`swift_ocr.cli` exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+# (subcommand, module, help); nested groups such as ``eval rec`` use a tuple path.
+COMMANDS = [
+    (("convert",), "swift_ocr.cli.convert", "convert labelled images to ms-swift jsonl"),
+    (("eval", "rec"), "swift_ocr.cli.eval_rec", "score recognition results (CER, WER, 1-NED, accuracy)"),
+    (("tiny-model",), "swift_ocr.cli.tiny_model", "build a tiny random-weight (untrained) model for CPU runs"),
+    (("plugin-path",), "swift_ocr.cli.plugin_path", "print the file to pass to --custom_register_path"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="swift-ocr", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    groups = {}
+    for path, module_name, help_text in COMMANDS:
+        container = subparsers
+        for depth, name in enumerate(path[:-1]):
+            key = path[: depth + 1]
+            if key not in groups:
+                group_parser = container.add_parser(name, help=f"{name} subcommands")
+                groups[key] = group_parser.add_subparsers(dest=f"{name}_command", required=True)
+            container = groups[key]
+        sub = container.add_parser(path[-1], help=help_text, description=help_text)
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Everything swift-ocr adds to ms-swift, registered in one idempotent call, and the plugin file's location.
+
+ms-swift 4.6 imports each ``--custom_register_path`` / ``--external_plugins`` entry by *file* path
+(``swift.utils.import_external_file``), so the entry point is the file ``swift_ocr/_plugin/swift_ocr_plugin.py``;
+:func:`plugin_path` returns it, from a checkout or an installed package alike.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List
+
+_REGISTERED: Dict[str, List[str]] = {}
+
+
+def plugin_path() -> str:
+    """Absolute path of the plugin file to pass to ``swift ... --custom_register_path``."""
+    return str(Path(__file__).resolve().parent / "_plugin" / "swift_ocr_plugin.py")
+
+
+def register_all() -> Dict[str, List[str]]:
+    """Register swift-ocr's datasets (and, as they are added, templates) into ms-swift. Calling it again does
+    nothing and returns the same names."""
+    if not _REGISTERED:
+        from .swift_dataset import register_datasets
+        _REGISTERED["datasets"] = register_datasets()
+    return dict(_REGISTERED)

@@ -1,0 +1,80 @@
+"""The canonical OCR sample that every reader produces and every writer consumes.
+
+Coordinates in this module are always **pixels of the original image** (x to the right, y down,
+origin at the top-left corner of the top-left pixel), as float values. Model-specific coordinate
+spaces (0-1000, 0-999, resized pixels) belong to the codecs, never to the sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+Point = Tuple[float, float]
+
+
+@dataclass
+class Region:
+    """One annotated text region.
+
+    Attributes:
+        polygon: vertices ``[(x, y), ...]`` in pixels of the original image, in the order given by the
+            source file (ICDAR quads: 4 points, clockwise from the top-left in well-formed files; word-box
+            characters: the 4 corners of the axis-aligned box, clockwise from the top-left).
+        text: the transcription. For do-not-care regions this is the source's marker (``###``) or the
+            (unreadable) text, and must not be used as a target.
+        dont_care: True for regions marked ``###`` in ICDAR files (ICDAR 2015 Challenge 4 protocol:
+            excluded from targets and from scoring, detections on them are ignored).
+        line: 1-based line number of the region in ``Sample.source`` (None if the source has no lines).
+    """
+
+    polygon: List[Point]
+    text: str
+    dont_care: bool = False
+    line: Optional[int] = None
+
+    def bbox(self) -> Tuple[float, float, float, float]:
+        """Axis-aligned bounding box ``(x1, y1, x2, y2)`` of the polygon, pixels of the original image."""
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+@dataclass
+class Sample:
+    """One image (or several) with its full text and optional regions.
+
+    Attributes:
+        images: image paths (absolute or relative to the current directory), one per ``<image>`` tag the
+            writer will emit. Usually exactly one.
+        text: the full ground-truth text of the image (for ICDAR files: the non-``###`` transcriptions in
+            file order joined by ``\\n``; for word-box files: the characters in reading order).
+        regions: optional text regions (polygons in pixels of the original image).
+        source: the label file (or parquet/JSON file) the sample was read from.
+        line: 1-based line / row / record number within ``source`` (None when the whole file is the sample).
+        image_size: ``(width, height)`` of ``images[0]`` in pixels when known (read from the image header).
+        image_bytes: encoded image bytes when the image has no file of its own (parquet rows, crops); the
+            matching ``images`` entry is then a display name only.
+    """
+
+    images: List[str]
+    text: str
+    regions: List[Region] = field(default_factory=list)
+    source: Optional[str] = None
+    line: Optional[int] = None
+    image_size: Optional[Tuple[int, int]] = None
+    image_bytes: Optional[bytes] = None
+
+    def care_regions(self) -> List[Region]:
+        """The regions that are targets (not do-not-care), in source order."""
+        return [r for r in self.regions if not r.dont_care]
+
+    def where(self) -> str:
+        """``'file:line'`` (or ``'file'``) for error messages and rejects entries."""
+        if self.source is None:
+            return "<unknown>"
+        return f"{self.source}:{self.line}" if self.line is not None else str(self.source)
+
+
+def join_lines(texts: Sequence[str]) -> str:
+    """Join line transcriptions into a full-page text with ``\\n`` (the ``rec`` task target)."""
+    return "\n".join(texts)

@@ -1,0 +1,54 @@
+"""Parquet reader on a Hugging Face-style parquet built from the real word crops in ../shared/data/rec_words."""
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.formats import open_source
+from swift_ocr.formats.parquet import iter_parquet_rows, sample_from_row
+
+
+def rec_words(shared_data):
+    labels = json.loads((shared_data / "rec_words/labels.json").read_text(encoding="utf-8"))
+    return [(shared_data / "rec_words" / d["img_path"], d["instances"][0]["text"]) for d in labels["data_list"]]
+
+
+def write_struct_parquet(path, items, row_group_size=3):
+    image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    table = pa.table({
+        "image": pa.array([{"bytes": p.read_bytes(), "path": p.name} for p, _ in items], type=image_type),
+        "text": [t for _, t in items],
+    })
+    pq.write_table(table, path, row_group_size=row_group_size)
+
+
+def test_struct_image_column_read_by_row_group(tmp_path, shared_data):
+    items = rec_words(shared_data)
+    path = tmp_path / "words.parquet"
+    write_struct_parquet(path, items)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 4
+    reader = open_source("parquet", input_path=str(path))
+    got = [s for _, s in reader.iter_samples()]
+    assert [s.text for s in got] == [t for _, t in items]
+    assert [s.image_bytes for s in got] == [p.read_bytes() for p, _ in items]
+    assert [s.line for s in got] == list(range(1, len(items) + 1))
+
+
+def test_raw_bytes_and_custom_columns(tmp_path, shared_data):
+    items = rec_words(shared_data)[:4]
+    path = tmp_path / "raw.parquet"
+    pq.write_table(pa.table({"png": [p.read_bytes() for p, _ in items], "label": [t for _, t in items]}), path)
+    rows = list(iter_parquet_rows(path, "png", "label", batch_size=2))
+    samples = [sample_from_row(r, str(path), n, "png", "label") for n, r in rows]
+    assert [s.text for s in samples] == [t for _, t in items]
+    with pytest.raises(OcrFormatError, match="missing column 'image' \(columns: png, label\)"):
+        list(iter_parquet_rows(path))
+
+
+def test_path_only_rows_resolve_relative_to_file(tmp_path, shared_data):
+    s = sample_from_row({"image": {"bytes": None, "path": "a.jpg"}, "text": "x"}, str(tmp_path / "f.parquet"), 1)
+    assert s.images == [str(tmp_path / "a.jpg")] and s.image_bytes is None
+    with pytest.raises(OcrFormatError, match=r"f.parquet:2: column 'image' has neither"):
+        sample_from_row({"image": {"bytes": None, "path": None}, "text": "x"}, str(tmp_path / "f.parquet"), 2)
