@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# LoRA fine-tuning of GOT-OCR 2.0 (transformers-native GotOcr2ForConditionalGeneration, ms-swift model_type
+# and template `got_ocr2_hf`) with ms-swift 4.x `swift sft`.
+#
+# LoRA goes on the Qwen2 decoder only (target all-linear of the language model); the SAM-style vision
+# encoder and the projector stay frozen (--freeze_vit true --freeze_aligner true), as in the GOT paper's
+# post-training stage and ms-swift's multimodal LoRA examples. With NPROC_PER_NODE>1 ms-swift launches
+# torchrun and this script adds DeepSpeed ZeRO-2.
+#
+# Data: ms-swift jsonl rows {"messages": [{"role": "user", "content": "<image>OCR: "},
+# {"role": "assistant", "content": "..."}], "images": ["/abs/path.jpg"]} (see `swift-ocr convert`).
+#
+# Every setting is an environment variable (default in brackets):
+#   DATASET (required)    training jsonl(s), space separated
+#   VAL_DATASET []        validation jsonl(s); when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
+#   MODEL [stepfun-ai/GOT-OCR-2.0-hf]  hub id or local dir;  MODEL_TYPE [got_ocr2_hf]  TEMPLATE [got_ocr2_hf]
+#   OUTPUT_DIR [output/got_ocr2_lora]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
+#   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
+#   BATCH_SIZE [1]  EVAL_BATCH_SIZE [=BATCH_SIZE]  GRAD_ACC [16]  LR [1e-4]  WARMUP_RATIO [0.05]
+#   LORA_RANK [8]  LORA_ALPHA [32]  LORA_DROPOUT [0.05]  TARGET_MODULES [all-linear]
+#   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [4096]  GRADIENT_CHECKPOINTING [true]
+#   SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]  LOGGING_STEPS [5]  NUM_WORKERS [4]
+#   SEED [42]  REPORT_TO [ms-swift default: tensorboard]
+#   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
+#   NPROC_PER_NODE []     GPUs per node (read by ms-swift's launcher);  DEEPSPEED [zero2 if NPROC_PER_NODE>1]
+#                         (set DEEPSPEED=none to disable, or zero3 / a json path)
+#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path (e.g. $(swift-ocr plugin-path))
+#   DRY_RUN [false]  only print the swift command
+#   EXTRA_ARGS []         appended verbatim (shell quoting rules)
+#   SWIFT [swift]         the ms-swift launcher, e.g. SWIFT=.venv/bin/swift
+#
+# Output: the `swift sft` command line, ms-swift's log, then on the last two lines of stdout
+#   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last saved LoRA adapter; pass it as ADAPTERS)
+set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
+
+DATASET=${DATASET:-}
+[[ -n "$DATASET" ]] || so_die "set DATASET to an ms-swift jsonl (e.g. from \`swift-ocr convert\`)"
+VAL_DATASET=${VAL_DATASET:-}
+SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
+MODEL=${MODEL:-stepfun-ai/GOT-OCR-2.0-hf}
+MODEL_TYPE=${MODEL_TYPE:-got_ocr2_hf}
+TEMPLATE=${TEMPLATE:-got_ocr2_hf}
+OUTPUT_DIR=$(so_abspath "${OUTPUT_DIR:-output/got_ocr2_lora}")
+ADD_VERSION=${ADD_VERSION:-true}
+TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
+NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
+MAX_STEPS=${MAX_STEPS:-}
+BATCH_SIZE=${BATCH_SIZE:-1}
+EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
+GRAD_ACC=${GRAD_ACC:-16}
+LR=${LR:-1e-4}
+WARMUP_RATIO=${WARMUP_RATIO:-0.05}
+LORA_RANK=${LORA_RANK:-8}
+LORA_ALPHA=${LORA_ALPHA:-32}
+LORA_DROPOUT=${LORA_DROPOUT:-0.05}
+TARGET_MODULES=${TARGET_MODULES:-all-linear}
+FREEZE_VIT=${FREEZE_VIT:-true}
+FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
+MAX_LENGTH=${MAX_LENGTH:-4096}
+GRADIENT_CHECKPOINTING=${GRADIENT_CHECKPOINTING:-true}
+SAVE_STEPS=${SAVE_STEPS:-500}
+EVAL_STEPS=${EVAL_STEPS:-$SAVE_STEPS}
+SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
+LOGGING_STEPS=${LOGGING_STEPS:-5}
+NUM_WORKERS=${NUM_WORKERS:-4}
+SEED=${SEED:-42}
+REPORT_TO=${REPORT_TO:-}
+CHECK_MODEL=${CHECK_MODEL:-false}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+NPROC=${NPROC_PER_NODE:-1}
+if [[ -z "${DEEPSPEED:-}" ]]; then
+    if ((NPROC > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
+fi
+
+so_resolve_swift
+so_extra_args
+
+read -r -a dataset_words <<<"$DATASET"
+args=(sft
+    --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
+    --dataset "${dataset_words[@]}"
+    --tuner_type lora
+    --target_modules $TARGET_MODULES
+    --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
+    --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
+    --torch_dtype "$TORCH_DTYPE"
+    --num_train_epochs "$NUM_TRAIN_EPOCHS"
+    --per_device_train_batch_size "$BATCH_SIZE" --per_device_eval_batch_size "$EVAL_BATCH_SIZE"
+    --gradient_accumulation_steps "$GRAD_ACC"
+    --learning_rate "$LR" --warmup_ratio "$WARMUP_RATIO"
+    --max_length "$MAX_LENGTH"
+    --gradient_checkpointing "$GRADIENT_CHECKPOINTING"
+    --save_steps "$SAVE_STEPS" --eval_steps "$EVAL_STEPS" --save_total_limit "$SAVE_TOTAL_LIMIT"
+    --logging_steps "$LOGGING_STEPS"
+    --dataloader_num_workers "$NUM_WORKERS"
+    --seed "$SEED"
+    --check_model "$CHECK_MODEL"
+    --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
+if [[ -n "$VAL_DATASET" ]]; then
+    read -r -a val_words <<<"$VAL_DATASET"
+    args+=(--val_dataset "${val_words[@]}")
+else
+    args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
+fi
+[[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
+[[ "${DEEPSPEED,,}" != none ]] && args+=(--deepspeed "$DEEPSPEED")
+[[ -n "$REPORT_TO" ]] && args+=(--report_to $REPORT_TO)
+[[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+args+=("${EXTRA[@]}")
+
+# Run directories that exist before this run; the new one is ms-swift's vN-<timestamp>.
+list_run_dirs() {
+    if [[ -d "$OUTPUT_DIR" ]]; then
+        find "$OUTPUT_DIR" -mindepth 1 -maxdepth 1 -type d -name 'v*-*' | sort
+    fi
+}
+before=$(list_run_dirs)
+start=$SECONDS
+so_run "${SWIFT_CMD[@]}" "${args[@]}"
+
+if so_is_true "$ADD_VERSION"; then
+    after=$(list_run_dirs)
+    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')
+    [[ -n "$new" ]] || so_die "swift sft made no new run directory under $OUTPUT_DIR"
+    # Several new ones only if another run wrote into OUTPUT_DIR meanwhile: take the newest.
+    mapfile -t new_dirs <<<"$new"
+    run_dir=$(ls -1dt -- "${new_dirs[@]}" | head -n 1)
+else
+    run_dir=$OUTPUT_DIR
+fi
+if [[ -L "$run_dir/last-checkpoint" ]]; then
+    checkpoint="$run_dir/$(readlink "$run_dir/last-checkpoint")"
+else
+    checkpoint=$(find "$run_dir" -mindepth 1 -maxdepth 1 -type d -name 'checkpoint-*' | sort -V | tail -n 1)
+fi
+[[ -n "$checkpoint" && -f "$checkpoint/adapter_config.json" ]] ||
+    so_die "no LoRA checkpoint with adapter_config.json in $run_dir"
+so_log "swift sft finished in $((SECONDS - start)) s"
+echo "RUN_DIR=$run_dir"
+echo "CHECKPOINT=$checkpoint"

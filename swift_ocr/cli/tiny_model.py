@@ -1,0 +1,24 @@
+"""``swift-ocr tiny-model``: build a tiny, random-weight, untrained model for CPU pipeline runs."""
+from __future__ import annotations
+
+import argparse
+
+from swift_ocr.tiny_model import BUILDERS  # stdlib-only at import time; torch loads inside the builders
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", required=True, choices=sorted(BUILDERS),
+                        help="ms-swift model_type whose architecture to copy in miniature")
+    parser.add_argument("--output", default=None,
+                        help="model directory to write (default: output/tiny-random-untrained-ARCH)")
+    parser.add_argument("--seed", type=int, default=0, help="weight-initialisation seed (default 0)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from swift_ocr.tiny_model import build_tiny_model
+
+    output = args.output or f"output/tiny-random-untrained-{args.arch}"
+    path = build_tiny_model(args.arch, output, seed=args.seed)
+    print(f"wrote a TINY RANDOM-WEIGHT UNTRAINED {args.arch} model (seed {args.seed}) to {path}; "
+          f"its output is gibberish, use it only to test pipelines")
+    return 0

@@ -1,0 +1,272 @@
+"""Build tiny, random-weight, **untrained** OCR models so that ms-swift recipes can run end to end on a CPU.
+
+The models keep the real architecture and the real input geometry of the upstream checkpoint (so ms-swift's
+model type, template, image processor and LoRA targeting behave exactly as with the real model) but every
+hidden size is tiny and every weight is random. They produce gibberish: they exist only to prove that a
+pipeline (``swift sft`` -> ``swift export --merge_lora`` -> ``swift infer``) runs, never to measure quality.
+
+One builder per ms-swift ``model_type`` lives in :data:`BUILDERS`; add e.g. ``internvl_hf`` as another
+function there. Heavy libraries (torch, transformers, tokenizers) are imported inside the builders.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import string
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Union
+
+#: Marker written into ``config.json`` (top level) of every tiny model; ``True`` means random and untrained.
+TINY_MARKER_KEY = "swift_ocr_tiny_random_untrained"
+
+#: GOT's image tokens (upstream: stepfun-ai/GOT-OCR-2.0-hf tokenizer and transformers' ``GotOcr2Processor``)
+#: and the Qwen ChatML tokens used by ms-swift's ``got_ocr2_hf`` template (``QwenTemplateMeta``).
+GOT_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<imgpad>"]
+
+# Common simplified Chinese characters (plus CJK punctuation). Byte-level BPE already covers every
+# UTF-8 string; these only give the merges some Chinese to learn from.
+_COMMON_CHINESE = (
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后"
+    "小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"
+    "知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最"
+    "间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市"
+    "眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计"
+    "店号价元角分共收找零现金税额总计合计单据发票日期时间地址电话有限公司超市餐厅商品数量单价小计折扣会员"
+    "韩国馆作家协会届儿童文学网络空间安全正品促销桶装划算强力去污符国标度深防冻结冰直击底惊喜福利容错过极速"
+    "货标准破损就赔假一十起日常券后，。、；：？！“”‘’（）《》【】—…·￥"
+)
+
+_ENGLISH_LINES = [
+    "TAN WOON YANN",
+    "BOOK TA .K (TAMAN DAYA) SDN BHD",
+    "NO.53 55,57 & 59, JALAN SAGU 18, TAMAN DAYA, 81100 JOHOR BAHRU, JOHOR.",
+    "DOCUMENT NO : TD01167104",
+    "DATE: 25/12/2018 8:13:39 PM",
+    "CASHIER: MANIS  MEMBER:",
+    "CASH BILL  TOTAL: 9.00  ROUNDING: 0.00  CHANGE: 1.00",
+    "GST SUMMARY  AMOUNT(RM)  TAX(RM)  SR @ 6%",
+    "THANK YOU FOR SHOPPING WITH US. GOODS SOLD ARE NOT RETURNABLE.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Invoice #0042 - Qty 3 x $12.50 = $37.50 (incl. tax)",
+    "Tel: +60-7-3550 9999  Fax: 07-355 1111  email: info@example.com",
+    "http://www.example.com/receipt?id=123&amp;n=7",
+]
+
+
+def _training_corpus() -> Iterator[str]:
+    """Small built-in corpus for the tiny BPE tokenizer: ASCII, receipt-like English, common Chinese."""
+    yield string.printable
+    yield string.ascii_letters + " " + string.digits + " " + string.punctuation
+    for _ in range(3):
+        yield from _ENGLISH_LINES
+        yield from (line.lower() for line in _ENGLISH_LINES)
+    for start in range(0, len(_COMMON_CHINESE), 20):
+        yield _COMMON_CHINESE[start:start + 20]
+    yield "在中国作家协会第三届儿童文学 中国网络空间安全 正品促销 大桶装更划算 强力去污符合国标 -40°C深度防冻不结冰"
+    yield "日期：2018年12月25日 总计：￥9.00 找零：1.00 谢谢惠顾，欢迎再次光临！"
+
+
+def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024):
+    """Train a small byte-level BPE tokenizer (``tokenizers`` library) on the built-in corpus.
+
+    Byte-level BPE (GPT-2/Qwen style) starts from all 256 byte values, so every UTF-8 string — ASCII,
+    Chinese, emoji — encodes without unknown tokens and decodes back to exactly the same text.
+    ``special_tokens`` are added as whole, never-split tokens with ids ``0..len(special_tokens)-1``.
+
+    Returns a ``transformers.PreTrainedTokenizerFast`` with ``eos_token``/``pad_token`` unset; callers set them.
+    Deterministic: the corpus is fixed and BPE training has no randomness.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(_training_corpus(), trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, clean_up_tokenization_spaces=False)
+
+
+def _readme(arch: str, seed: int, details: Dict[str, object]) -> str:
+    lines = [
+        f"# TINY RANDOM UNTRAINED {arch} model (swift-ocr test fixture)",
+        "",
+        "**This model is tiny, has random weights and is untrained. Its output is gibberish.**",
+        "It exists only so that ms-swift recipes (sft -> export --merge_lora -> infer) can run end to end",
+        "on a CPU in tests and demos. Never report its scores as OCR results.",
+        "",
+        f"- built by: `swift_ocr.tiny_model.build_tiny_model(arch={arch!r}, seed={seed})`",
+    ]
+    lines += [f"- {key}: {value}" for key, value in details.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _mark_config(config_path: Path, info: Dict[str, object]) -> None:
+    """Add the tiny/random/untrained marker to a saved ``config.json``."""
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config[TINY_MARKER_KEY] = True
+    config["swift_ocr_tiny_model_info"] = info
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _publish_dir(staging: Path, output_dir: Path) -> None:
+    """Move a fully written ``staging`` dir to ``output_dir`` (same filesystem).
+
+    A missing or empty ``output_dir`` is replaced in one rename; otherwise each file is moved in with
+    ``os.replace`` (files of an older build that the new one also writes are overwritten, others stay).
+    Permissions are reset to the umask default (``mkdtemp``/``mkstemp`` create 0700/0600).
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    for item in staging.iterdir():
+        os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~umask)
+    if output_dir.is_dir() and not any(output_dir.iterdir()):
+        output_dir.rmdir()
+    if not output_dir.exists():
+        os.rename(staging, output_dir)
+        return
+    if not output_dir.is_dir():
+        raise NotADirectoryError(f"{output_dir}: exists and is not a directory")
+    for item in staging.iterdir():
+        os.replace(item, output_dir / item.name)
+    staging.rmdir()
+
+
+# Weight-init std for the tiny models. With the usual 0.02 a tiny tied-embedding decoder just repeats its
+# last input token ("\n") whatever the image; with 0.5 greedy output is varied gibberish that differs
+# between images, so a pipeline that loses the image, or an empty prediction, is visible downstream.
+_TINY_INIT_RANGE = 0.5
+
+
+def build_tiny_got_ocr2_hf(output_dir: Path, seed: int = 0) -> Path:
+    """Tiny random ``transformers.GotOcr2ForConditionalGeneration`` (ms-swift model_type/template ``got_ocr2_hf``).
+
+    Geometry kept from stepfun-ai/GOT-OCR-2.0-hf (transformers ``GotOcr2Config`` defaults): 1024x1024 RGB
+    input, 16x16 patches -> 64x64 SAM-style grid -> two stride-2 convs in the projector -> 16x16 = 256 image
+    tokens (``<imgpad>``) per image, matching ms-swift's ``got_ocr2_hf`` template (``'<imgpad>' * 256``).
+    Shrunk: vision width 32 (2 layers, 2 heads, one global-attention layer), neck 16 channels, Qwen2
+    decoder width 32 (2 layers, tied embeddings as upstream), vocabulary = a byte-level BPE of 1024 tokens
+    trained here. Weights are drawn with std 0.5 so that greedy decoding gives varied, image-dependent
+    gibberish instead of a constant token.
+
+    Files written into ``output_dir``: ``config.json`` (with :data:`TINY_MARKER_KEY`), ``model.safetensors``
+    (float32), ``generation_config.json``, tokenizer files, processor/image-processor configs
+    (``GotOcr2ImageProcessorPil``, size 1024, which needs no torchvision) and ``README.md``.
+    """
+    import torch
+    from transformers import (GenerationConfig, GotOcr2Config, GotOcr2ForConditionalGeneration,
+                              GotOcr2ImageProcessorPil, GotOcr2Processor)
+
+    tokenizer = build_byte_level_bpe(GOT_SPECIAL_TOKENS)
+    tokenizer.eos_token = "<|im_end|>"
+    tokenizer.pad_token = "<|endoftext|>"
+    tokenizer.model_max_length = 4096
+    vocab_size = len(tokenizer)
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in GOT_SPECIAL_TOKENS}
+
+    config = GotOcr2Config(
+        vision_config=dict(
+            hidden_size=32,
+            output_channels=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            mlp_dim=64,
+            image_size=1024,
+            patch_size=16,
+            window_size=14,
+            global_attn_indexes=[1],
+            initializer_range=_TINY_INIT_RANGE,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            vocab_size=vocab_size,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=4096,
+            rope_theta=1000000.0,
+            initializer_range=_TINY_INIT_RANGE,
+            tie_word_embeddings=True,
+            bos_token_id=None,
+            eos_token_id=ids["<|im_end|>"],
+            pad_token_id=ids["<|endoftext|>"],
+        ),
+        image_token_index=ids["<imgpad>"],
+        image_seq_length=256,
+        tie_word_embeddings=True,
+    )
+    config.eos_token_id = ids["<|im_end|>"]
+    config.pad_token_id = ids["<|endoftext|>"]
+
+    torch.manual_seed(seed)
+    model = GotOcr2ForConditionalGeneration(config).to(torch.float32).eval()
+    model.generation_config = GenerationConfig(
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None, do_sample=False)
+
+    image_processor = GotOcr2ImageProcessorPil(size={"height": 1024, "width": 1024})
+    processor = GotOcr2Processor(image_processor=image_processor, tokenizer=tokenizer)
+
+    model.save_pretrained(output_dir)
+    processor.save_pretrained(output_dir)
+    n_params = sum(p.numel() for p in model.parameters())
+    info = {
+        "arch": "got_ocr2_hf",
+        "seed": seed,
+        "trained": False,
+        "note": "tiny random-weight untrained model for CPU pipeline tests; output is gibberish",
+        "upstream_architecture": "stepfun-ai/GOT-OCR-2.0-hf",
+        "num_parameters": n_params,
+    }
+    _mark_config(output_dir / "config.json", info)
+    readme = _readme("got_ocr2_hf", seed, {
+        "architecture": "GotOcr2ForConditionalGeneration (transformers-native)",
+        "ms-swift": "--model_type got_ocr2_hf --template got_ocr2_hf",
+        "input": "1024x1024 RGB -> 256 <imgpad> tokens per image",
+        "parameters": n_params,
+        "vocabulary": f"{vocab_size} tokens (byte-level BPE trained on a small built-in corpus)",
+    })
+    (output_dir / "README.md").write_text(readme, encoding="utf-8")
+    return output_dir
+
+
+#: ms-swift model_type -> builder ``(output_dir: Path, seed: int) -> Path`` that writes every file of the
+#: model into ``output_dir`` (an existing empty staging dir; :func:`build_tiny_model` publishes it).
+BUILDERS: Dict[str, Callable[..., Path]] = {
+    "got_ocr2_hf": build_tiny_got_ocr2_hf,
+}
+
+
+def build_tiny_model(arch: str, output_dir: Union[str, os.PathLike], seed: int = 0) -> Path:
+    """Build a tiny, random-weight, untrained model for ``arch`` (an ms-swift model_type) into ``output_dir``.
+
+    The result loads offline with ``transformers`` and with
+    ``swift sft --model OUTPUT_DIR --model_type ARCH --template ARCH``. The same ``seed`` gives the same
+    weights and tokenizer (byte-identical files). The model is written to a staging dir next to
+    ``output_dir`` and moved into place when complete; files already in ``output_dir`` with the same
+    names are overwritten.
+
+    Returns the model directory as a ``Path``.
+    Raises ``ValueError`` for an ``arch`` not in :data:`BUILDERS`.
+    """
+    if arch not in BUILDERS:
+        raise ValueError(f"unknown tiny-model arch {arch!r}; supported: {', '.join(sorted(BUILDERS))}")
+    output_dir = Path(output_dir)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".tmp", dir=output_dir.parent))
+    try:
+        BUILDERS[arch](staging, seed=seed)
+        _publish_dir(staging, output_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return output_dir
