@@ -4,38 +4,57 @@ train/val split and a rejects file, so that no input item disappears without a r
 Outputs for ``--output DIR/name.jsonl``:
 
 * ``DIR/name.jsonl`` -- training rows (all rows when there is no split);
-* ``DIR/name.val.jsonl`` -- validation rows (only with ``val_ratio > 0``);
-* ``DIR/name.rejects.jsonl`` -- one ``{"source", "line", "reason"}`` per item not converted (always written);
-* ``DIR/name_images/`` -- image files for samples that have no file of their own (line crops, parquet rows).
+* ``DIR/name.val.jsonl`` -- validation rows (only with ``val_ratio > 0``; a stale one from an earlier run with a
+  split is removed);
+* ``DIR/name.rejects.jsonl`` -- one ``{"source", "line", "kind", "reason"}`` per input item or region not converted
+  (always written; ``kind`` is a stable code from :data:`swift_ocr.errors.KINDS`);
+* ``DIR/name_images/`` -- image files for samples that have no file of their own (line crops, parquet rows),
+  marked as ours by a ``.swift-ocr-images`` file. It is replaced as a whole on every run (no stale crops from an
+  earlier run with other options), and removed when a run writes no images. A folder of that name that swift-ocr
+  did not make (e.g. DBNet's ``train_images/`` next to ``--output train.jsonl``) is never touched: a run that would
+  have to write images there stops with an error before reading anything.
 
-Every file is written under a temporary name and renamed when complete; the same input and seed give
-byte-identical outputs.
+Interrupted runs: everything is first written under temporary names in the output folder (``.name.jsonl.*.tmp``,
+``.name_images.*.tmp/``); only when all items are done are the outputs renamed into place (images folder first,
+then the jsonl files). An interrupted run (Ctrl-C, an exception) removes its temporary files and leaves the
+previous outputs untouched; a killed process can leave hidden ``*.tmp`` entries behind, which later runs ignore.
+
+Counts (:class:`ConvertReport`): ``sources`` = every input item seen (items read + items rejected while listing,
+such as an image without a label), ``sources == converted_sources + rejected``; ``rejected_regions`` counts regions
+left out of converted items (``line`` task); the rejects file has ``rejected + rejected_regions`` rows.
+
+The same input, options and seed give byte-identical outputs (rows, split, rejects, crops).
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import random
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from PIL import Image
 
 from .errors import OcrFormatError, Rejection
 from .formats import SourceReader, got_json
 from .formats.swift_jsonl import to_swift_row
-from .io_utils import atomic_write, dumps_line
+from .io_utils import dumps_line
 from .prompts import build_query, check_family, rec_prompt
-from .sample import Sample
-from .tasks import apply_task
+from .sample import FIX_KEYS, Sample
+from .tasks import run_task
+
+IMAGES_MARKER = ".swift-ocr-images"
 
 
 @dataclass
 class ConvertOptions:
-    """How to convert. ``family`` picks the default prompt (see :mod:`swift_ocr.prompts`)."""
+    """How to convert. ``family`` picks the default prompt (see :mod:`swift_ocr.prompts`). Reading options
+    (encoding, NFKC, image checks, pixel limit, paths outside the root) belong to the reader
+    (:func:`swift_ocr.formats.open_source`)."""
 
     task: str = "rec"
     family: str = "got"
@@ -50,20 +69,35 @@ class ConvertOptions:
 
 @dataclass
 class ConvertReport:
-    """Counts of one conversion. ``sources`` = input items (images, rows, entries) seen."""
+    """Counts of one conversion (see module docstring).
+
+    Attributes:
+        sources: input items seen (images, rows, entries, and items rejected while listing).
+        converted_sources / rejected: items that gave at least one sample / none.
+        rejected_regions: regions left out of converted items.
+        train, val: samples written per split.
+        reasons: rejects-file rows per kind.
+        fixes: changes made to converted items (keys of :data:`swift_ocr.sample.FIX_KEYS`).
+        kept_region_issues: regions with an unusable box whose text was kept (``rec`` task), per kind.
+    """
 
     sources: int = 0
     converted_sources: int = 0
     train: int = 0
     val: int = 0
     rejected: int = 0
+    rejected_regions: int = 0
     reasons: Counter = field(default_factory=Counter)
+    fixes: Counter = field(default_factory=Counter)
+    kept_region_issues: Counter = field(default_factory=Counter)
     outputs: Dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"sources": self.sources, "converted_sources": self.converted_sources, "train": self.train,
-                "val": self.val, "rejected": self.rejected, "reasons": dict(sorted(self.reasons.items())),
-                "outputs": self.outputs}
+                "val": self.val, "rejected": self.rejected, "rejected_regions": self.rejected_regions,
+                "reasons": dict(sorted(self.reasons.items())),
+                "fixes": {k: self.fixes.get(k, 0) for k in FIX_KEYS},
+                "kept_region_issues": dict(sorted(self.kept_region_issues.items())), "outputs": self.outputs}
 
 
 def split_keys(keys: Iterable[str], val_ratio: float, seed: int) -> Set[str]:
@@ -91,10 +125,6 @@ def output_paths(output: str) -> Dict[str, str]:
             "images": f"{stem}_images"}
 
 
-def _short_reason(reason: str) -> str:
-    return reason.split(":")[0].split("(")[0].strip()[:60]
-
-
 def _image_ext(data: bytes) -> str:
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -104,89 +134,173 @@ def _image_ext(data: bytes) -> str:
     return {"jpeg": ".jpg"}.get(fmt, "." + fmt)
 
 
-class _Sink:
-    """Collects rows for one split; in-memory bytes become files under the images folder."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
-    def __init__(self, images_dir: str):
-        self.images_dir = images_dir
-        self.count = 0
 
-    def materialise(self, sample: Sample, index: int) -> List[str]:
-        if sample.image_bytes is None:
-            return [os.path.abspath(p) for p in sample.images]
-        name = os.path.splitext(os.path.basename(sample.images[0]))[0] if sample.images else "image"
-        path = os.path.join(self.images_dir, f"{index:07d}_{name}{_image_ext(sample.image_bytes)}")
-        with atomic_write(path, "wb") as f:
-            f.write(sample.image_bytes)
-        return [path]
+def _is_ours(images_dir: str) -> bool:
+    return os.path.isfile(os.path.join(images_dir, IMAGES_MARKER))
+
+
+class _Staging:
+    """Outputs under temporary names next to their final paths, renamed into place together by :meth:`commit`."""
+
+    def __init__(self, paths: Dict[str, str]):
+        self.paths = paths
+        self.files: Dict[str, Tuple[str, object]] = {}
+        self.images_tmp: Optional[str] = None
+
+    def open(self, name: str):
+        final = self.paths[name]
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(final)}.", suffix=".tmp", dir=folder)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
+        f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self.files[name] = (tmp, f)
+        return f
+
+    def write_image(self, data: bytes, file_name: str) -> str:
+        """Write an image into the staged images folder; returns its *final* path (what rows must refer to)."""
+        final_dir = self.paths["images"]
+        if self.images_tmp is None:
+            parent = os.path.dirname(final_dir)
+            os.makedirs(parent, exist_ok=True)
+            self.images_tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(final_dir)}.", suffix=".tmp", dir=parent)
+            os.chmod(self.images_tmp, 0o777 & ~_umask())
+        with open(os.path.join(self.images_tmp, file_name), "wb") as f:
+            f.write(data)
+        return os.path.join(final_dir, file_name)
+
+    def commit(self) -> None:
+        final_dir = self.paths["images"]
+        if self.images_tmp is not None:
+            with open(os.path.join(self.images_tmp, IMAGES_MARKER), "w", encoding="utf-8") as f:
+                f.write("written by swift-ocr convert; replaced by the next conversion to the same output\n")
+            old = None
+            if os.path.exists(final_dir):
+                if not _is_ours(final_dir):
+                    raise ValueError(f"{final_dir} exists and was not written by swift-ocr convert; "
+                                     "choose another --output")
+                old = tempfile.mkdtemp(prefix=f".{os.path.basename(final_dir)}.old.", dir=os.path.dirname(final_dir))
+                os.replace(final_dir, os.path.join(old, "images"))
+            os.replace(self.images_tmp, final_dir)
+            self.images_tmp = None
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        elif os.path.isdir(final_dir) and _is_ours(final_dir):
+            shutil.rmtree(final_dir)  # stale crops of an earlier run
+        for name, (tmp, f) in list(self.files.items()):
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+            os.replace(tmp, self.paths[name])
+            del self.files[name]
+
+    def discard(self) -> None:
+        for tmp, f in self.files.values():
+            f.close()
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        self.files.clear()
+        if self.images_tmp is not None:
+            shutil.rmtree(self.images_tmp, ignore_errors=True)
+            self.images_tmp = None
 
 
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
-    """Convert everything ``reader`` yields and write the outputs.
+    """Convert everything ``reader`` yields and write the outputs (see module docstring).
 
     Raises:
-        OcrFormatError: with ``options.strict``, the first problem (naming file and line).
-        ValueError: bad options.
+        OcrFormatError: with ``options.strict``, the first problem (naming file and line); nothing is written.
+        ValueError: bad options, or an images folder of the output name that swift-ocr did not make.
     """
     check_family(options.family)
     if options.output_format not in ("swift", "got"):
         raise ValueError(f"unknown output format {options.output_format!r}; choose swift or got")
     instruction = rec_prompt(options.family, options.prompt, options.prompt_style)
     paths = output_paths(output)
+    may_write_images = options.task == "line" or reader.format == "parquet"
+    if may_write_images and os.path.exists(paths["images"]) and not _is_ours(paths["images"]):
+        raise ValueError(f"{paths['images']} exists and was not written by swift-ocr convert (no {IMAGES_MARKER}); "
+                         "this conversion writes images there: choose another --output")
     report = ConvertReport()
     rejects: List[Rejection] = []
+    max_pixels = reader.options.max_image_pixels
 
-    def reject(rej: Rejection):
+    def reject(rej: Rejection, region: bool = False):
         if options.strict:
-            raise OcrFormatError(rej.source, rej.line, rej.reason)
+            raise rej.to_error()
         rejects.append(rej)
-        report.rejected += 1
-        report.reasons[_short_reason(rej.reason)] += 1
+        report.reasons[rej.kind] += 1
+        if region:
+            report.rejected_regions += 1
+        else:
+            report.rejected += 1
 
     for rej in reader.rejections:
+        report.sources += 1
         reject(rej)
     val_keys = split_keys(reader.keys, options.val_ratio, options.seed)
-    sink = _Sink(paths["images"])
     splits = ["train"] + (["val"] if options.val_ratio > 0 else [])
     got_rows: Dict[str, List[Sample]] = {split: [] for split in splits}
-    counts = Counter()
+    counts: Counter = Counter()
     index = 0
-    with contextlib.ExitStack() as stack:
-        files = {}
-        if options.output_format == "swift":
-            files = {split: stack.enter_context(atomic_write(paths[split])) for split in splits}
+    staging = _Staging(paths)
+    try:
+        files = {split: staging.open(split) for split in splits} if options.output_format == "swift" else {}
         for key, item in reader.iter_samples():
             report.sources += 1
             if isinstance(item, OcrFormatError):
                 reject(Rejection.from_error(item))
                 continue
-            try:
-                task_samples = apply_task(options.task, item)
-            except OcrFormatError as e:
-                reject(Rejection.from_error(e))
+            result = run_task(options.task, item, max_pixels)
+            for rej in result.region_rejections:
+                reject(rej, region=True)
+            if result.failure is not None:
+                reject(result.failure)
                 continue
             report.converted_sources += 1
+            report.fixes.update(item.fixes)
+            if options.task == "rec":
+                report.kept_region_issues.update(r.issue.kind for r in item.care_regions() if r.issue is not None)
             split = "val" if key in val_keys else "train"
-            for s in task_samples:
+            for s in result.samples:
                 index += 1
                 counts[split] += 1
-                images = sink.materialise(s, index)
+                if s.image_bytes is None:
+                    images = [os.path.abspath(p) for p in s.images]
+                else:
+                    name = os.path.splitext(os.path.basename(s.images[0]))[0] if s.images else "image"
+                    images = [staging.write_image(s.image_bytes, f"{index:07d}_{name}{_image_ext(s.image_bytes)}")]
                 if options.output_format == "got":
                     got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line))
                 else:
                     row = to_swift_row(build_query(instruction, len(images)), s.text, images, options.system)
                     files[split].write(dumps_line(row))
-    report.train, report.val = counts["train"], counts["val"]
-    for split in splits:
-        if options.output_format == "got":
-            got_json.write_got_json(got_rows[split], paths[split], prompt="<image>\n" + instruction,
-                                    image_root=os.path.dirname(paths[split]))
-        report.outputs[split] = paths[split]
-    with atomic_write(paths["rejects"]) as f:
+        report.train, report.val = counts["train"], counts["val"]
+        for split in splits:
+            if options.output_format == "got":
+                entries = [got_json.to_got_entry(s, "<image>\n" + instruction, os.path.dirname(paths[split]))
+                           for s in got_rows[split]]
+                f = staging.open(split)
+                json.dump(entries, f, ensure_ascii=False, indent=1)
+                f.write("\n")
+            report.outputs[split] = paths[split]
+        f = staging.open("rejects")
         for rej in rejects:
             f.write(dumps_line(rej.to_dict()))
-    report.outputs["rejects"] = paths["rejects"]
-    if os.path.isdir(paths["images"]):
+        report.outputs["rejects"] = paths["rejects"]
+        staging.commit()
+    finally:
+        staging.discard()
+    if "val" not in splits and os.path.isfile(paths["val"]):
+        os.unlink(paths["val"])  # a stale split of an earlier run
+    if os.path.isdir(paths["images"]) and _is_ours(paths["images"]):
         report.outputs["images"] = paths["images"]
     return report
 
@@ -196,6 +310,23 @@ def format_report(report: ConvertReport) -> str:
     lines = [f"sources read: {report.sources}, converted: {report.converted_sources}, "
              f"rejected: {report.rejected}",
              f"samples written: train {report.train}, val {report.val}"]
+    if report.rejected_regions:
+        lines.append(f"regions rejected in converted sources: {report.rejected_regions}")
+    fx = report.fixes
+    if fx.get("clipped_coordinates"):
+        lines.append(f"clipped {fx['clipped_coordinates']} coordinates in {fx['clipped_regions']} regions "
+                     "into the image")
+    if fx.get("reordered_polygons"):
+        lines.append(f"reordered the points of {fx['reordered_polygons']} self-intersecting polygons")
+    if fx.get("nfkc_texts"):
+        lines.append(f"NFKC-normalised {fx['nfkc_texts']} transcriptions")
+    if fx.get("gb18030_files"):
+        lines.append(f"decoded {fx['gb18030_files']} label files as GB18030 (not valid UTF-8; pass --encoding if "
+                     "that is wrong)")
+    if report.kept_region_issues:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.kept_region_issues.items()))
+        lines.append(f"regions with unusable boxes, text kept for rec: {sum(report.kept_region_issues.values())} "
+                     f"({kinds})")
     for reason, n in sorted(report.reasons.items()):
         lines.append(f"  rejected {n:6d} x {reason}")
     for name, path in report.outputs.items():

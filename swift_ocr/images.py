@@ -1,44 +1,177 @@
-"""Image helpers: sizes from headers, safe opening, and quad rectification for line crops.
+"""Image helpers: sizes from headers, integrity checks, safe opening, and quad rectification for line crops.
 
-All coordinates are pixels of the original image (x right, y down)."""
+All coordinates are pixels of the original image (x right, y down).
+
+Integrity checks (``check`` levels, the converter's ``--check-images``):
+
+* ``header`` -- the header is read (format and size), nothing is decoded;
+* ``verify`` (default) -- the whole file is read once without building full-size pixels: JPEG is decoded at 1/8
+  scale (``Image.draft``: libjpeg's DCT scaling still walks the whole entropy-coded stream, so truncation is
+  found), PNG is checked with ``Image.verify()`` (every chunk's CRC, up to ``IEND``), other formats are decoded.
+  About 1-2 ms for a 1000x2000 receipt JPEG;
+* ``decode`` -- every pixel is decoded (``Image.load()``): also finds corruption that keeps the stream length and
+  checksums intact (e.g. zeroed JPEG scan data), at full decoding cost.
+
+Decompression bombs: an image whose header announces more than ``max_pixels`` pixels is refused *before* any
+decoding with an error naming both numbers (default limit: Pillow's own ``Image.MAX_IMAGE_PIXELS`` default,
+89,478,485 pixels; ``None`` or 0 disables it). Pillow's global limit is switched off while we open an image so
+that our limit, which may be higher than Pillow's, is the one that applies (not thread-safe: the converter and
+ms-swift's ``datasets.map`` workers read images from one thread per process). Pillow's global limit is still what
+the *training* process applies when ms-swift opens the images: Pillow refuses images over twice its limit
+(178,956,970 pixels by default), so a dataset accepted with a higher ``max_pixels`` needs
+``PIL.Image.MAX_IMAGE_PIXELS`` raised in the training process as well.
+"""
 from __future__ import annotations
 
+import contextlib
 import io
 import math
-from typing import Sequence, Tuple
+import os
+import warnings
+from typing import Optional, Sequence, Tuple, Union
 
-from PIL import Image
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import OcrFormatError
 
+# Pillow's default MAX_IMAGE_PIXELS (PIL/Image.py: ``int(1024 * 1024 * 1024 // 4 // 3)``).
+DEFAULT_MAX_IMAGE_PIXELS = 89_478_485
+CHECK_LEVELS = ("header", "verify", "decode")
 
-def image_size(path) -> Tuple[int, int]:
+Source = Union[str, os.PathLike, bytes, bytearray]
+
+
+@contextlib.contextmanager
+def _our_limits():
+    """Switch Pillow's process-wide decompression-bomb check off (we apply our own limit from the header) and make
+    sure truncated images raise even if another library set ``ImageFile.LOAD_TRUNCATED_IMAGES``."""
+    old_pixels, old_truncated = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = None, False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = old_pixels, old_truncated
+
+
+def _name(src: Source, name: Optional[str]) -> str:
+    if name is not None:
+        return name
+    return "<bytes>" if isinstance(src, (bytes, bytearray)) else str(src)
+
+
+def _classify(e: BaseException, name: str, what: str) -> OcrFormatError:
+    """Turn a Pillow/OS error into an :class:`OcrFormatError` with an ``image_*`` kind."""
+    if isinstance(e, FileNotFoundError):
+        return OcrFormatError(name, None, "image file does not exist", "image_missing")
+    if isinstance(e, UnidentifiedImageError):
+        return OcrFormatError(name, None, "not a readable image (unknown format or broken header)", "image_corrupt")
+    text = str(e)
+    if isinstance(e, EOFError) or "truncated" in text.lower():
+        return OcrFormatError(name, None, f"image data is truncated ({what}: {text or type(e).__name__})",
+                              "image_truncated")
+    if isinstance(e, IsADirectoryError):
+        return OcrFormatError(name, None, "image path is a folder", "image_missing")
+    return OcrFormatError(name, None, f"cannot {what} image: {text or type(e).__name__}", "image_corrupt")
+
+
+def _check_pixels(size: Tuple[int, int], max_pixels: Optional[int], name: str) -> None:
+    if max_pixels and size[0] * size[1] > max_pixels:
+        raise OcrFormatError(name, None, f"image has {size[0] * size[1]} pixels ({size[0]}x{size[1]}), over the "
+                             f"limit {max_pixels} (decompression bomb protection); raise with --max-image-pixels",
+                             "image_too_large")
+
+
+def _open(src: Source):
+    if isinstance(src, (bytes, bytearray)):
+        return Image.open(io.BytesIO(bytes(src)))
+    return Image.open(src)
+
+
+def _is_empty(src: Source) -> bool:
+    if isinstance(src, (bytes, bytearray)):
+        return len(src) == 0
+    try:
+        return os.path.isfile(src) and os.path.getsize(src) == 0
+    except OSError:
+        return False
+
+
+def probe_image(src: Source, check: str = "verify", max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
+                name: Optional[str] = None) -> Tuple[int, int]:
+    """Check an image (file path or encoded bytes) and return its ``(width, height)`` in pixels from the header.
+
+    Args:
+        src: a path or the encoded bytes.
+        check: ``header``, ``verify`` or ``decode`` (see module docstring).
+        max_pixels: refuse images with more pixels (width x height) than this; ``None``/0: no limit.
+        name: the name used in errors (default: the path, or ``<bytes>``).
+
+    Raises:
+        OcrFormatError: kind ``image_missing``, ``image_empty``, ``image_corrupt``, ``image_truncated`` or
+            ``image_too_large``, naming the image.
+        ValueError: unknown ``check`` level.
+    """
+    if check not in CHECK_LEVELS:
+        raise ValueError(f"unknown image check {check!r}; choose from {', '.join(CHECK_LEVELS)}")
+    name = _name(src, name)
+    if _is_empty(src):
+        raise OcrFormatError(name, None, "image file is empty (0 bytes)", "image_empty")
+    with _our_limits():
+        try:
+            with _open(src) as im:
+                size = im.size
+                _check_pixels(size, max_pixels, name)
+                if check == "header":
+                    return size
+                if check == "decode":
+                    im.load()
+                elif im.format in ("JPEG", "MPO"):
+                    im.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
+                    im.load()
+                elif im.format == "PNG":
+                    im.verify()
+                else:
+                    im.load()
+                return size
+        except OcrFormatError:
+            raise
+        except Exception as e:  # Pillow's plugins raise many types on broken data (OSError, SyntaxError, ...)
+            raise _classify(e, name, "read" if check == "header" else "decode") from e
+
+
+def image_size(path, max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> Tuple[int, int]:
     """``(width, height)`` in pixels, read from the image header without decoding the pixels.
 
     Raises:
-        OcrFormatError: the file is missing or not a readable image.
+        OcrFormatError: the file is missing, empty, not a readable image, or over ``max_pixels`` (see
+            :func:`probe_image` for the kinds).
     """
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, Image.DecompressionBombError, ValueError) as e:
-        raise OcrFormatError(str(path), None, f"cannot read image: {e}") from e
+    return probe_image(path, "header", max_pixels)
 
 
-def open_rgb(path_or_bytes) -> Image.Image:
+def open_rgb(path_or_bytes: Source, max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
+             name: Optional[str] = None) -> Image.Image:
     """Decode an image file (path or encoded bytes) into an RGB ``PIL.Image``.
 
     Raises:
-        OcrFormatError: missing, truncated or corrupt image, or one over Pillow's decompression-bomb limit.
+        OcrFormatError: missing, empty, truncated or corrupt image, or one over ``max_pixels`` (kinds as in
+            :func:`probe_image`).
     """
-    name = "<bytes>" if isinstance(path_or_bytes, (bytes, bytearray)) else str(path_or_bytes)
-    try:
-        src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, (bytes, bytearray)) else path_or_bytes
-        with Image.open(src) as im:
-            im.load()
-            return im.convert("RGB")
-    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError) as e:
-        raise OcrFormatError(name, None, f"cannot decode image: {e}") from e
+    name = _name(path_or_bytes, name)
+    if _is_empty(path_or_bytes):
+        raise OcrFormatError(name, None, "image file is empty (0 bytes)", "image_empty")
+    with _our_limits():
+        try:
+            with _open(path_or_bytes) as im:
+                _check_pixels(im.size, max_pixels, name)
+                im.load()
+                return im.convert("RGB")
+        except OcrFormatError:
+            raise
+        except Exception as e:  # see probe_image
+            raise _classify(e, name, "decode") from e
 
 
 def rectify_quad(image: Image.Image, quad: Sequence[Tuple[float, float]]) -> Image.Image:

@@ -6,10 +6,16 @@ spaces (0-1000, 0-999, resized pixels) belong to the codecs, never to the sample
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .errors import Rejection
 
 Point = Tuple[float, float]
+
+# Keys of :attr:`Sample.fixes`: changes made to an item while reading it (counted, never silent).
+FIX_KEYS = ("clipped_coordinates", "clipped_regions", "reordered_polygons", "nfkc_texts", "gb18030_files")
 
 
 @dataclass
@@ -25,12 +31,17 @@ class Region:
         dont_care: True for regions marked ``###`` in ICDAR files (ICDAR 2015 Challenge 4 protocol:
             excluded from targets and from scoring, detections on them are ignored).
         line: 1-based line number of the region in ``Sample.source`` (None if the source has no lines).
+        issue: set when the polygon cannot be used as a box (kind ``degenerate_region``, ``outside_image`` or
+            ``self_intersecting``; see :func:`swift_ocr.formats.geometry.check_region`). Tasks that need the
+            geometry (``line`` crops) skip the region and record this rejection; tasks that use the text only
+            (``rec``) keep the transcription.
     """
 
     polygon: List[Point]
     text: str
     dont_care: bool = False
     line: Optional[int] = None
+    issue: Optional[Rejection] = None
 
     def bbox(self) -> Tuple[float, float, float, float]:
         """Axis-aligned bounding box ``(x1, y1, x2, y2)`` of the polygon, pixels of the original image."""
@@ -54,6 +65,9 @@ class Sample:
         image_size: ``(width, height)`` of ``images[0]`` in pixels when known (read from the image header).
         image_bytes: encoded image bytes when the image has no file of its own (parquet rows, crops); the
             matching ``images`` entry is then a display name only.
+        fixes: counts of the changes made while reading (keys in :data:`FIX_KEYS`: coordinates clipped into
+            the image, regions clipped, self-intersecting polygons reordered, texts changed by NFKC, label files
+            that were not UTF-8 and were decoded with the GB18030 fallback).
     """
 
     images: List[str]
@@ -63,6 +77,7 @@ class Sample:
     line: Optional[int] = None
     image_size: Optional[Tuple[int, int]] = None
     image_bytes: Optional[bytes] = None
+    fixes: Dict[str, int] = field(default_factory=Counter)
 
     def care_regions(self) -> List[Region]:
         """The regions that are targets (not do-not-care), in source order."""

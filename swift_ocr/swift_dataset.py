@@ -10,41 +10,53 @@ Dataset syntax (``--dataset`` / ``--val_dataset``), after ``--custom_register_pa
   for ``icdar``, a DBNet list file; ``parquet``/``got``: the file. Relative to the working directory.
 * options: ``task`` (``rec``/``line``, default ``rec``), ``family`` (required: ``got``, ``internvl``, ``qwen2_vl``,
   ``qwen2_5_vl``, ``deepseek_ocr``), ``prompt``, ``prompt_style``, ``encoding``, ``image_column``, ``text_column``,
-  ``rejects`` (a jsonl file that rejected items are appended to; default: ``$SWIFT_OCR_REJECTS`` if set).
+  ``rejects`` (a jsonl file that rejected items are appended to; default: ``$SWIFT_OCR_REJECTS`` if set), and the
+  converter's reading options ``nfkc`` (``1``/``0``, default 1), ``check_images`` (``header``/``verify``/``decode``),
+  ``max_image_pixels`` (0: no limit) and ``allow_outside_root`` (``0``/``1``).
 
 e.g. ``--dataset 'swift-ocr/icdar:data/sroie?family=got'``. ms-swift's own ``#N`` sampling suffix still works.
 (The path travels in the part ms-swift calls "subsets": ms-swift splits it at ``/`` and we join it back.)
 
 The loader lists the (image, label) pairs or reads the parquet file with ``datasets``; the preprocessor's
-``preprocess(row)`` reads one item with the same readers, task and prompts as ``swift-ocr convert``, so both
-routes give the same samples. Items that cannot be read are logged one by one with file, line and reason
-(never hidden behind ms-swift's limit of 10 tracebacks) and appended to the rejects file when one is set.
-ms-swift runs ``preprocess`` in ``datasets.map`` worker processes, so a file, not a counter in memory, is
-what carries rejections back.
+``preprocess(row)`` reads one item with the same readers, shared checks (:func:`swift_ocr.formats.checks.finish_sample`:
+image checks, NFKC, clipping), task (:func:`swift_ocr.tasks.run_task`) and prompts as ``swift-ocr convert``, so both
+routes give the same samples and reject the same items and regions with the same kinds. Items and regions that are
+left out are logged one by one with file, line, kind and reason (never hidden behind ms-swift's limit of 10
+tracebacks) and appended to the rejects file when one is set, as ``{"source", "line", "kind", "reason"}`` rows
+like the converter's. ms-swift runs ``preprocess`` in ``datasets.map`` worker processes, so a file, not a counter
+in memory, is what carries rejections back; after the map the loader logs a summary (rejections per kind, clipped
+coordinates, NFKC changes) from a per-load tally file. With ms-swift's ``--strict true`` the first rejection stops
+loading with its error. Rows served from ms-swift's map cache (``--load_from_cache_file true``) are not
+preprocessed again, so their rejections are not logged again either.
 """
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import urllib.parse
-from typing import Any, Dict, List, Optional
+from collections import Counter
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from datasets import Dataset as HfDataset
 
 from swift.dataset import DatasetLoader, DatasetMeta, RowPreprocessor, register_dataset
 from swift.utils import get_logger
 
-from .errors import OcrFormatError
+from .errors import OcrFormatError, Rejection
 from .formats import FORMATS, got_json, icdar, parquet, wordbox
+from .formats.checks import ReadOptions, finish_sample
 from .formats.layout import Pair, discover_pairs
 from .formats.swift_jsonl import to_swift_row
+from .images import DEFAULT_MAX_IMAGE_PIXELS
 from .prompts import build_query, check_family, rec_prompt
-from .sample import Sample
-from .tasks import apply_task
+from .sample import FIX_KEYS, Sample
+from .tasks import TaskOutput, run_task
 
 logger = get_logger()
 DATASET_PREFIX = "swift-ocr/"
-OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "rejects")
+OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "rejects",
+               "nfkc", "check_images", "max_image_pixels", "allow_outside_root")
 # Where rejections are appended when the dataset spec has no ``rejects=`` option.
 REJECTS_ENV = "SWIFT_OCR_REJECTS"
 
@@ -65,21 +77,72 @@ def parse_spec(path_and_query: str) -> tuple:
                          "qwen2_5_vl, deepseek_ocr) so the right prompt is used")
     check_family(options["family"])
     options.setdefault("task", "rec")
+    read_options(options)  # validates the reading options
     return path, options
 
 
-def record_rejection(err: OcrFormatError, options: Dict[str, str]) -> None:
-    """Log one rejection and append ``{"source", "line", "reason"}`` to the rejects file, if any (one ``write`` on
-    an ``O_APPEND`` file per record, so concurrent worker processes do not interleave lines)."""
-    logger.warning(f"swift-ocr: rejected {err}")
+def _flag(options: Dict[str, str], key: str, default: bool) -> bool:
+    value = options.get(key)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise ValueError(f"swift-ocr dataset option {key}={value!r}: use 1 or 0")
+
+
+def read_options(options: Dict[str, str]) -> ReadOptions:
+    """The :class:`~swift_ocr.formats.checks.ReadOptions` of a parsed dataset spec (same defaults as the converter).
+
+    Raises:
+        ValueError: a bad value.
+    """
+    pixels = options.get("max_image_pixels")
+    try:
+        max_pixels = DEFAULT_MAX_IMAGE_PIXELS if pixels in (None, "") else int(pixels)
+    except ValueError:
+        raise ValueError(f"swift-ocr dataset option max_image_pixels={pixels!r} is not an integer") from None
+    return ReadOptions(encoding=options.get("encoding") or None, nfkc=_flag(options, "nfkc", True),
+                       check_images=options.get("check_images") or "verify", max_image_pixels=max_pixels,
+                       allow_outside_root=_flag(options, "allow_outside_root", False))
+
+
+def _append_line(path: str, obj: dict) -> None:
+    """Append one JSON line with a single ``write`` on an ``O_APPEND`` file (concurrent worker processes do not
+    interleave lines)."""
+    line = json.dumps(obj, ensure_ascii=False) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, str],
+                     tally: Optional[str] = None) -> None:
+    """Log one rejection and append ``{"source", "line", "kind", "reason"}`` to the rejects file, if any (and to the
+    loader's ``tally`` file, for its summary)."""
+    rej = err if isinstance(err, Rejection) else Rejection.from_error(err)
+    logger.warning(f"swift-ocr: rejected [{rej.kind}] {rej.to_error()}")
     path = options.get("rejects") or os.environ.get(REJECTS_ENV)
-    if path:
-        line = json.dumps({"source": err.source, "line": err.line, "reason": err.reason}, ensure_ascii=False) + "\n"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
+    for target in (path, tally):
+        if target:
+            _append_line(target, rej.to_dict())
+
+
+def summarise_tally(path: str) -> Dict[str, Any]:
+    """Counts from a tally file: ``{"rejected": {kind: n}, "fixes": {key: n}}``."""
+    rejected, fixes = Counter(), Counter()
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                obj = json.loads(line)
+                if "fixes" in obj:
+                    fixes.update(obj["fixes"])
+                else:
+                    rejected[obj["kind"]] += 1
+    return {"rejected": dict(sorted(rejected.items())), "fixes": {k: fixes.get(k, 0) for k in FIX_KEYS}}
 
 
 def _image_entry(sample: Sample) -> Dict[str, Any]:
@@ -88,20 +151,31 @@ def _image_entry(sample: Sample) -> Dict[str, Any]:
     return {"bytes": None, "path": os.path.abspath(sample.images[0])}
 
 
-def sample_rows(sample: Sample, options: Dict[str, str]) -> List[Dict[str, Any]]:
-    """The ms-swift rows (``messages`` + ``images`` as ``{bytes, path}``) for one source sample: task + prompt.
-
-    Raises:
-        OcrFormatError: the task cannot be applied (e.g. empty target).
-    """
+def task_rows(sample: Sample, options: Dict[str, str]) -> Tuple[TaskOutput, List[Dict[str, Any]]]:
+    """The task's output for one checked source sample and its ms-swift rows (``messages`` + ``images`` as
+    ``{bytes, path}``): ``(TaskOutput, rows)``; rows are empty when ``TaskOutput.failure`` is set."""
     instruction = rec_prompt(options["family"], options.get("prompt"), options.get("prompt_style", "plain"))
+    result = run_task(options.get("task", "rec"), sample, read_options(options).max_image_pixels)
     rows = []
-    for s in apply_task(options.get("task", "rec"), sample):
+    for s in result.samples:
         images = [_image_entry(s)] if s.image_bytes is not None else [
             {"bytes": None, "path": os.path.abspath(p)} for p in s.images]
         row = to_swift_row(build_query(instruction, len(images)), s.text, [str(i) for i in range(len(images))])
         row["images"] = images
         rows.append(row)
+    return result, rows
+
+
+def sample_rows(sample: Sample, options: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The ms-swift rows for one checked source sample; all or nothing.
+
+    Raises:
+        OcrFormatError: the task rejects the item or any of its regions (use :func:`task_rows` to keep the rest).
+    """
+    result, rows = task_rows(sample, options)
+    problems = ([result.failure] if result.failure else []) + result.region_rejections
+    if problems:
+        raise problems[0].to_error()
     return rows
 
 
@@ -117,27 +191,49 @@ class OcrPreprocessor(RowPreprocessor):
         self.fmt = fmt
         self.options = options or {}
         self.source = source
+        self.tally: Optional[str] = None  # set by the loader for its summary
+        self.strict = False  # ms-swift's --strict: stop at the first rejection
 
     def read(self, row: Dict[str, Any]) -> Sample:
-        """Read the source item of one row with swift-ocr's readers. Raises OcrFormatError."""
+        """Read the source item of one row with swift-ocr's readers and shared checks
+        (:func:`~swift_ocr.formats.checks.finish_sample`). Raises OcrFormatError."""
         opts = self.options
+        ropts = read_options(opts)
         if self.fmt in ("icdar", "wordbox"):
             pair = Pair(row["image_path"], row["label_path"], row.get("list_file"), row.get("line"))
             module = icdar if self.fmt == "icdar" else wordbox
-            return module.read_pair(pair, opts.get("encoding"))
-        if self.fmt == "parquet":
-            return parquet.sample_from_row(row, self.source or "<parquet>", row.get("__row", 0) or 0,
-                                           opts.get("image_column", "image"), opts.get("text_column", "text"))
-        if self.fmt == "got":
-            return got_json.sample_from_entry(json.loads(row["entry"]), row["source"], row["index"])
-        raise ValueError(f"unknown format {self.fmt!r}")
+            sample = module.read_pair(pair, ropts.encoding)
+        elif self.fmt == "parquet":
+            sample = parquet.sample_from_row(row, self.source or "<parquet>", row.get("__row", 0) or 0,
+                                             opts.get("image_column", "image"), opts.get("text_column", "text"),
+                                             allow_outside_root=ropts.allow_outside_root)
+        elif self.fmt == "got":
+            sample = got_json.sample_from_entry(json.loads(row["entry"]), row["source"], row["index"],
+                                                allow_outside_root=ropts.allow_outside_root)
+        else:
+            raise ValueError(f"unknown format {self.fmt!r}")
+        return finish_sample(sample, ropts)
+
+    def _reject(self, problem) -> None:
+        record_rejection(problem, self.options, self.tally)
+        if self.strict:
+            raise problem.to_error() if isinstance(problem, Rejection) else problem
 
     def preprocess(self, row: Dict[str, Any]) -> List[Dict[str, Any]]:
         try:
-            return sample_rows(self.read(row), self.options)
+            sample = self.read(row)
         except OcrFormatError as e:
-            record_rejection(e, self.options)
+            self._reject(e)
             return []
+        result, rows = task_rows(sample, self.options)
+        for rej in result.region_rejections:
+            self._reject(rej)
+        if result.failure is not None:
+            self._reject(result.failure)
+            return []
+        if self.tally and sample.fixes:
+            _append_line(self.tally, {"fixes": {k: v for k, v in sample.fixes.items() if v}})
+        return rows
 
 
 class OcrDatasetLoader(DatasetLoader):
@@ -150,16 +246,28 @@ class OcrDatasetLoader(DatasetLoader):
         if not path:
             raise ValueError(f"swift-ocr/{self.fmt}: give a path, e.g. 'swift-ocr/{self.fmt}:data/train?family=got'")
         path = os.path.abspath(path)
-        fmt = self.fmt
+        if self.streaming:  # preprocessed lazily while training: rejections are logged, no summary
+            return self._load(path, self.fmt, options, read_options(options), None)
+        fd, tally = tempfile.mkstemp(prefix="swift-ocr-tally.", suffix=".jsonl")
+        os.close(fd)
+        try:
+            return self._load(path, self.fmt, options, read_options(options), tally)
+        finally:
+            os.unlink(tally)
+
+    def _load(self, path, fmt, options, ropts, tally) -> HfDataset:
         source = None
         if fmt in ("icdar", "wordbox"):
             exts = (".txt", ".csv") if fmt == "icdar" else (".json",)
             if os.path.isfile(path):
-                pairs, rejections = discover_pairs(list_file=path, label_exts=exts)
+                pairs, rejections = discover_pairs(list_file=path, label_exts=exts, encoding=ropts.encoding,
+                                                   allow_outside_root=ropts.allow_outside_root)
             else:
                 pairs, rejections = discover_pairs(root=path, label_exts=exts)
             for rej in rejections:
-                record_rejection(OcrFormatError(rej.source, rej.line, rej.reason), options)
+                record_rejection(rej, options, tally)
+                if self.strict:
+                    raise rej.to_error()
             opts = json.dumps(options, sort_keys=True)
             rows = []
             for p in pairs:
@@ -181,12 +289,24 @@ class OcrDatasetLoader(DatasetLoader):
         else:
             raise ValueError(f"unknown format {fmt!r}")
         preprocessor = OcrPreprocessor(fmt, options, source=source)
+        preprocessor.tally, preprocessor.strict = tally, bool(self.strict)
         if fmt == "parquet" and isinstance(dataset, HfDataset):
             dataset = dataset.add_column("__row", list(range(1, len(dataset) + 1)))
+        n_items = len(dataset) if isinstance(dataset, HfDataset) else None
         dataset = preprocessor(dataset, num_proc=self.num_proc, load_from_cache_file=self.load_from_cache_file,
                                strict=self.strict, enable_auto_mapping=False)
         if self.remove_unused_columns:
             dataset = RowPreprocessor.remove_useless_columns(dataset)
+        if tally is not None and isinstance(dataset, HfDataset):
+            summary = summarise_tally(tally)
+            rejected = sum(summary["rejected"].values())
+            kinds = ", ".join(f"{k} {n}" for k, n in summary["rejected"].items()) or "none"
+            fixes = summary["fixes"]
+            logger.info(f"swift-ocr/{fmt}:{path}: {n_items} item(s) preprocessed -> {len(dataset)} row(s); "
+                        f"{rejected} rejection(s) logged ({kinds}); clipped {fixes['clipped_coordinates']} "
+                        f"coordinates in {fixes['clipped_regions']} regions, reordered "
+                        f"{fixes['reordered_polygons']} polygons, NFKC changed {fixes['nfkc_texts']} texts, "
+                        f"{fixes['gb18030_files']} label files decoded as GB18030")
         return dataset
 
 

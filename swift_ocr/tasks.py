@@ -1,67 +1,140 @@
 """Tasks turn one source :class:`~swift_ocr.sample.Sample` into the samples a model is trained on.
 
 * ``rec``: the whole image -> its full text (ICDAR: non-``###`` lines in file order joined by ``\\n``).
+  Only the transcriptions are used: a region whose *box* is unusable (``Region.issue``: degenerate, outside the
+  image, self-intersecting) still has a valid transcription of text in the image, so its text stays in the target
+  and nothing is rejected.
 * ``line``: every non-``###`` region cropped out of the image (4-point quads rectified with a perspective
   transform, other polygons cut by their bounding box) -> that region's text. Crops are PNG bytes in
   ``Sample.image_bytes``; ``Sample.images[0]`` is a file name ``<image stem>_l<line>.png`` for writers.
+  A region with an unusable box or an empty transcription is left out and recorded as a region rejection (its
+  own kind, file and line) while the image's other regions are kept; an image none of whose readable regions
+  can be cropped is rejected as a whole (kind ``no_usable_region``) in addition.
+
+:func:`run_task` is what the converter and the ms-swift preprocessor call: it never drops anything silently.
 """
 from __future__ import annotations
 
 import os
-from typing import List
+from dataclasses import dataclass, field
+from typing import List, Optional
 
-from .errors import OcrFormatError
-from .images import encode_png, open_rgb, rectify_quad
-from .sample import Sample
+from .errors import OcrFormatError, Rejection
+from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
+from .sample import Region, Sample
 
 TASKS = ("rec", "line")
+
+
+@dataclass
+class TaskOutput:
+    """What a task made of one source item.
+
+    Attributes:
+        samples: the training samples (empty exactly when ``failure`` is set).
+        region_rejections: regions of the item that were left out (the item itself may still be converted).
+        failure: why the item gave no sample at all (the item is rejected), else None.
+    """
+
+    samples: List[Sample] = field(default_factory=list)
+    region_rejections: List[Rejection] = field(default_factory=list)
+    failure: Optional[Rejection] = None
 
 
 def rec(sample: Sample) -> List[Sample]:
     """The sample itself, with its full text as target.
 
     Raises:
-        OcrFormatError: the target text is empty (e.g. every region is ``###``).
+        OcrFormatError: kind ``empty_text``: the target text is empty (e.g. every region is ``###``).
     """
     if not sample.text.strip():
-        raise OcrFormatError(sample.source, sample.line, "empty target text (no readable region)")
+        raise OcrFormatError(sample.source, sample.line, "empty target text (no readable region)", "empty_text")
     return [sample]
 
 
-def line(sample: Sample) -> List[Sample]:
+def _region_label(region: Region) -> str:
+    where = f"region at line {region.line}" if region.line is not None else "region"
+    return f"{where} ({region.text[:40]!r})"
+
+
+def line(sample: Sample, rejected: Optional[List[Rejection]] = None,
+         max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> List[Sample]:
     """One cropped sample per readable region, in source order.
 
+    Args:
+        sample: a sample whose regions are in pixels of its (first) image, preferably checked by
+            :func:`swift_ocr.formats.checks.finish_sample` (clipped into the image, ``Region.issue`` set).
+        rejected: region rejections (unusable box, empty transcription) are appended here; when None, the first
+            one is raised instead, so nothing is dropped silently.
+        max_image_pixels: decompression-bomb limit for decoding the image (None/0: none).
+
     Raises:
-        OcrFormatError: the sample has no regions (e.g. parquet rows), no readable region, or its image cannot be
-            decoded; a region with an empty or degenerate crop.
+        OcrFormatError: the sample has no regions (kind ``no_regions``, e.g. parquet rows), only ``###`` regions
+            (``no_readable_region``), an image that cannot be decoded (``image_*``), no region that could be
+            cropped (``no_usable_region``), or, with ``rejected=None``, the first rejected region.
     """
     regions = sample.care_regions()
     if not sample.regions:
-        raise OcrFormatError(sample.source, sample.line, "the line task needs text regions; this source has none")
+        raise OcrFormatError(sample.source, sample.line, "the line task needs text regions; this source has none",
+                             "no_regions")
     if not regions:
-        raise OcrFormatError(sample.source, sample.line, "no readable region (all are ###)")
-    image = open_rgb(sample.image_bytes if sample.image_bytes is not None else sample.images[0])
+        raise OcrFormatError(sample.source, sample.line, "no readable region (all are ###)", "no_readable_region")
+    src = sample.image_bytes if sample.image_bytes is not None else sample.images[0]
+    name = sample.images[0] if sample.images else "<bytes>"
+    try:
+        image = open_rgb(src, max_image_pixels, name=name)
+    except OcrFormatError as e:
+        raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
     stem = os.path.splitext(os.path.basename(sample.images[0]))[0] if sample.images else "image"
     out = []
     for i, region in enumerate(regions, start=1):
+        problem = region.issue
         if not region.text.strip():
-            raise OcrFormatError(sample.source, region.line, "empty transcription")
+            problem = Rejection(sample.source, region.line, f"{_region_label(region)}: empty transcription",
+                                "empty_text")
+        elif problem is None and len(region.polygon) != 4:
+            x1, y1, x2, y2 = (round(v) for v in region.bbox())
+            if x2 <= x1 or y2 <= y1:
+                problem = Rejection(sample.source, region.line, f"{_region_label(region)}: bounding box is empty "
+                                    "after rounding to whole pixels", "degenerate_region")
+        if problem is not None:
+            if rejected is None:
+                raise problem.to_error()
+            rejected.append(problem)
+            continue
         if len(region.polygon) == 4:
             crop = rectify_quad(image, region.polygon)
         else:
-            x1, y1, x2, y2 = (round(v) for v in region.bbox())
-            if x2 <= x1 or y2 <= y1:
-                raise OcrFormatError(sample.source, region.line, "degenerate region (zero area)")
             crop = image.crop((x1, y1, x2, y2))
         tag = region.line if region.line is not None else i
         out.append(Sample(images=[f"{stem}_l{tag}.png"], text=region.text, source=sample.source,
                           line=region.line if region.line is not None else sample.line,
                           image_size=crop.size, image_bytes=encode_png(crop)))
+    if not out:
+        raise OcrFormatError(sample.source, sample.line, f"none of the {len(regions)} readable region(s) could be "
+                             "cropped (each is listed as a region rejection)", "no_usable_region")
     return out
 
 
+def run_task(task: str, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> TaskOutput:
+    """Run task ``task`` on one source item and account for everything it leaves out.
+
+    Raises:
+        ValueError: unknown task (a problem with the options, not with the data).
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
+    rejected: List[Rejection] = []
+    try:
+        samples = rec(sample) if task == "rec" else line(sample, rejected, max_image_pixels)
+    except OcrFormatError as e:
+        return TaskOutput([], rejected, Rejection.from_error(e))
+    return TaskOutput(samples, rejected)
+
+
 def apply_task(task: str, sample: Sample) -> List[Sample]:
-    """Run task ``task`` (one of :data:`TASKS`) on a sample.
+    """Run task ``task`` (one of :data:`TASKS`) on a sample; all or nothing: any rejected region raises (use
+    :func:`run_task` to keep the other regions and get the rejections).
 
     Raises:
         ValueError: unknown task. OcrFormatError: see the task functions.

@@ -5,8 +5,9 @@ model type, template, image processor and LoRA targeting behave exactly as with 
 hidden size is tiny and every weight is random. They produce gibberish: they exist only to prove that a
 pipeline (``swift sft`` -> ``swift export --merge_lora`` -> ``swift infer``) runs, never to measure quality.
 
-One builder per ms-swift ``model_type`` lives in :data:`BUILDERS`; add e.g. ``internvl_hf`` as another
-function there. Heavy libraries (torch, transformers, tokenizers) are imported inside the builders.
+One builder per architecture lives in :data:`BUILDERS`, keyed by the ``--arch`` name (``got_ocr2_hf``,
+``internvl_hf``); :data:`SWIFT_TYPES` gives the ms-swift ``--model_type`` and ``--template`` of each. Heavy
+libraries (torch, transformers, tokenizers) are imported inside the builders.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import shutil
 import string
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 #: Marker written into ``config.json`` (top level) of every tiny model; ``True`` means random and untrained.
 TINY_MARKER_KEY = "swift_ocr_tiny_random_untrained"
@@ -68,12 +69,17 @@ def _training_corpus() -> Iterator[str]:
     yield "日期：2018年12月25日 总计：￥9.00 找零：1.00 谢谢惠顾，欢迎再次光临！"
 
 
-def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024):
+def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024,
+                         named_tokens: Optional[Dict[str, str]] = None):
     """Train a small byte-level BPE tokenizer (``tokenizers`` library) on the built-in corpus.
 
     Byte-level BPE (GPT-2/Qwen style) starts from all 256 byte values, so every UTF-8 string — ASCII,
     Chinese, emoji — encodes without unknown tokens and decodes back to exactly the same text.
     ``special_tokens`` are added as whole, never-split tokens with ids ``0..len(special_tokens)-1``.
+
+    ``named_tokens`` (e.g. ``{"context_image_token": "<IMG_CONTEXT>"}``, each one of ``special_tokens``) become
+    named attributes of the tokenizer (``tokenizer.context_image_token`` / ``..._id``), saved in
+    ``tokenizer_config.json`` as ``extra_special_tokens``, as processors such as ``InternVLProcessor`` expect.
 
     Returns a ``transformers.PreTrainedTokenizerFast`` with ``eos_token``/``pad_token`` unset; callers set them.
     Deterministic: the corpus is fixed and BPE training has no randomness.
@@ -91,7 +97,8 @@ def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024):
         show_progress=False,
     )
     tokenizer.train_from_iterator(_training_corpus(), trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, clean_up_tokenization_spaces=False)
+    extra = {"extra_special_tokens": dict(named_tokens)} if named_tokens else {}
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, clean_up_tokenization_spaces=False, **extra)
 
 
 def _readme(arch: str, seed: int, details: Dict[str, object]) -> str:
@@ -239,19 +246,191 @@ def build_tiny_got_ocr2_hf(output_dir: Path, seed: int = 0) -> Path:
     return output_dir
 
 
-#: ms-swift model_type -> builder ``(output_dir: Path, seed: int) -> Path`` that writes every file of the
-#: model into ``output_dir`` (an existing empty staging dir; :func:`build_tiny_model` publishes it).
+#: InternVL's special tokens (OpenGVLab/InternVL ``internvl_chat/internvl/train/constants.py``: image, grounding
+#: and quad tokens), the ``<video>`` token transformers' ``InternVLProcessor`` reads from the tokenizer, and the
+#: ChatML tokens of ms-swift's ``internvl_hf`` template.
+INTERNVL_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>",
+                           "<video>", "<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>"]
+#: The named tokens transformers' ``InternVLProcessor`` reads from the tokenizer (as in OpenGVLab/InternVL3-1B-hf).
+INTERNVL_NAMED_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>",
+                         "context_image_token": "<IMG_CONTEXT>", "video_token": "<video>"}
+#: File and class of the image-only processor written into a tiny InternVL model dir (see
+#: :func:`build_tiny_internvl_hf`).
+INTERNVL_PROCESSOR_FILE = "processing_swift_ocr_internvl.py"
+INTERNVL_PROCESSOR_CLASS = "InternVLImageOnlyProcessor"
+
+_INTERNVL_PROCESSOR_SOURCE = '''"""Image-only InternVL processor of a TINY RANDOM UNTRAINED swift-ocr test model.
+
+Written by ``swift_ocr.tiny_model.build_tiny_internvl_hf``; loaded by
+``AutoProcessor.from_pretrained(..., trust_remote_code=True)`` through ``auto_map`` in ``processor_config.json``.
+
+transformers' ``InternVLProcessor.__init__`` takes a ``video_processor``; ``ProcessorMixin`` checks it against
+``BaseVideoProcessor``, which without torchvision is not importable, and the lookup fails with
+``AttributeError: type object 'VIDEO_PROCESSOR_MAPPING' has no attribute '_extra_content'``, even for
+``video_processor=None``. This subclass has no video processor, so ProcessorMixin never looks one up; everything
+else (image tokens, ``image_seq_length``, ``__call__`` for images) is ``InternVLProcessor``'s. Videos are refused.
+"""
+import re
+
+from transformers import InternVLProcessor
+from transformers.processing_utils import ProcessorMixin
+
+
+class InternVLImageOnlyProcessor(InternVLProcessor):
+    def __init__(self, image_processor=None, tokenizer=None, image_seq_length: int = 256, chat_template=None,
+                 **kwargs):
+        ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template, **kwargs)
+        self.image_seq_length = image_seq_length
+        self.start_image_token = tokenizer.start_image_token
+        self.end_image_token = tokenizer.end_image_token
+        self.start_image_token_id = tokenizer.start_image_token_id
+        self.end_image_token_id = tokenizer.end_image_token_id
+        self.image_token = tokenizer.context_image_token
+        self.video_token = tokenizer.video_token
+        self.image_token_id = tokenizer.context_image_token_id
+        self.multimodal_pattern = re.compile(
+            f"(?P<image>{re.escape(self.image_token)})|(?P<video>{re.escape(self.video_token)})")
+
+    def __call__(self, images=None, text=None, videos=None, **kwargs):
+        if videos is not None:
+            raise ValueError("this tiny test processor has no video processor; images only")
+        return super().__call__(images=images, text=text, **kwargs)
+'''
+
+
+def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
+    """Tiny random ``transformers.InternVLForConditionalGeneration`` (ms-swift ``--model_type internvl``,
+    ``--template internvl_hf``): the transformers-native InternVL (OpenGVLab/InternVL3-*-hf layout), standing in on
+    CPU for InternVL2 (ms-swift ``internvl_chat``: remote code that needs torchvision and timm).
+
+    Geometry kept from InternVL2/3: 448x448 tiles, 14x14 patches -> 32x32 grid -> pixel shuffle with
+    ``downsample_ratio`` 0.5 -> 16x16 = 256 ``<IMG_CONTEXT>`` tokens per tile; dynamic tiling by aspect ratio
+    (``GotOcr2ImageProcessorPil`` with ``crop_to_patches``: 1 to 6 tiles plus a thumbnail -- InternVL's fine-tuning
+    guide uses ``max_dynamic_patch 6``, the InternVL3-hf checkpoints allow 12), ImageNet mean/std. Shrunk: vision
+    width 32 (2 layers, 2 heads), Qwen2 decoder width 32 (2 layers, tied embeddings), byte-level BPE vocabulary
+    of 1024 tokens with InternVL's special tokens (:data:`INTERNVL_SPECIAL_TOKENS`) as single ids. Weights are
+    drawn with std 0.5 (see ``_TINY_INIT_RANGE``).
+
+    The processor is :data:`INTERNVL_PROCESSOR_CLASS`, an image-only subclass of transformers' ``InternVLProcessor``
+    written into ``output_dir`` as :data:`INTERNVL_PROCESSOR_FILE` and named in ``processor_config.json``'s
+    ``auto_map``: transformers 5.19's ``InternVLProcessor`` cannot be built without torchvision (see the file's
+    docstring and ``docs/internvl_cpu.md``). ms-swift loads processors with ``trust_remote_code=True``.
+
+    Files written into ``output_dir``: ``config.json`` (with :data:`TINY_MARKER_KEY`), ``model.safetensors``
+    (float32), ``generation_config.json``, tokenizer files, ``processor_config.json``, the processor file and
+    ``README.md``.
+    """
+    import importlib.util
+
+    import torch
+    from transformers import (GenerationConfig, GotOcr2ImageProcessorPil, InternVLConfig,
+                              InternVLForConditionalGeneration)
+
+    tokenizer = build_byte_level_bpe(INTERNVL_SPECIAL_TOKENS, named_tokens=INTERNVL_NAMED_TOKENS)
+    tokenizer.eos_token = "<|im_end|>"
+    tokenizer.pad_token = "<|endoftext|>"
+    tokenizer.model_max_length = 16384
+    vocab_size = len(tokenizer)
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in INTERNVL_SPECIAL_TOKENS}
+
+    config = InternVLConfig(
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=448,
+            patch_size=14,
+            initializer_range=_TINY_INIT_RANGE,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            vocab_size=vocab_size,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=16384,
+            rope_theta=1000000.0,
+            initializer_range=_TINY_INIT_RANGE,
+            tie_word_embeddings=True,
+            bos_token_id=None,
+            eos_token_id=ids["<|im_end|>"],
+            pad_token_id=ids["<|endoftext|>"],
+        ),
+        image_token_id=ids["<IMG_CONTEXT>"],
+        image_seq_length=256,
+        downsample_ratio=0.5,
+        tie_word_embeddings=True,
+    )
+    config.eos_token_id = ids["<|im_end|>"]
+    config.pad_token_id = ids["<|endoftext|>"]
+
+    torch.manual_seed(seed)
+    model = InternVLForConditionalGeneration(config).to(torch.float32).eval()
+    model.generation_config = GenerationConfig(
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None, do_sample=False)
+    model.save_pretrained(output_dir)
+
+    processor_file = output_dir / INTERNVL_PROCESSOR_FILE
+    processor_file.write_text(_INTERNVL_PROCESSOR_SOURCE, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("_swift_ocr_tiny_internvl_processor", processor_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    image_processor = GotOcr2ImageProcessorPil(
+        crop_to_patches=True, min_patches=1, max_patches=6, size={"height": 448, "width": 448},
+        image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], resample=3)
+    processor = getattr(module, INTERNVL_PROCESSOR_CLASS)(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_length=256)
+    processor.save_pretrained(output_dir)
+    processor_config = output_dir / "processor_config.json"
+    data = json.loads(processor_config.read_text(encoding="utf-8"))
+    data["auto_map"] = {"AutoProcessor": f"{processor_file.stem}.{INTERNVL_PROCESSOR_CLASS}"}
+    processor_config.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    n_params = sum(p.numel() for p in model.parameters())
+    info = {
+        "arch": "internvl_hf",
+        "seed": seed,
+        "trained": False,
+        "note": "tiny random-weight untrained model for CPU pipeline tests; output is gibberish",
+        "upstream_architecture": "InternVLForConditionalGeneration (OpenGVLab/InternVL3-*-hf layout)",
+        "num_parameters": n_params,
+    }
+    _mark_config(output_dir / "config.json", info)
+    readme = _readme("internvl_hf", seed, {
+        "architecture": "InternVLForConditionalGeneration (transformers-native InternVL)",
+        "ms-swift": "--model_type internvl --template internvl_hf (or internvl_hf_ocr_det with the swift-ocr plugin)",
+        "input": "448x448 tiles (1-6 by aspect ratio, plus a thumbnail) -> 256 <IMG_CONTEXT> tokens per tile",
+        "processor": f"{INTERNVL_PROCESSOR_CLASS} in {INTERNVL_PROCESSOR_FILE} (an image-only InternVLProcessor: "
+                     "transformers' own needs torchvision); loads with trust_remote_code=True",
+        "parameters": n_params,
+        "vocabulary": f"{vocab_size} tokens (byte-level BPE trained on a small built-in corpus)",
+    })
+    (output_dir / "README.md").write_text(readme, encoding="utf-8")
+    return output_dir
+
+
+#: ``--arch`` name -> builder ``(output_dir: Path, seed: int) -> Path`` that writes every file of the model into
+#: ``output_dir`` (an existing empty staging dir; :func:`build_tiny_model` publishes it).
 BUILDERS: Dict[str, Callable[..., Path]] = {
     "got_ocr2_hf": build_tiny_got_ocr2_hf,
+    "internvl_hf": build_tiny_internvl_hf,
+}
+#: ``--arch`` name -> (ms-swift ``--model_type``, ms-swift ``--template``) to run the built model with.
+SWIFT_TYPES: Dict[str, Tuple[str, str]] = {
+    "got_ocr2_hf": ("got_ocr2_hf", "got_ocr2_hf"),
+    "internvl_hf": ("internvl", "internvl_hf"),
 }
 
 
 def build_tiny_model(arch: str, output_dir: Union[str, os.PathLike], seed: int = 0) -> Path:
-    """Build a tiny, random-weight, untrained model for ``arch`` (an ms-swift model_type) into ``output_dir``.
+    """Build a tiny, random-weight, untrained model for ``arch`` (a key of :data:`BUILDERS`) into ``output_dir``.
 
     The result loads offline with ``transformers`` and with
-    ``swift sft --model OUTPUT_DIR --model_type ARCH --template ARCH``. The same ``seed`` gives the same
-    weights and tokenizer (byte-identical files). The model is written to a staging dir next to
+    ``swift sft --model OUTPUT_DIR --model_type M --template T`` where ``(M, T) = SWIFT_TYPES[arch]``. The same
+    ``seed`` gives the same weights and tokenizer (byte-identical files). The model is written to a staging dir next to
     ``output_dir`` and moved into place when complete; files already in ``output_dir`` with the same
     names are overwritten.
 

@@ -95,3 +95,103 @@ def test_got_output_format(tmp_path, shared_data):
     assert len(entries) == 20
     assert entries[0]["conversations"][0]["value"] == "<image>\nOCR: "
     assert (tmp_path / entries[0]["image"]).resolve() == (shared_data / "sroie/img/000.jpg").resolve()
+
+
+def snapshot(folder):
+    """{relative path: bytes} of every file under ``folder`` (hidden ones included)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def icdar2015(shared_data):
+    return open_source("icdar", input_path=str(shared_data / "icdar2015"))
+
+
+LINE = ConvertOptions(task="line", family="internvl", val_ratio=0.3, seed=3)
+
+
+def test_line_outputs_are_deterministic(tmp_path, shared_data):
+    for name in ("a", "b"):
+        convert(icdar2015(shared_data), LINE, str(tmp_path / name / "x.jsonl"))
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert sorted(a) == sorted(b) and any(k.startswith("x_images/") for k in a)
+    for key in a:  # rows name their crops by absolute path: the folder differs, nothing else
+        assert a[key].replace(str(tmp_path / "a").encode(), b"") == b[key].replace(str(tmp_path / "b").encode(), b"")
+    train, val = read_jsonl(tmp_path / "a/x.jsonl"), read_jsonl(tmp_path / "a/x.val.jsonl")
+    assert train and val
+    # split by source image: the crops of one image are all on one side
+    def stems(rows):
+        return {r["images"][0].rsplit("/", 1)[1].split("_", 1)[1].rsplit("_l", 1)[0] for r in rows}
+    assert not stems(train) & stems(val)
+
+
+def test_interrupted_run_keeps_previous_outputs_and_rerun_is_identical(tmp_path, shared_data):
+    out = tmp_path / "x.jsonl"
+    convert(icdar2015(shared_data), LINE, str(out))
+    line_outputs = snapshot(tmp_path)
+    assert "x_images/.swift-ocr-images" in line_outputs and "x.val.jsonl" in line_outputs
+
+    # a complete run with other options replaces everything: no stale crops, no stale val split
+    convert(icdar2015(shared_data), ConvertOptions(task="rec"), str(out))
+    rec_outputs = snapshot(tmp_path)
+    assert sorted(rec_outputs) == ["x.jsonl", "x.rejects.jsonl"]
+
+    # a run that dies after 5 items leaves the previous complete outputs untouched and no temporary files
+    reader = icdar2015(shared_data)
+    items = reader.iter_samples
+
+    def dying():
+        for i, item in enumerate(items()):
+            if i == 5:
+                raise KeyboardInterrupt
+            yield item
+    reader.iter_samples = dying
+    with pytest.raises(KeyboardInterrupt):
+        convert(reader, LINE, str(out))
+    assert snapshot(tmp_path) == rec_outputs
+
+    # the rerun gives byte-identical outputs to the uninterrupted run
+    convert(icdar2015(shared_data), LINE, str(out))
+    assert snapshot(tmp_path) == line_outputs
+
+
+def test_killed_run_keeps_previous_outputs(tmp_path, shared_data):
+    """A hard kill (SIGKILL, no cleanup) in the middle of writing crops: the old outputs are still complete."""
+    import subprocess
+    import sys
+    out = tmp_path / "x.jsonl"
+    convert(icdar2015(shared_data), LINE, str(out))
+    before = snapshot(tmp_path)
+    script = f"""
+import os, signal
+from swift_ocr.convert import ConvertOptions, convert
+from swift_ocr.formats import open_source
+reader = open_source("icdar", input_path={str(shared_data / "icdar2015")!r})
+items = reader.iter_samples
+def dying():
+    for i, item in enumerate(items()):
+        if i == 6:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield item
+reader.iter_samples = dying
+convert(reader, ConvertOptions(task="line", family="got"), {str(out)!r})
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path))
+    assert proc.returncode == -9
+    after = snapshot(tmp_path)
+    leftovers = [k for k in after if k not in before]
+    assert leftovers and all(k.split("/")[0].startswith(".x") and ".tmp" in k for k in leftovers)
+    assert {k: v for k, v in after.items() if k in before} == before
+    convert(icdar2015(shared_data), LINE, str(out))  # the rerun ignores the leftovers
+    assert {k: v for k, v in snapshot(tmp_path).items() if k not in leftovers} == before
+
+
+def test_images_folder_not_ours_is_never_touched(tmp_path, shared_data):
+    """DBNet keeps its images in ``train_images/``: ``--output train.jsonl`` must not replace or delete them."""
+    theirs = tmp_path / "train_images"
+    theirs.mkdir()
+    (theirs / "img_1.jpg").write_bytes(b"their image")
+    with pytest.raises(ValueError, match="was not written by swift-ocr"):
+        convert(icdar2015(shared_data), ConvertOptions(task="line"), str(tmp_path / "train.jsonl"))
+    convert(icdar2015(shared_data), ConvertOptions(task="rec"), str(tmp_path / "train.jsonl"))
+    assert snapshot(theirs) == {"img_1.jpg": b"their image"}
+    assert not list(tmp_path.glob(".train*"))

@@ -77,3 +77,25 @@ def test_spec_errors():
         parse_spec("a/b?family=got&colour=red")
     with pytest.raises(ValueError, match="unknown model family"):
         parse_spec("a/b?family=gpt")
+
+
+def test_spec_reading_options():
+    from swift_ocr.formats.checks import ReadOptions
+    from swift_ocr.swift_dataset import read_options
+    _, opts = parse_spec("a?family=got&nfkc=0&check_images=decode&max_image_pixels=100&allow_outside_root=1")
+    assert read_options(opts) == ReadOptions(nfkc=False, check_images="decode", max_image_pixels=100,
+                                             allow_outside_root=True)
+    assert read_options(parse_spec("a?family=got")[1]) == ReadOptions()  # the converter's defaults
+    for bad in ("nfkc=maybe", "check_images=thorough", "max_image_pixels=lots", "max_image_pixels=-5"):
+        with pytest.raises(ValueError):
+            parse_spec(f"a?family=got&{bad}")
+
+
+def test_strict_stops_at_the_first_rejection(shared_data, tmp_path):
+    from swift_ocr.errors import OcrFormatError
+    rejects = tmp_path / "r.jsonl"
+    with pytest.raises(OcrFormatError, match=r"gt_img_4\.txt: empty target text"):
+        load_dataset([f"swift-ocr/icdar:{shared_data}/icdar2015?family=got&rejects={rejects}"],
+                     load_from_cache_file=False, strict=True)
+    (row,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert row["kind"] == "empty_text" and row["source"].endswith("gt_img_4.txt")

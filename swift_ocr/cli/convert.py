@@ -30,6 +30,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text-column", default="text", help="parquet text column")
     p.add_argument("--image-root", help="got input: folder image paths are relative to (default: the JSON's folder)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad item instead of recording it")
+    p.add_argument("--no-nfkc", action="store_true",
+                   help="keep transcriptions as they are (default: Unicode NFKC, e.g. full-width 'ＴＯＴＡＬ' -> 'TOTAL')")
+    p.add_argument("--check-images", default="verify", choices=("header", "verify", "decode"),
+                   help="image integrity check: header only, verify (default: whole file read cheaply, finds "
+                        "truncated/corrupt files), or decode every pixel")
+    p.add_argument("--max-image-pixels", type=int, default=None, metavar="N",
+                   help="refuse images with more than N pixels (decompression-bomb protection; default 89478485, "
+                        "Pillow's limit; 0: no limit). Above 178956970 the training process must raise Pillow's "
+                        "Image.MAX_IMAGE_PIXELS too, or it will refuse the image")
+    p.add_argument("--allow-outside-root", action="store_true",
+                   help="accept image paths in list/GOT/parquet files that lead outside the dataset root")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
@@ -37,12 +48,17 @@ def run(args: argparse.Namespace) -> int:
     from ..convert import ConvertOptions, convert, format_report, report_json
     from ..errors import OcrFormatError
     from ..formats import open_source
+    from ..images import DEFAULT_MAX_IMAGE_PIXELS
 
     output_format = args.output_format or ("got" if args.output.endswith(".json") else "swift")
     try:
         reader = open_source(args.format, images=args.images, labels=args.labels, list_file=args.list_file,
                              input_path=args.input, encoding=args.encoding, image_column=args.image_column,
-                             text_column=args.text_column, image_root=args.image_root)
+                             text_column=args.text_column, image_root=args.image_root, nfkc=not args.no_nfkc,
+                             check_images=args.check_images,
+                             max_image_pixels=(DEFAULT_MAX_IMAGE_PIXELS if args.max_image_pixels is None
+                                               else args.max_image_pixels),
+                             allow_outside_root=args.allow_outside_root)
         options = ConvertOptions(task=args.task, family=args.model_family, prompt=args.prompt,
                                  prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
                                  strict=args.strict, output_format=output_format)

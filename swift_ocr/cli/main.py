@@ -13,6 +13,9 @@ from typing import List, Optional
 COMMANDS = [
     (("convert",), "swift_ocr.cli.convert", "convert labelled images to ms-swift jsonl"),
     (("eval", "rec"), "swift_ocr.cli.eval_rec", "score recognition results (CER, WER, 1-NED, accuracy)"),
+    (("eval", "det"), "swift_ocr.cli.eval_det", "score detection-as-text results (ICDAR 2015 P/R/Hmean, spotting)"),
+    (("draw",), "swift_ocr.cli.draw", "draw ground-truth and predicted boxes on the images (PNG per image)"),
+    (("validate",), "swift_ocr.cli.validate", "check ms-swift jsonl data (images, tags, boxes, duplicates, token length)"),
     (("tiny-model",), "swift_ocr.cli.tiny_model", "build a tiny random-weight (untrained) model for CPU runs"),
     (("plugin-path",), "swift_ocr.cli.plugin_path", "print the file to pass to --custom_register_path"),
 ]

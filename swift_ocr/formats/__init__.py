@@ -1,16 +1,20 @@
 """Format readers (files -> :class:`~swift_ocr.sample.Sample`) and writers (samples -> target formats).
 
-:func:`open_source` gives one uniform reader for every input format, used by the converter.
+:func:`open_source` gives one uniform reader for every input format, used by the converter. Every item it yields
+has been through :func:`~swift_ocr.formats.checks.finish_sample` (image checks, NFKC, region geometry), the same
+checks the ms-swift preprocessor applies.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, List, Optional, Tuple, Union
 
 from ..errors import OcrFormatError, Rejection
+from ..images import DEFAULT_MAX_IMAGE_PIXELS
 from ..sample import Sample
 from . import got_json, icdar, parquet, wordbox
+from .checks import ReadOptions, finish_sample
 from .layout import Pair, discover_pairs
 
 FORMATS = ("wordbox", "icdar", "parquet", "got")
@@ -23,7 +27,8 @@ class SourceReader:
 
     ``keys`` are cheap to list (no label is parsed) and identify source items for the train/val split: the image
     path for folder layouts, ``file#row`` for parquet and GOT JSON. ``rejections`` are the problems found while
-    listing (unmatched files, bad list-file lines).
+    listing (unmatched files, bad list-file lines, paths outside the root); each is one input item not converted.
+    ``options`` are the shared read options (:class:`~swift_ocr.formats.checks.ReadOptions`).
     """
 
     format: str
@@ -35,25 +40,51 @@ class SourceReader:
     image_column: str = "image"
     text_column: str = "text"
     image_root: Optional[str] = None
+    options: ReadOptions = field(default_factory=ReadOptions)
+
+    def __post_init__(self):
+        if self.encoding and not self.options.encoding:  # the older ``encoding=`` field still works
+            self.options = replace(self.options, encoding=self.encoding)
 
     def iter_samples(self) -> Iterator[Tuple[str, Item]]:
-        """Yield ``(key, Sample)`` or ``(key, OcrFormatError)`` for every item, in key order."""
+        """Yield ``(key, Sample)`` or ``(key, OcrFormatError)`` for every item, in key order; samples have been
+        through :func:`~swift_ocr.formats.checks.finish_sample`.
+
+        Raises:
+            OcrFormatError: only when the whole input becomes unreadable (e.g. a parquet file that cannot be read).
+        """
+        for key, item in self._iter_raw():
+            if isinstance(item, Sample):
+                try:
+                    item = finish_sample(item, self.options)
+                except OcrFormatError as e:
+                    item = e
+            yield key, item
+
+    def _iter_raw(self) -> Iterator[Tuple[str, Item]]:
+        opts = self.options
         if self.format in ("icdar", "wordbox"):
             module = icdar if self.format == "icdar" else wordbox
             for key, pair in zip(self.keys, self.pairs):
                 try:
-                    yield key, module.read_pair(pair, self.encoding)
+                    sample = module.read_pair(pair, opts.encoding)
                 except OcrFormatError as e:
                     yield key, e
+                else:
+                    yield key, sample
         elif self.format == "parquet":
             for (row_no, row), key in zip(parquet.iter_parquet_rows(self.path, self.image_column, self.text_column),
                                           self.keys):
                 try:
-                    yield key, parquet.sample_from_row(row, self.path, row_no, self.image_column, self.text_column)
+                    sample = parquet.sample_from_row(row, self.path, row_no, self.image_column, self.text_column,
+                                                     allow_outside_root=opts.allow_outside_root)
                 except OcrFormatError as e:
                     yield key, e
+                else:
+                    yield key, sample
         elif self.format == "got":
-            for (no, item), key in zip(got_json.iter_got_samples(self.path, self.image_root), self.keys):
+            for (no, item), key in zip(got_json.iter_got_samples(self.path, self.image_root, opts.allow_outside_root),
+                                       self.keys):
                 yield key, item
         else:
             raise ValueError(f"unknown format {self.format!r}")
@@ -61,7 +92,9 @@ class SourceReader:
 
 def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=None, encoding: Optional[str] = None,
                 image_column: str = "image", text_column: str = "text",
-                image_root: Optional[str] = None) -> SourceReader:
+                image_root: Optional[str] = None, nfkc: bool = True, check_images: str = "verify",
+                max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
+                allow_outside_root: bool = False) -> SourceReader:
     """Open a dataset for reading.
 
     Args:
@@ -73,11 +106,15 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
         encoding: label-file encoding (``icdar``); default UTF-8 (BOM allowed) then GB18030.
         image_column, text_column: parquet column names.
         image_root: folder GOT JSON image paths are relative to (default: the JSON file's folder).
+        nfkc, check_images, max_image_pixels, allow_outside_root: see
+            :class:`~swift_ocr.formats.checks.ReadOptions`.
 
     Raises:
-        ValueError: unknown format or wrong combination of inputs.
+        ValueError: unknown format, wrong combination of inputs, or a bad option value.
         OcrFormatError: the input cannot be opened at all.
     """
+    options = ReadOptions(encoding=encoding, nfkc=nfkc, check_images=check_images, max_image_pixels=max_image_pixels,
+                          allow_outside_root=allow_outside_root)
     if fmt in ("icdar", "wordbox"):
         exts = (".txt", ".csv") if fmt == "icdar" else (".json",)
         if input_path is not None and os.path.isfile(input_path):
@@ -85,8 +122,9 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
                 raise ValueError("a list file is only supported for --format icdar")
             list_file, input_path = input_path, None
         pairs, rejections = discover_pairs(images=images, labels=labels, list_file=list_file, root=input_path,
-                                           label_exts=exts)
-        return SourceReader(fmt, [p.image for p in pairs], rejections, pairs=pairs, encoding=encoding)
+                                           label_exts=exts, encoding=encoding, allow_outside_root=allow_outside_root)
+        return SourceReader(fmt, [p.image for p in pairs], rejections, pairs=pairs, encoding=encoding,
+                            options=options)
     if fmt in ("parquet", "got"):
         if input_path is None or images is not None or labels is not None or list_file is not None:
             raise ValueError(f"--format {fmt} takes --input FILE only")
@@ -96,9 +134,9 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
         else:
             n = len(got_json.load_entries(path))
         return SourceReader(fmt, [f"{path}#{i}" for i in range(1, n + 1)], path=path, image_column=image_column,
-                            text_column=text_column, image_root=image_root)
+                            text_column=text_column, image_root=image_root, encoding=encoding, options=options)
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 def _missing(path):
-    raise OcrFormatError(path, None, "file does not exist")
+    raise OcrFormatError(path, None, "file does not exist", "file_not_found")

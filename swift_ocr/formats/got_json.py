@@ -5,7 +5,8 @@ a JSON list of ::
      "conversations": [{"from": "human", "value": "<image>\\nOCR: "}, {"from": "gpt", "value": "the text"}]}
 
 Image paths are relative to an image root (GOT's data config); by default the JSON file's folder.
-``image`` may also be a list of paths (one ``<image>`` tag each).
+``image`` may also be a list of paths (one ``<image>`` tag each). Paths that lead outside the image root
+(``../secret.png``, an absolute path elsewhere) are refused (kind ``outside_root``) unless ``allow_outside_root``.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from ..errors import OcrFormatError
 from ..io_utils import atomic_write
 from ..sample import Sample
+from .checks import resolve_inside_root
+from .text_io import load_json_bytes
 
 GOT_PROMPT = "<image>\nOCR: "
 
@@ -29,66 +32,81 @@ def load_entries(path) -> list:
     """
     source = str(path)
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        raw = Path(path).read_bytes()
     except OSError as e:
-        raise OcrFormatError(source, None, f"cannot read: {e}") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise OcrFormatError(source, getattr(e, "lineno", None), f"invalid JSON: {e}") from e
+        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
+        raise OcrFormatError(source, None, f"cannot read: {e}", kind) from e
+    data = load_json_bytes(raw, source)
     if not isinstance(data, list):
-        raise OcrFormatError(source, None, f"expected a JSON list of conversations, got {type(data).__name__}")
+        raise OcrFormatError(source, None, f"expected a JSON list of conversations, got {type(data).__name__}",
+                             "bad_record")
     return data
 
 
-def sample_from_entry(entry, source: str, index: int, image_root: Optional[str] = None) -> Sample:
+def sample_from_entry(entry, source: str, index: int, image_root: Optional[str] = None,
+                      allow_outside_root: bool = False) -> Sample:
     """Turn one conversation entry (0-based ``index`` in the list) into a :class:`Sample`.
 
     ``Sample.line`` holds ``index + 1``. Only single-turn entries (one human, one gpt message) are accepted.
 
     Raises:
-        OcrFormatError: missing ``image``/``conversations``, not exactly one human+gpt pair, or a human turn whose
-            ``<image>`` count differs from the number of images.
+        OcrFormatError: kind ``bad_record``: missing ``image``/``conversations``, not exactly one human+gpt pair, or a
+            human turn whose ``<image>`` count differs from the number of images; kind ``outside_root``: an image
+            path outside the image root.
     """
     no = index + 1
     if not isinstance(entry, dict) or "conversations" not in entry or "image" not in entry:
-        raise OcrFormatError(source, no, "entry needs 'image' and 'conversations'")
+        raise OcrFormatError(source, no, "entry needs 'image' and 'conversations'", "bad_record")
     images = entry["image"] if isinstance(entry["image"], list) else [entry["image"]]
     if not images or not all(isinstance(i, str) and i for i in images):
-        raise OcrFormatError(source, no, f"bad 'image' value: {entry['image']!r}")
+        raise OcrFormatError(source, no, f"bad 'image' value: {entry['image']!r:.80}", "bad_record")
     conv = entry["conversations"]
     if (not isinstance(conv, list) or len(conv) != 2 or not all(isinstance(m, dict) for m in conv)
             or conv[0].get("from") != "human" or conv[1].get("from") != "gpt"):
         raise OcrFormatError(source, no, "expected exactly one human turn then one gpt turn "
-                             "(multi-turn conversations are not converted)")
+                             "(multi-turn conversations are not converted)", "bad_record")
     human, text = conv[0].get("value"), conv[1].get("value")
     if not isinstance(human, str) or not isinstance(text, str):
-        raise OcrFormatError(source, no, "conversation values must be strings")
+        raise OcrFormatError(source, no, "conversation values must be strings", "bad_record")
     if human.count("<image>") != len(images):
-        raise OcrFormatError(source, no, f"{human.count('<image>')} <image> tag(s) for {len(images)} image(s)")
+        raise OcrFormatError(source, no, f"{human.count('<image>')} <image> tag(s) for {len(images)} image(s)",
+                             "bad_record")
     root = image_root or os.path.dirname(os.path.abspath(source))
-    paths = [p if os.path.isabs(p) else os.path.join(root, p) for p in images]
+    paths = [resolve_inside_root(p, root, allow_outside_root, source, no) for p in images]
     return Sample(images=paths, text=text, source=source, line=no)
 
 
-def iter_got_samples(path, image_root: Optional[str] = None) -> Iterator[Tuple[int, object]]:
+def iter_got_samples(path, image_root: Optional[str] = None,
+                     allow_outside_root: bool = False) -> Iterator[Tuple[int, object]]:
     """Yield ``(entry_no, Sample or OcrFormatError)`` for each entry (1-based), so one bad entry does not stop
     the others."""
     source = str(path)
     for i, entry in enumerate(load_entries(path)):
         try:
-            yield i + 1, sample_from_entry(entry, source, i, image_root)
+            yield i + 1, sample_from_entry(entry, source, i, image_root, allow_outside_root)
         except OcrFormatError as e:
             yield i + 1, e
 
 
+def _relative_if_inside(path: str, root: str) -> str:
+    path, root = os.path.normpath(os.path.abspath(path)), os.path.normpath(os.path.abspath(root))
+    try:
+        inside = os.path.commonpath([root, path]) == root
+    except ValueError:
+        inside = False
+    return os.path.relpath(path, root) if inside else path
+
+
 def to_got_entry(sample: Sample, prompt: str = GOT_PROMPT, image_root: Optional[str] = None) -> dict:
-    """One GOT conversation entry; image paths relative to ``image_root`` when given.
+    """One GOT conversation entry; image paths relative to ``image_root`` when given and the image lies inside it,
+    absolute otherwise (a ``../`` path would be refused when the file is read back, see :func:`sample_from_entry`).
 
     Raises:
         ValueError: the sample has no image file (encoded bytes only); write those to files first.
     """
     if sample.image_bytes is not None or not sample.images:
         raise ValueError(f"{sample.where()}: GOT JSON needs image files, not in-memory bytes")
-    paths = [os.path.relpath(p, image_root) if image_root else p for p in sample.images]
+    paths = [_relative_if_inside(p, image_root) if image_root else p for p in sample.images]
     n = len(paths)
     value = prompt if prompt.count("<image>") == n else "<image>\n" * n + prompt.replace("<image>\n", "").replace(
         "<image>", "")

@@ -16,10 +16,10 @@ import math
 from typing import List, Optional
 
 from ..errors import OcrFormatError
-from ..images import image_size
 from ..sample import Region, Sample, join_lines
+from .checks import image_size_for
 from .layout import Pair
-from .text_io import read_label_lines
+from .text_io import decode_label_bytes, read_label_text, split_label_lines
 
 DONT_CARE = "###"
 
@@ -30,20 +30,23 @@ def parse_icdar_line(line: str, source: Optional[str] = None, line_no: Optional[
     A transcription wrapped in double quotes (some ICDAR exports) is unwrapped. Trailing ``\\r`` is ignored.
 
     Raises:
-        OcrFormatError: fewer than 8 coordinates, or a coordinate that is not a finite number.
+        OcrFormatError: kind ``bad_coordinates``: fewer than 8 coordinates, or a coordinate that is not a finite
+            number.
     """
     parts = line.rstrip("\r\n").split(",", 8)
     if len(parts) < 9:
         raise OcrFormatError(source, line_no, f"expected 8 coordinates and a transcription, got {len(parts)} "
-                             f"comma-separated field(s): {line!r}")
+                             f"comma-separated field(s): {line[:80]!r}", "bad_coordinates")
     coords = []
     for field in parts[:8]:
         try:
             v = float(field.strip())
         except ValueError:
-            raise OcrFormatError(source, line_no, f"coordinate {field.strip()!r} is not a number") from None
+            raise OcrFormatError(source, line_no, f"coordinate {field.strip()[:20]!r} is not a number",
+                                 "bad_coordinates") from None
         if not math.isfinite(v):
-            raise OcrFormatError(source, line_no, f"coordinate {field.strip()!r} is not finite")
+            raise OcrFormatError(source, line_no, f"coordinate {field.strip()[:20]!r} is not finite",
+                                 "bad_coordinates")
         coords.append(v)
     text = parts[8]
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
@@ -52,14 +55,32 @@ def parse_icdar_line(line: str, source: Optional[str] = None, line_no: Optional[
     return Region(polygon=polygon, text=text, dont_care=(text.strip() == DONT_CARE), line=line_no)
 
 
+def parse_icdar_bytes(data: bytes, source: Optional[str] = None, encoding: Optional[str] = None) -> List[Region]:
+    """All regions of one label file's raw content, in file order (see :func:`read_icdar_labels`).
+
+    Raises:
+        OcrFormatError: undecodable bytes (kind ``bad_encoding``) or a malformed line (``bad_coordinates``, the first
+            one, with its line number). Never any other exception, whatever the bytes.
+    """
+    text, _ = decode_label_bytes(data, source, encoding)
+    return [parse_icdar_line(line, source, no) for no, line in split_label_lines(text)]
+
+
 def read_icdar_labels(label_path, encoding: Optional[str] = None) -> List[Region]:
     """All regions of one label file, in file order.
+
+    A malformed line rejects the whole file: a ``rec`` target missing one of the image's lines would be wrong.
 
     Raises:
         OcrFormatError: unreadable file or any malformed line (the first one, with file and line).
     """
+    return _read_labels(label_path, encoding)[0]
+
+
+def _read_labels(label_path, encoding: Optional[str] = None):
     source = str(label_path)
-    return [parse_icdar_line(line, source, no) for no, line in read_label_lines(label_path, encoding)]
+    lines, used = read_label_text(label_path, encoding)
+    return [parse_icdar_line(line, source, no) for no, line in lines], used
 
 
 def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None) -> Sample:
@@ -71,13 +92,17 @@ def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None)
     Raises:
         OcrFormatError: malformed or empty label file, unreadable image.
     """
-    regions = read_icdar_labels(label_path, encoding)
+    regions, used = _read_labels(label_path, encoding)
     if not regions:
-        raise OcrFormatError(str(label_path), None, "empty label file (no text regions)")
+        raise OcrFormatError(str(label_path), None, "empty label file (no text regions)", "empty_label")
     images = [str(image_path)] if image_path is not None else []
-    size = image_size(image_path) if image_path is not None else None
+    size = image_size_for(image_path, str(label_path)) if image_path is not None else None
     text = join_lines([r.text for r in regions if not r.dont_care])
-    return Sample(images=images, text=text, regions=regions, source=str(label_path), image_size=size)
+    sample = Sample(images=images, text=text, regions=regions, source=str(label_path), image_size=size)
+    if encoding is None and used == "gb18030":
+        sample.fixes["gb18030_files"] += 1  # not UTF-8: counted, so that a wrong guess does not go unnoticed
+    return sample
+
 
 
 def read_pair(pair: Pair, encoding: Optional[str] = None) -> Sample:

@@ -6,13 +6,15 @@ Layouts (all paths returned absolute):
   ``<stem>.<ext>`` may be called ``<stem>.txt``, ``<stem>.csv``, ``gt_<stem>.txt`` (ICDAR 2015,
   e.g. ``gt_img_1.txt`` for ``img_1.jpg``) or, for word-box labels, ``<stem>.json``.
 * **list file** -- DBNet's ``train_list.txt`` / ``test_list.txt``: one ``<image> <label>`` pair per line,
-  paths relative to the list file's folder (github MhLiao/DB, ``datasets/icdar2015``).
+  paths relative to the list file's folder (github MhLiao/DB, ``datasets/icdar2015``). Paths must stay inside
+  that folder (``../../etc/x.jpg`` is refused, kind ``outside_root``) unless ``allow_outside_root``.
 * **dataset root** -- a folder holding one of the known image/label sub-folder pairs
   (``imgs``/``gts`` as ICDAR 2015 in MMOCR, ``img``/``box`` as SROIE, ``images``/``labels``,
   ``train_images``/``train_gts``); resolved to a folder pair.
 
-Nothing is dropped silently: an image without a label, a label without an image, and two images sharing
-one stem are returned as :class:`~swift_ocr.errors.Rejection` records.
+Nothing is dropped silently: an image without a label (kind ``no_label``), a label without an image (``no_image``),
+and two images sharing one stem (``duplicate_stem``: both images and their label) are returned as
+:class:`~swift_ocr.errors.Rejection` records.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import OcrFormatError, Rejection
+from .checks import resolve_inside_root
+from .text_io import decode_label_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 ROOT_SUBFOLDERS = (("imgs", "gts"), ("img", "box"), ("images", "labels"), ("train_images", "train_gts"),
@@ -67,7 +71,7 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
     Returns:
         ``(pairs, rejections)``: pairs sorted by image path; rejections for images without a label, labels
         without an image, and duplicate stems (``a.jpg`` and ``a.png``: both rejected, since neither can be
-        told apart from its label).
+        told apart from its label, and so is the label).
 
     Raises:
         OcrFormatError: a folder does not exist.
@@ -75,7 +79,7 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
     images_dir, labels_dir = Path(images_dir).resolve(), Path(labels_dir).resolve()
     for d in (images_dir, labels_dir):
         if not d.is_dir():
-            raise OcrFormatError(str(d), None, "folder does not exist")
+            raise OcrFormatError(str(d), None, "folder does not exist", "file_not_found")
     label_exts = tuple(e.lower() for e in label_exts)
     rejections: List[Rejection] = []
 
@@ -83,12 +87,13 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
     for p in sorted(images_dir.iterdir()):
         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
             images.setdefault(p.stem, []).append(p)
+    duplicates: Dict[str, List[Path]] = {}
     for stem, paths in list(images.items()):
         if len(paths) > 1:
             for p in paths:
                 rejections.append(Rejection(str(p), None, f"duplicate image stem {stem!r}: "
-                                            f"{', '.join(q.name for q in paths)}"))
-            del images[stem]
+                                            f"{', '.join(q.name for q in paths)}", "duplicate_stem"))
+            duplicates[stem] = images.pop(stem)
 
     labels: Dict[str, Path] = {}
     unmatched_labels: List[Path] = []
@@ -102,9 +107,13 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
             if stem in images:
                 if stem in labels:
                     rejections.append(Rejection(str(p), None, f"second label for image stem {stem!r} "
-                                                f"(already matched {labels[stem].name})"))
+                                                f"(already matched {labels[stem].name})", "duplicate_stem"))
                 else:
                     labels[stem] = p
+                break
+            if stem in duplicates:
+                rejections.append(Rejection(str(p), None, f"label for duplicate image stem {stem!r} "
+                                            f"({', '.join(q.name for q in duplicates[stem])})", "duplicate_stem"))
                 break
         else:
             unmatched_labels.append(p)
@@ -114,48 +123,64 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
         if stem in labels:
             pairs.append(Pair(str(paths[0]), str(labels[stem])))
         else:
-            rejections.append(Rejection(str(paths[0]), None, "no label file for image"))
+            rejections.append(Rejection(str(paths[0]), None, "no label file for image", "no_label"))
     for p in unmatched_labels:
-        rejections.append(Rejection(str(p), None, "no image for label file"))
+        rejections.append(Rejection(str(p), None, "no image for label file", "no_image"))
     pairs.sort(key=lambda pr: pr.image)
     return pairs, rejections
 
 
-def pairs_from_list(list_file, encoding: str = "utf-8-sig") -> Tuple[List[Pair], List[Rejection]]:
+def pairs_from_list(list_file, encoding: Optional[str] = None,
+                    allow_outside_root: bool = False) -> Tuple[List[Pair], List[Rejection]]:
     """Read a DBNet list file: each non-empty line is ``<image path> <label path>`` (whitespace separated;
     paths relative to the list file's folder). A line with one path only is taken as the image, and its
     label is looked up as ``gt_<stem>.txt`` next to it or in a sibling ``*_gts`` folder.
 
-    Returns ``(pairs, rejections)``; rejections name the list file and line (missing files, bad lines).
+    Args:
+        encoding: the list file's encoding; None: UTF-8 (BOM allowed), then GB18030.
+        allow_outside_root: accept paths outside the list file's folder (refused by default).
+
+    Returns ``(pairs, rejections)``; rejections name the list file and line (kinds ``bad_list_line``,
+    ``outside_root``, ``file_not_found``).
 
     Raises:
-        OcrFormatError: the list file cannot be read.
+        OcrFormatError: the list file cannot be read or decoded.
     """
     list_path = Path(list_file).resolve()
     try:
-        text = list_path.read_bytes().decode(encoding)
-    except (OSError, UnicodeDecodeError) as e:
-        raise OcrFormatError(str(list_path), None, f"cannot read list file: {e}") from e
+        data = list_path.read_bytes()
+    except OSError as e:
+        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
+        raise OcrFormatError(str(list_path), None, f"cannot read list file: {e}", kind) from e
+    text, _ = decode_label_bytes(data, str(list_path), encoding)
     base = list_path.parent
     pairs, rejections = [], []
     for line_no, raw in enumerate(text.splitlines(), start=1):
         parts = raw.split()
         if not parts:
             continue
-        if len(parts) == 1:
-            image = base / parts[0]
+        if len(parts) > 2:
+            rejections.append(Rejection(str(list_path), line_no, f"expected '<image> <label>', got {raw[:80]!r}",
+                                        "bad_list_line"))
+            continue
+        try:
+            resolved = [Path(resolve_inside_root(p, str(base), allow_outside_root, str(list_path), line_no))
+                        for p in parts]
+        except OcrFormatError as e:
+            rejections.append(Rejection.from_error(e))
+            continue
+        if len(resolved) == 1:
+            image = resolved[0]
             candidates = [image.with_name(f"gt_{image.stem}.txt")]
             gts_dir = image.parent.with_name(image.parent.name.replace("images", "gts"))
             candidates += [gts_dir / f"gt_{image.stem}.txt", gts_dir / f"{image.name}.txt"]
             label = next((c for c in candidates if c.is_file()), candidates[0])
-        elif len(parts) == 2:
-            image, label = base / parts[0], base / parts[1]
         else:
-            rejections.append(Rejection(str(list_path), line_no, f"expected '<image> <label>', got {raw!r}"))
-            continue
+            image, label = resolved
         missing = [str(p) for p in (image, label) if not p.is_file()]
         if missing:
-            rejections.append(Rejection(str(list_path), line_no, f"file not found: {', '.join(missing)}"))
+            rejections.append(Rejection(str(list_path), line_no, f"file not found: {', '.join(missing)}",
+                                        "file_not_found"))
             continue
         pairs.append(Pair(str(image.resolve()), str(label.resolve()), str(list_path), line_no))
     return pairs, rejections
@@ -173,12 +198,14 @@ def resolve_root(root) -> Tuple[Path, Path]:
             return root / img_name, root / lbl_name
     known = ", ".join(f"{a}/+{b}/" for a, b in ROOT_SUBFOLDERS)
     raise OcrFormatError(str(root), None, f"no image/label folders found (looked for {known}); "
-                         "pass --images and --labels explicitly")
+                         "pass --images and --labels explicitly", "file_not_found")
 
 
 def discover_pairs(images=None, labels=None, list_file=None, root=None,
-                   label_exts: Iterable[str] = (".txt", ".csv")) -> Tuple[List[Pair], List[Rejection]]:
+                   label_exts: Iterable[str] = (".txt", ".csv"), encoding: Optional[str] = None,
+                   allow_outside_root: bool = False) -> Tuple[List[Pair], List[Rejection]]:
     """One entry point for the three layouts: ``images``+``labels`` folders, a ``list_file``, or a ``root``.
+    ``encoding`` and ``allow_outside_root`` apply to list files (see :func:`pairs_from_list`).
 
     Raises:
         ValueError: not exactly one layout was given.
@@ -188,7 +215,7 @@ def discover_pairs(images=None, labels=None, list_file=None, root=None,
     if sum(given) != 1:
         raise ValueError("give exactly one of: images+labels folders, a list file, or a dataset root")
     if list_file is not None:
-        return pairs_from_list(list_file)
+        return pairs_from_list(list_file, encoding, allow_outside_root)
     if root is not None:
         images, labels = resolve_root(root)
     if images is None or labels is None:

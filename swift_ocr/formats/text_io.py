@@ -1,7 +1,9 @@
-"""Decoding label files: UTF-8 with or without BOM, LF or CRLF, and the GB18030 family used by many
-Chinese datasets."""
+"""Decoding label files (UTF-8 with or without BOM, LF or CRLF, and the GB18030 family used by many Chinese
+datasets) and normalising transcriptions (Unicode NFKC)."""
 from __future__ import annotations
 
+import json
+import unicodedata
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -9,6 +11,7 @@ from ..errors import OcrFormatError
 
 # Tried in order when no encoding is given. GB18030 is a superset of GBK and GB2312.
 FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Windows Notepad's "Unicode"
 
 
 def decode_label_bytes(data: bytes, source: str, encoding: Optional[str] = None) -> Tuple[str, str]:
@@ -17,7 +20,8 @@ def decode_label_bytes(data: bytes, source: str, encoding: Optional[str] = None)
     Args:
         data: the raw file content.
         source: the file name, for error messages.
-        encoding: a Python codec name; ``None`` tries UTF-8 (a BOM is removed) then GB18030.
+        encoding: a Python codec name; ``None`` tries UTF-8 (a BOM is removed) then GB18030 (UTF-16 first when
+            the data starts with a UTF-16 byte-order mark).
 
     Returns:
         ``(text, encoding_used)``. A BOM at the start is removed whatever the encoding.
@@ -25,7 +29,12 @@ def decode_label_bytes(data: bytes, source: str, encoding: Optional[str] = None)
     Raises:
         OcrFormatError: the bytes are not valid in the given (or any fallback) encoding.
     """
-    encodings = (encoding,) if encoding else FALLBACK_ENCODINGS
+    if encoding:
+        encodings: Tuple[str, ...] = (encoding,)
+    elif data[:2] in UTF16_BOMS:
+        encodings = ("utf-16",) + FALLBACK_ENCODINGS
+    else:
+        encodings = FALLBACK_ENCODINGS
     last_err = None
     for enc in encodings:
         try:
@@ -34,7 +43,13 @@ def decode_label_bytes(data: bytes, source: str, encoding: Optional[str] = None)
             last_err = e
             continue
         return text.lstrip("\ufeff"), enc
-    raise OcrFormatError(source, None, f"cannot decode as {' or '.join(encodings)}: {last_err}")
+    raise OcrFormatError(source, None, f"cannot decode as {' or '.join(encodings)}: {last_err}", "bad_encoding")
+
+
+def split_label_lines(text: str) -> List[Tuple[int, str]]:
+    """``[(line_number, line), ...]`` of decoded label text (1-based; LF, CRLF and CR all end a line; blank lines
+    are skipped but keep the numbering of the lines after them)."""
+    return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
 def read_label_lines(path, encoding: Optional[str] = None) -> List[Tuple[int, str]]:
@@ -44,10 +59,58 @@ def read_label_lines(path, encoding: Optional[str] = None) -> List[Tuple[int, st
     Raises:
         OcrFormatError: the file cannot be read or decoded.
     """
+    return read_label_text(path, encoding)[0]
+
+
+def read_label_text(path, encoding: Optional[str] = None) -> Tuple[List[Tuple[int, str]], str]:
+    """:func:`read_label_lines` and the encoding that was used (see :func:`decode_label_bytes`).
+
+    Raises:
+        OcrFormatError: the file cannot be read or decoded.
+    """
     path = str(path)
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise OcrFormatError(path, None, f"cannot read label file: {e}") from e
-    text, _ = decode_label_bytes(data, path, encoding)
-    return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
+        raise OcrFormatError(path, None, f"cannot read label file: {e}", kind) from e
+    text, used = decode_label_bytes(data, path, encoding)
+    return split_label_lines(text), used
+
+
+def check_text(text: str, source, line=None) -> None:
+    """Make sure ``text`` can be written as UTF-8 (JSON decoders accept lone surrogates such as ``"\\ud800"``,
+    which no UTF-8 writer can encode).
+
+    Raises:
+        OcrFormatError: kind ``bad_text``.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise OcrFormatError(source, line, f"transcription {text[:40]!r} is not valid Unicode text: {e.reason} "
+                             f"at position {e.start}", "bad_text") from None
+
+
+def nfkc(text: str) -> str:
+    """Unicode compatibility normalisation (NFKC, Unicode Standard Annex #15): full-width Latin letters, digits and
+    punctuation become ASCII (``'ＴＯＴＡＬ：１２'`` -> ``'TOTAL:12'``), ligatures are split (``'ﬁ'`` -> ``'fi'``),
+    compatibility characters are unified (``'①'`` -> ``'1'``, ``'㎏'`` -> ``'kg'``), and composed/decomposed
+    accents become one form. Line breaks are not touched, so ``nfkc('\\n'.join(x)) == '\\n'.join(map(nfkc, x))``."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def load_json_bytes(data: bytes, source: str):
+    """Decode JSON bytes (UTF-8, BOM allowed; RFC 8259).
+
+    Raises:
+        OcrFormatError: kind ``invalid_json`` (with the line number when the parser gives one).
+    """
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise OcrFormatError(source, None, f"invalid JSON: not UTF-8 ({e})", "invalid_json") from e
+    except json.JSONDecodeError as e:
+        raise OcrFormatError(source, e.lineno, f"invalid JSON: {e}", "invalid_json") from e
+    except RecursionError:
+        raise OcrFormatError(source, None, "invalid JSON: nested too deeply", "invalid_json") from None

@@ -15,30 +15,34 @@ where the next character in reading order starts left of the previous one and be
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import List, Sequence
 
 from ..errors import OcrFormatError
-from ..images import image_size
 from ..sample import Region, Sample
+from .checks import image_size_for
 from .layout import Pair
+from .text_io import load_json_bytes
 
 
 def _parse_char(entry, source: str, index: int):
     if not isinstance(entry, (list, tuple)) or len(entry) != 6:
-        raise OcrFormatError(source, None, f"character #{index}: expected [x1, y1, x2, y2, order, char], got {entry!r}")
+        raise OcrFormatError(source, None, f"character #{index}: expected [x1, y1, x2, y2, order, char], "
+                             f"got {entry!r:.80}", "bad_record")
     *box, order, char = entry
     try:
         box = [float(v) for v in box]
         order_f = float(order)
-    except (TypeError, ValueError):
-        raise OcrFormatError(source, None, f"character #{index}: box/order not numeric: {entry!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer too large for a float
+        raise OcrFormatError(source, None, f"character #{index}: box/order not numeric: {entry!r:.80}",
+                             "bad_coordinates") from None
     if not all(math.isfinite(v) for v in box + [order_f]):
-        raise OcrFormatError(source, None, f"character #{index}: non-finite number in {entry!r}")
+        raise OcrFormatError(source, None, f"character #{index}: non-finite number in {entry!r:.80}",
+                             "bad_coordinates")
     if not isinstance(char, str):
-        raise OcrFormatError(source, None, f"character #{index}: char must be a string, got {char!r}")
+        raise OcrFormatError(source, None, f"character #{index}: char must be a string, got {char!r:.40}",
+                             "bad_record")
     x1, y1, x2, y2 = box
     return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)), order_f, char
 
@@ -52,9 +56,10 @@ def parse_wordbox(data, source: str):
     if isinstance(data, dict) and isinstance(data.get("chars"), list):
         data = data["chars"]
     if not isinstance(data, list):
-        raise OcrFormatError(source, None, f"expected a JSON list of characters, got {type(data).__name__}")
+        raise OcrFormatError(source, None, f"expected a JSON list of characters, got {type(data).__name__}",
+                             "bad_record")
     if not data:
-        raise OcrFormatError(source, None, "empty character list (no text in this image)")
+        raise OcrFormatError(source, None, "empty character list (no text in this image)", "empty_label")
     chars = [_parse_char(e, source, i) for i, e in enumerate(data)]
     chars.sort(key=lambda c: c[1])  # stable: equal orders keep file order
     return chars
@@ -85,6 +90,18 @@ def group_lines(chars: Sequence) -> List[Region]:
     return regions
 
 
+def parse_wordbox_bytes(data: bytes, source: str = "<bytes>") -> Sample:
+    """A word-box JSON file's raw content as a :class:`Sample` without image (text = characters in reading order;
+    regions = lines).
+
+    Raises:
+        OcrFormatError: invalid JSON, not a list, empty list, malformed entry. Never any other exception, whatever
+            the bytes.
+    """
+    chars = parse_wordbox(load_json_bytes(data, source), source)
+    return Sample(images=[], text="".join(c for _, _, c in chars), regions=group_lines(chars), source=source)
+
+
 def read_wordbox_file(label_path, image_path=None) -> Sample:
     """Read one word-box JSON into a :class:`Sample` (text = characters in reading order; regions = lines).
 
@@ -93,17 +110,15 @@ def read_wordbox_file(label_path, image_path=None) -> Sample:
     """
     source = str(label_path)
     try:
-        data = json.loads(Path(label_path).read_bytes().decode("utf-8-sig"))
+        data = Path(label_path).read_bytes()
     except OSError as e:
-        raise OcrFormatError(source, None, f"cannot read label file: {e}") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        line = getattr(e, "lineno", None)
-        raise OcrFormatError(source, line, f"invalid JSON: {e}") from e
-    chars = parse_wordbox(data, source)
-    text = "".join(c for _, _, c in chars)
-    images = [str(image_path)] if image_path is not None else []
-    size = image_size(image_path) if image_path is not None else None
-    return Sample(images=images, text=text, regions=group_lines(chars), source=source, image_size=size)
+        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
+        raise OcrFormatError(source, None, f"cannot read label file: {e}", kind) from e
+    sample = parse_wordbox_bytes(data, source)
+    if image_path is not None:
+        sample.images = [str(image_path)]
+        sample.image_size = image_size_for(image_path, source)
+    return sample
 
 
 def read_pair(pair: Pair, encoding=None) -> Sample:

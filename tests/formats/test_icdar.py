@@ -79,6 +79,7 @@ def test_bad_lines_name_file_and_line(tmp_path, line, fragment):
     with pytest.raises(OcrFormatError) as e:
         read_icdar_labels(p)
     assert f"{p}:2:" in str(e.value) and fragment in str(e.value)
+    assert e.value.kind == "bad_coordinates" and e.value.line == 2
 
 
 def test_empty_label_file_is_an_error(tmp_path):
@@ -93,3 +94,27 @@ def test_gb18030_label_file(tmp_path):
     p.write_bytes("0,0,10,0,10,5,0,5,韩国小馆\n".encode("gb18030"))
     assert read_icdar_labels(p)[0].text == "韩国小馆"
     assert read_icdar_labels(p, encoding="gbk")[0].text == "韩国小馆"
+
+
+def test_encoding_fallbacks_are_counted(tmp_path, shared_data):
+    p = tmp_path / "gt_zh.txt"
+    p.write_bytes("0,0,10,0,10,5,0,5,韩国小馆\n".encode("gb18030"))
+    assert read_icdar_file(p).fixes == {"gb18030_files": 1}
+    assert read_icdar_file(p, encoding="gbk").fixes == {}  # asked for: nothing to report
+    # UTF-16 with BOM (Windows Notepad's "Unicode")
+    lines = raw_lines(shared_data / "sroie/box/000.csv")
+    p16 = tmp_path / "gt_16.txt"
+    p16.write_bytes("\r\n".join(lines).encode("utf-16"))
+    s = read_icdar_file(p16)
+    assert [r.text for r in s.regions] == [ln.split(",", 8)[8] for ln in lines] and s.fixes == {}
+
+
+def test_bad_input_kinds(tmp_path):
+    p = tmp_path / "gt_bin.txt"
+    p.write_bytes(b"1,2,3,4,5,6,7,8,\xff\xfe\xff\n")
+    with pytest.raises(OcrFormatError) as e:
+        read_icdar_labels(p)
+    assert e.value.kind == "bad_encoding"
+    with pytest.raises(OcrFormatError) as e:
+        read_icdar_labels(tmp_path / "gt_missing.txt")
+    assert e.value.kind == "file_not_found"

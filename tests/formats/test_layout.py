@@ -26,11 +26,11 @@ def test_unmatched_and_duplicate_stems_are_rejected(tmp_path, shared_data):
         shutil.copy(src / f"gts/gt_img_{n}.txt", gts / f"gt_img_{n}.txt")
     pairs, rej = pairs_from_folders(imgs, gts)
     assert [p.image.rsplit("/", 1)[1] for p in pairs] == ["img_1.jpg"]
-    reasons = {(r.source.rsplit("/", 1)[1], r.reason.split(" ")[0]) for r in rej}
-    assert ("img_2.jpg", "duplicate") in reasons and ("img_2.png", "duplicate") in reasons
-    assert ("img_3.jpg", "no") in reasons          # no label file for image
-    assert ("gt_img_4.txt", "no") in reasons       # no image for label file
-    assert ("gt_img_2.txt", "no") in reasons       # its image stem was ambiguous
+    kinds = {(r.source.rsplit("/", 1)[1], r.kind) for r in rej}
+    assert kinds == {("img_2.jpg", "duplicate_stem"), ("img_2.png", "duplicate_stem"),
+                     ("gt_img_2.txt", "duplicate_stem"),   # its image stem is ambiguous
+                     ("img_3.jpg", "no_label"), ("gt_img_4.txt", "no_image")}
+    assert all(r.line is None and r.reason for r in rej)
 
 
 def test_dbnet_list_file(tmp_path, shared_data):
@@ -46,6 +46,7 @@ def test_dbnet_list_file(tmp_path, shared_data):
     pairs, rej = pairs_from_list(lst)
     assert [(p.line, p.image.rsplit("/", 1)[1]) for p in pairs] == [(1, "img_1.jpg"), (3, "img_2.jpg")]
     assert [(r.line, r.reason.split(":")[0]) for r in rej] == [(4, "file not found"), (5, "expected '<image> <label>', got 'a b c'")]
+    assert [r.kind for r in rej] == ["file_not_found", "bad_list_line"]
 
 
 def test_root_resolution(shared_data, tmp_path):

@@ -43,7 +43,7 @@ def test_raw_bytes_and_custom_columns(tmp_path, shared_data):
     rows = list(iter_parquet_rows(path, "png", "label", batch_size=2))
     samples = [sample_from_row(r, str(path), n, "png", "label") for n, r in rows]
     assert [s.text for s in samples] == [t for _, t in items]
-    with pytest.raises(OcrFormatError, match="missing column 'image' \(columns: png, label\)"):
+    with pytest.raises(OcrFormatError, match=r"missing column 'image' \(columns: png, label\)"):
         list(iter_parquet_rows(path))
 
 
@@ -52,3 +52,22 @@ def test_path_only_rows_resolve_relative_to_file(tmp_path, shared_data):
     assert s.images == [str(tmp_path / "a.jpg")] and s.image_bytes is None
     with pytest.raises(OcrFormatError, match=r"f.parquet:2: column 'image' has neither"):
         sample_from_row({"image": {"bytes": None, "path": None}, "text": "x"}, str(tmp_path / "f.parquet"), 2)
+
+
+def test_bad_rows_are_rejected_with_their_row_number(tmp_path, shared_data):
+    items = rec_words(shared_data)[:3]
+    good = items[0][0].read_bytes()
+    image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    images = [{"bytes": good, "path": "a.png"}, {"bytes": good[: len(good) // 2], "path": "half.png"},
+              {"bytes": b"not an image", "path": None}, {"bytes": None, "path": "../../no_such_folder/x.png"},
+              {"bytes": None, "path": str(items[1][0])}, {"bytes": good, "path": None}]
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"image": pa.array(images, type=image_type),
+                             "text": ["ok", "half", "junk", "escape", "abs", None]}), path)
+    reader = open_source("parquet", input_path=str(path))
+    got = [(s.line, s.kind) if isinstance(s, OcrFormatError) else (s.line, s.text) for _, s in reader.iter_samples()]
+    assert got == [(1, "ok"), (2, "image_truncated"), (3, "image_corrupt"), (4, "outside_root"), (5, "outside_root"),
+                   (6, "bad_record")]
+    reader = open_source("parquet", input_path=str(path), allow_outside_root=True)
+    assert [(s.line, s.kind) for _, s in reader.iter_samples() if isinstance(s, OcrFormatError)] == [
+        (2, "image_truncated"), (3, "image_corrupt"), (4, "image_missing"), (6, "bad_record")]

@@ -41,20 +41,23 @@ def test_order_not_file_order(data_templates, tmp_path):
     assert sample.text == expected_texts(data_templates)[label.stem]
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("[]", "empty character list"),
-    ('{"chars": []}', "empty character list"),
-    ("[[1, 2, 3, 4, 0]]", "expected [x1, y1, x2, y2, order, char]"),
-    ('[[1, 2, "a", 4, 0, "x"]]', "not numeric"),
-    ("[[1, 2,", "invalid JSON"),
-    ('{"a": 1}', "expected a JSON list"),
+@pytest.mark.parametrize("content, fragment, kind", [
+    ("[]", "empty character list", "empty_label"),
+    ('{"chars": []}', "empty character list", "empty_label"),
+    ("[[1, 2, 3, 4, 0]]", "expected [x1, y1, x2, y2, order, char]", "bad_record"),
+    ('[[1, 2, "a", 4, 0, "x"]]', "not numeric", "bad_coordinates"),
+    ("[[1, 2, 1e999, 4, 0, \"x\"]]", "non-finite", "bad_coordinates"),
+    ("[[1, 2, 1" + "0" * 400 + ", 4, 0, \"x\"]]", "not numeric", "bad_coordinates"),  # too large for a float
+    ("[[1, 2,", "invalid JSON", "invalid_json"),
+    ("[" * 100000, "invalid JSON", "invalid_json"),  # nested too deeply for the parser
+    ('{"a": 1}', "expected a JSON list", "bad_record"),
 ])
-def test_bad_files_are_reported(tmp_path, content, fragment):
+def test_bad_files_are_reported(tmp_path, content, fragment, kind):
     p = tmp_path / "x.json"
     p.write_text(content, encoding="utf-8")
     with pytest.raises(OcrFormatError) as e:
         read_wordbox_file(p)
-    assert str(p) in str(e.value) and fragment in str(e.value)
+    assert str(p) in str(e.value) and fragment in str(e.value) and e.value.kind == kind
 
 
 def test_lines_without_newline_entries():

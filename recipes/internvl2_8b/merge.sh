@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Merge an InternVL2 detection LoRA checkpoint (sft_lora_det.sh) into its base model with ms-swift 4.x:
+#   swift export --adapters $ADAPTERS --merge_lora true --output_dir $MERGED_DIR
+# The base model, model_type, template and dtype come from the checkpoint's args.json (written by `swift sft`);
+# the swift-ocr plugin is passed so that the template named there (internvl2_ocr_det, internvl_hf_ocr_det) exists.
+#
+# Environment variables (default in brackets):
+#   ADAPTERS (required; CHECKPOINT is accepted too)  the LoRA checkpoint dir printed by sft_lora_det.sh
+#   MERGED_DIR [ms-swift default: ${ADAPTERS}-merged]   where the merged model goes (--output_dir)
+#   EXIST_OK [false]      true: overwrite an existing MERGED_DIR (--exist_ok true); false: fail
+#   MODEL []  MODEL_TYPE []  TEMPLATE []  TORCH_DTYPE []   override what args.json says (only passed when set)
+#   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
+#   DRY_RUN [false]  only print the swift command
+#   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
+#
+# Output: the `swift export` command line, ms-swift's log, then on the last line of stdout
+#   MERGED=/abs/path/to/merged/model   (a full model dir: pass it as MODEL to infer.sh)
+set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
+
+ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
+[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora_det.sh)"
+[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
+ADAPTERS=$(so_abspath "${ADAPTERS%/}")
+MERGED_DIR=${MERGED_DIR:-}
+EXIST_OK=${EXIST_OK:-false}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
+
+so_resolve_swift
+so_extra_args
+
+if [[ -n "$MERGED_DIR" ]]; then
+    merged=$(so_abspath "$MERGED_DIR")
+else
+    merged="$ADAPTERS-merged"   # ms-swift's own default for --merge_lora
+fi
+args=(export --adapters "$ADAPTERS" --merge_lora true --output_dir "$merged")
+so_is_true "$EXIST_OK" && args+=(--exist_ok true)
+[[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
+[[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
+[[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
+[[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
+[[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+args+=("${EXTRA[@]}")
+
+start=$SECONDS
+so_run "${SWIFT_CMD[@]}" "${args[@]}"
+[[ -f "$merged/config.json" ]] || so_die "swift export did not write $merged/config.json"
+so_log "swift export finished in $((SECONDS - start)) s"
+echo "MERGED=$merged"

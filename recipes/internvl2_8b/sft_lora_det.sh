@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# LoRA fine-tuning of InternVL2-8B for text detection as text (`<ref>text</ref><box>[[x1, y1, x2, y2]]</box>`
+# per line, 0-1000 coordinates: swift_ocr/codecs/internvl.py) with ms-swift 4.x `swift sft`.
+#
+# Defaults follow InternVL's own LoRA fine-tuning script for InternVL2-8B
+# (OpenGVLab/InternVL internvl_chat/shell/internvl2.0/2nd_finetune/internvl2_8b_internlm2_7b_dynamic_res_2nd_finetune_lora.sh:
+# LoRA rank 16 on the LLM (alpha = 2 x rank), vision backbone and MLP projector frozen, bf16, lr 4e-5, warm-up 3 %,
+# 448 px tiles with max_dynamic_patch 6, total batch size 16) and OCRDetInternVL2 (github leeguandong/OCRDetInternVL2:
+# InternVL2-8B, ms-swift, LoRA rank 16, query "请目标检测图像中的信息并给出边界框"). With NPROC_PER_NODE>1 ms-swift
+# launches torchrun and this script adds DeepSpeed ZeRO-2 (InternVL's script uses ZeRO-1).
+#
+# Template: `internvl2_ocr_det` (swift_ocr/swift_templates.py: ms-swift's `internvl2` with a text-detection system
+# prompt), registered by the swift-ocr plugin, which this script passes as --custom_register_path by default.
+#
+# Data: ms-swift jsonl rows {"messages": [{"role": "user", "content": "<image>请目标检测图像中的信息并给出边界框"},
+# {"role": "assistant", "content": "<ref>...</ref><box>[[...]]</box>\n..."}], "images": ["/abs/path.jpg"]}
+# (swift-ocr's det task: swift_ocr/det_task.py).
+#
+# Every setting is an environment variable (default in brackets):
+#   DATASET (required)    training jsonl(s), space separated
+#   VAL_DATASET []        validation jsonl(s); when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
+#   MODEL [OpenGVLab/InternVL2-8B]  hub id or local dir;  MODEL_TYPE [internvl_chat]  TEMPLATE [internvl2_ocr_det]
+#   OUTPUT_DIR [output/internvl2_8b_lora_det]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
+#   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
+#   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16]
+#   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NPROC_PER_NODE), at least 1]
+#   LR [4e-5]  WARMUP_RATIO [0.03]  WEIGHT_DECAY [0.01]
+#   LORA_RANK [16]  LORA_ALPHA [2 x LORA_RANK]  LORA_DROPOUT [0.05]  TARGET_MODULES [all-linear]
+#   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [8192] (receipts: up to 7 tiles x 256 image tokens plus
+#                         ~25 tokens per box; cap boxes per sample with the det task's max_boxes)
+#   MAX_NUM [6]           tiles per image of the internvl2 template (exported as MAX_NUM, which ms-swift reads;
+#                         the transformers-native `internvl_hf` templates take it from the processor config instead)
+#   GRADIENT_CHECKPOINTING [true]  SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]
+#   LOGGING_STEPS [5]  NUM_WORKERS [4]  SEED [42]  REPORT_TO [ms-swift default: tensorboard]
+#   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
+#   NPROC_PER_NODE []     GPUs per node (read by ms-swift's launcher);  DEEPSPEED [zero2 if NPROC_PER_NODE>1]
+#                         (set DEEPSPEED=none to disable, or zero3 / a json path)
+#   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
+#   DRY_RUN [false]  only print the swift command
+#   EXTRA_ARGS []         appended verbatim (shell quoting rules)
+#   SWIFT [swift]         the ms-swift launcher, e.g. SWIFT=.venv/bin/swift
+#
+# CPU (tests, demos): MODEL=<dir from `swift-ocr tiny-model --arch internvl_hf`> MODEL_TYPE=internvl
+# TEMPLATE=internvl_hf_ocr_det TORCH_DTYPE=float32 GRAD_ACC=1 NUM_WORKERS=0 (see README.md here).
+#
+# Output: the `swift sft` command line, ms-swift's log, then on the last two lines of stdout
+#   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last saved LoRA adapter; pass it as ADAPTERS)
+set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
+
+DATASET=${DATASET:-}
+[[ -n "$DATASET" ]] || so_die "set DATASET to an ms-swift jsonl of detection samples (swift-ocr's det task)"
+VAL_DATASET=${VAL_DATASET:-}
+SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
+MODEL=${MODEL:-OpenGVLab/InternVL2-8B}
+MODEL_TYPE=${MODEL_TYPE:-internvl_chat}
+TEMPLATE=${TEMPLATE:-internvl2_ocr_det}
+OUTPUT_DIR=$(so_abspath "${OUTPUT_DIR:-output/internvl2_8b_lora_det}")
+ADD_VERSION=${ADD_VERSION:-true}
+TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
+NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
+MAX_STEPS=${MAX_STEPS:-}
+BATCH_SIZE=${BATCH_SIZE:-1}
+EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
+TOTAL_BATCH_SIZE=${TOTAL_BATCH_SIZE:-16}
+NPROC=${NPROC_PER_NODE:-1}
+if [[ -z "${GRAD_ACC:-}" ]]; then
+    GRAD_ACC=$((TOTAL_BATCH_SIZE / (BATCH_SIZE * NPROC)))
+    ((GRAD_ACC >= 1)) || GRAD_ACC=1
+fi
+LR=${LR:-4e-5}
+WARMUP_RATIO=${WARMUP_RATIO:-0.03}
+WEIGHT_DECAY=${WEIGHT_DECAY:-0.01}
+LORA_RANK=${LORA_RANK:-16}
+LORA_ALPHA=${LORA_ALPHA:-$((2 * LORA_RANK))}
+LORA_DROPOUT=${LORA_DROPOUT:-0.05}
+TARGET_MODULES=${TARGET_MODULES:-all-linear}
+FREEZE_VIT=${FREEZE_VIT:-true}
+FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
+MAX_LENGTH=${MAX_LENGTH:-8192}
+export MAX_NUM=${MAX_NUM:-6}
+GRADIENT_CHECKPOINTING=${GRADIENT_CHECKPOINTING:-true}
+SAVE_STEPS=${SAVE_STEPS:-500}
+EVAL_STEPS=${EVAL_STEPS:-$SAVE_STEPS}
+SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
+LOGGING_STEPS=${LOGGING_STEPS:-5}
+NUM_WORKERS=${NUM_WORKERS:-4}
+SEED=${SEED:-42}
+REPORT_TO=${REPORT_TO:-}
+CHECK_MODEL=${CHECK_MODEL:-false}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
+if [[ -z "${DEEPSPEED:-}" ]]; then
+    if ((NPROC > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
+fi
+
+so_resolve_swift
+so_extra_args
+
+read -r -a dataset_words <<<"$DATASET"
+args=(sft
+    --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
+    --dataset "${dataset_words[@]}"
+    --tuner_type lora
+    --target_modules $TARGET_MODULES
+    --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
+    --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
+    --torch_dtype "$TORCH_DTYPE"
+    --num_train_epochs "$NUM_TRAIN_EPOCHS"
+    --per_device_train_batch_size "$BATCH_SIZE" --per_device_eval_batch_size "$EVAL_BATCH_SIZE"
+    --gradient_accumulation_steps "$GRAD_ACC"
+    --learning_rate "$LR" --warmup_ratio "$WARMUP_RATIO" --weight_decay "$WEIGHT_DECAY"
+    --max_length "$MAX_LENGTH"
+    --gradient_checkpointing "$GRADIENT_CHECKPOINTING"
+    --save_steps "$SAVE_STEPS" --eval_steps "$EVAL_STEPS" --save_total_limit "$SAVE_TOTAL_LIMIT"
+    --logging_steps "$LOGGING_STEPS"
+    --dataloader_num_workers "$NUM_WORKERS"
+    --seed "$SEED"
+    --check_model "$CHECK_MODEL"
+    --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
+if [[ -n "$VAL_DATASET" ]]; then
+    read -r -a val_words <<<"$VAL_DATASET"
+    args+=(--val_dataset "${val_words[@]}")
+else
+    args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
+fi
+[[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
+[[ "${DEEPSPEED,,}" != none ]] && args+=(--deepspeed "$DEEPSPEED")
+[[ -n "$REPORT_TO" ]] && args+=(--report_to $REPORT_TO)
+[[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+args+=("${EXTRA[@]}")
+
+# Run directories that exist before this run; the new one is ms-swift's vN-<timestamp>.
+list_run_dirs() {
+    if [[ -d "$OUTPUT_DIR" ]]; then
+        find "$OUTPUT_DIR" -mindepth 1 -maxdepth 1 -type d -name 'v*-*' | sort
+    fi
+}
+before=$(list_run_dirs)
+start=$SECONDS
+so_log "MAX_NUM=$MAX_NUM (tiles per image, internvl2 templates)"
+so_run "${SWIFT_CMD[@]}" "${args[@]}"
+
+if so_is_true "$ADD_VERSION"; then
+    after=$(list_run_dirs)
+    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')
+    [[ -n "$new" ]] || so_die "swift sft made no new run directory under $OUTPUT_DIR"
+    # Several new ones only if another run wrote into OUTPUT_DIR meanwhile: take the newest.
+    mapfile -t new_dirs <<<"$new"
+    run_dir=$(ls -1dt -- "${new_dirs[@]}" | head -n 1)
+else
+    run_dir=$OUTPUT_DIR
+fi
+if [[ -L "$run_dir/last-checkpoint" ]]; then
+    checkpoint="$run_dir/$(readlink "$run_dir/last-checkpoint")"
+else
+    checkpoint=$(find "$run_dir" -mindepth 1 -maxdepth 1 -type d -name 'checkpoint-*' | sort -V | tail -n 1)
+fi
+[[ -n "$checkpoint" && -f "$checkpoint/adapter_config.json" ]] ||
+    so_die "no LoRA checkpoint with adapter_config.json in $run_dir"
+so_log "swift sft finished in $((SECONDS - start)) s"
+echo "RUN_DIR=$run_dir"
+echo "CHECKPOINT=$checkpoint"

@@ -1,0 +1,82 @@
+"""``swift-ocr draw``: one PNG per image with ground-truth (green) and predicted boxes (red / blue when matched).
+
+With ``--results`` the predictions are read like ``swift-ocr eval det`` does (:mod:`swift_ocr.det_results`) and
+matched with the ICDAR 2015 protocol; with ``--gt`` alone the ground truth of a dataset is drawn, to check it.
+Colours and labels: :mod:`swift_ocr.draw`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .eval_det import add_codec_arguments, add_gt_arguments
+
+    parser.add_argument("--results", metavar="RESULT.jsonl",
+                        help="jsonl written by `swift infer --result_path` (needs --model-family); without it, "
+                             "--gt is drawn alone")
+    add_codec_arguments(parser, required=False)
+    parser.add_argument("--gt", metavar="GT",
+                        help="original ICDAR-style labels (### drawn dashed grey): dataset root, label folder or "
+                             "DBNet list file (alone: a root or list file, which name the images)")
+    add_gt_arguments(parser)
+    parser.add_argument("--output", required=True, metavar="DIR", help="folder for the PNGs (<image stem>.png)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="draw the first N images only")
+    parser.add_argument("--iou", type=float, default=0.5, help="IoU a match must exceed (default 0.5)")
+    parser.add_argument("--spotting", nargs="?", const="end_to_end", choices=("end_to_end", "word_spotting"),
+                        help="a match also needs the right text (wrong text drawn orange)")
+
+
+def _unique_name(stem: str, used: set) -> str:
+    name, k = f"{stem}.png", 1
+    while name in used:
+        k += 1
+        name = f"{stem}_{k}.png"
+    used.add(name)
+    return name
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..det_results import load_det_images, load_gt_images
+    from ..draw import draw_regions, save_png
+    from ..errors import OcrFormatError
+    from ..images import open_rgb
+    from ..metrics.det import match_image
+    from .eval_det import codec_from_args, spotting_mode
+
+    prog = "swift-ocr draw"
+    if args.results is None and args.gt is None:
+        print(f"{prog}: error: give --results (with --model-family) and/or --gt", file=sys.stderr)
+        return 2
+    if args.results is not None and not args.model_family:
+        print(f"{prog}: error: --results needs --model-family", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 0:
+        print(f"{prog}: error: --limit must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        if args.results is not None:
+            items = load_det_images(args.results, codec_from_args(args), gt=args.gt, family=args.model_family,
+                                    allow_outside_root=args.allow_outside_root)
+        else:
+            items = load_gt_images(args.gt, allow_outside_root=args.allow_outside_root)
+        if args.limit is not None:
+            items = items[: args.limit]
+        used: set = set()
+        for item in items:
+            image = open_rgb(item.image)
+            match = None
+            if args.results is not None:
+                match = match_image(item.gt, item.det, iou_threshold=args.iou, spotting=spotting_mode(args.spotting),
+                                    image_id=item.image)
+            picture = draw_regions(image, item.gt, item.det if args.results is not None else None, match,
+                                   title=os.path.basename(item.image))
+            name = _unique_name(os.path.splitext(os.path.basename(item.image))[0], used)
+            save_png(picture, os.path.join(args.output, name))
+    except (OcrFormatError, OSError, ValueError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(items)} image(s) to {args.output}")
+    return 0

@@ -1,0 +1,354 @@
+"""The ``det`` task: one source :class:`~swift_ocr.sample.Sample` -> detection-as-text training samples
+(issue "Detection as text", part 2).
+
+Each output sample's ``text`` is the family codec's target (:mod:`swift_ocr.codecs`) for the sample's **care**
+regions, in reading order; its image is the whole source image or, when a page has more boxes than ``max_boxes``,
+one tile of it. ``###`` (do-not-care) regions never enter a target; they stay in the original label files, which
+``swift-ocr eval det --gt`` scores against (ICDAR 2015 protocol: detections on them are ignored).
+
+Inputs: any sample with regions -- ICDAR/SROIE quads (:mod:`swift_ocr.formats.icdar`) or word-box characters,
+which the word-box reader already groups into line regions (:func:`swift_ocr.formats.wordbox.group_lines`).
+Polygons are in pixels of the original image (:mod:`swift_ocr.sample`).
+
+Reading order (``order``):
+
+* ``"tb-lr"`` (default): lines top to bottom, each left to right. Regions are grouped into lines by vertical
+  overlap: sorted by the centre ``y`` of their bounding box, a region joins the line above it when its vertical
+  extent overlaps the line's mean extent by at least :data:`LINE_OVERLAP` of the smaller of the two heights;
+* ``"tb-rl"``: the same lines, each right to left (Arabic, Hebrew);
+* ``"source"``: the order of the label file.
+
+Capping boxes per sample (``max_boxes``), so that a target fits ``--max_length`` (an InternVL box costs about
+20 tokens plus its text):
+
+* ``tiling="strips"`` (default): the image is cut into full-width horizontal strips of whole lines, each holding
+  at most ``max_boxes`` regions; a strip boundary lies half-way between the last line of one strip and the first
+  line of the next, so the strips cover the image without overlap. A single line with more than ``max_boxes``
+  regions gets its own strip, cut into side-by-side pieces between regions. Each tile is cropped out of the image
+  (PNG bytes in ``Sample.image_bytes``, file name ``<image stem>_t<k>.png`` in ``Sample.images``) and its regions
+  are shifted into the tile and clipped to it (a region that crosses a boundary -- only when lines overlap
+  vertically -- is clipped; one left with no area is rejected, kind ``degenerate_region``);
+* ``tiling="none"``: a page with more than ``max_boxes`` care regions is rejected (kind ``too_many_boxes``).
+
+Tile metadata: every output sample carries, as the attribute ``swift_ocr`` (read it with :func:`det_meta`), the
+dict ``{"image_size": [w, h], "offset": [x, y], "source_image": path}``: the size in pixels of the image the
+target's coordinates refer to (the tile, or the whole image), the tile's top-left corner in pixels of the source
+image, and the source image path (absolute; for images that came as bytes, e.g. parquet rows, their display
+name). Writers put it in each ms-swift row under the key ``"swift_ocr"``; ``swift-ocr eval det`` reads it to map a
+tile's boxes back to its source image (:data:`swift_ocr.det_results.TILE_KEY`). ``swift infer`` keeps that
+column only with ``--remove_unused_columns false``.
+
+Nothing is dropped silently: a region that cannot be used (``Region.issue`` set by the readers' geometry checks,
+an empty transcription, a text the family format cannot carry) is a region rejection; a sample that gives no
+target is an :class:`~swift_ocr.errors.OcrFormatError`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .codecs import Codec, get_codec
+from .errors import OcrFormatError, Rejection
+from .formats.geometry import MIN_REGION_AREA, clip_polygon
+from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
+from .sample import Region, Sample
+
+ORDERS = ("tb-lr", "tb-rl", "source")
+TILINGS = ("strips", "none")
+#: Name of the tile-metadata attribute of the samples :func:`det` returns, and of the ms-swift row field.
+META_ATTR = "swift_ocr"
+#: Minimum vertical overlap (fraction of the smaller height) for a region to join a line.
+LINE_OVERLAP = 0.5
+#: Rejection kinds this task adds to :data:`swift_ocr.errors.KINDS`.
+DET_KINDS = {
+    "unencodable_text": "a transcription the family's detection format cannot carry (e.g. '</ref>' for internvl, "
+                        "a newline for got)",
+    "too_many_boxes": "a page with more care regions than max_boxes, with tiling 'none'",
+}
+
+Box = Tuple[float, float, float, float]
+
+
+@dataclass
+class _Item:
+    """A usable care region with its position in the source order."""
+
+    index: int
+    region: Region
+    box: Box  # (x1, y1, x2, y2), pixels of the source image
+
+
+def det_meta(sample: Sample) -> Optional[Dict[str, Any]]:
+    """The tile metadata :func:`det` attached to ``sample``: ``{"image_size", "offset", "source_image"}``, else None."""
+    return getattr(sample, META_ATTR, None)
+
+
+# ------------------------------------------------------------------------------------------ reading order
+
+
+def group_lines(regions: Sequence[Region]) -> List[List[int]]:
+    """Group regions into text lines: indices into ``regions``, lines top to bottom, each in left-to-right order.
+
+    Coordinates: ``Region.polygon`` in pixels (any image); only the axis-aligned bounding boxes are used. See the
+    module docstring for the rule (:data:`LINE_OVERLAP`).
+    """
+    boxes = [r.bbox() for r in regions]
+    by_centre = sorted(range(len(regions)), key=lambda i: ((boxes[i][1] + boxes[i][3]) / 2, boxes[i][0], i))
+    lines: List[List[int]] = []
+    for i in by_centre:
+        y1, y2 = boxes[i][1], boxes[i][3]
+        if lines:
+            line = lines[-1]
+            ly1 = sum(boxes[j][1] for j in line) / len(line)
+            ly2 = sum(boxes[j][3] for j in line) / len(line)
+            overlap = min(y2, ly2) - max(y1, ly1)
+            if overlap > 0 and overlap >= LINE_OVERLAP * min(y2 - y1, ly2 - ly1):
+                line.append(i)
+                continue
+        lines.append([i])
+    for line in lines:
+        line.sort(key=lambda j: (boxes[j][0], j))
+    return lines
+
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"unknown reading order {order!r}; choose from {', '.join(ORDERS)}")
+
+
+def _ordered_lines(items: List[_Item], order: str) -> List[List[_Item]]:
+    """Lines of ``items`` (top to bottom), each in the reading direction of ``order``."""
+    lines = [[items[j] for j in line] for line in group_lines([it.region for it in items])]
+    if order == "tb-rl":
+        lines = [sorted(line, key=lambda it: (-it.box[2], it.index)) for line in lines]
+    return lines
+
+
+def reading_order(regions: Sequence[Region], order: str = "tb-lr") -> List[Region]:
+    """``regions`` in reading order (see module docstring for the orders).
+
+    Raises:
+        ValueError: unknown ``order``.
+    """
+    _check_order(order)
+    if order == "source":
+        return list(regions)
+    items = [_Item(i, r, r.bbox()) for i, r in enumerate(regions)]
+    return [it.region for line in _ordered_lines(items, order) for it in line]
+
+
+# ------------------------------------------------------------------------------------------------ det task
+
+
+def _label(region: Region) -> str:
+    where = f"region at line {region.line}" if region.line is not None else "region"
+    return f"{where} ({region.text[:40]!r})"
+
+
+def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
+            rejected: Optional[List[Rejection]]) -> List[_Item]:
+    """The care regions that can be targets; the others become rejections (or the first one is raised)."""
+    items = []
+    for i, region in enumerate(sample.care_regions()):
+        problem = region.issue
+        if problem is None and not region.text.strip():
+            problem = Rejection(sample.source, region.line, f"{_label(region)}: empty transcription", "empty_text")
+        if problem is None:
+            try:
+                codec.encode([region], size)
+            except ValueError as e:
+                problem = Rejection(sample.source, region.line, str(e), "unencodable_text")
+        if problem is not None:
+            if rejected is None:
+                raise problem.to_error()
+            rejected.append(problem)
+            continue
+        items.append(_Item(i, region, region.bbox()))
+    return items
+
+
+def _sample_size(sample: Sample, max_image_pixels: Optional[int]) -> Tuple[int, int]:
+    if sample.image_size is not None:
+        return tuple(sample.image_size)
+    if sample.image_bytes is not None:
+        return open_rgb(sample.image_bytes, max_image_pixels, name=sample.images[0] if sample.images else None).size
+    return read_image_size(sample.images[0], max_image_pixels)
+
+
+def _source_image(sample: Sample) -> str:
+    name = sample.images[0]
+    return name if sample.image_bytes is not None else os.path.abspath(name)
+
+
+def _meta(size: Tuple[int, int], offset: Tuple[int, int], source_image: str) -> Dict[str, Any]:
+    return {"image_size": [int(size[0]), int(size[1])], "offset": [int(offset[0]), int(offset[1])],
+            "source_image": source_image}
+
+
+def _cuts(groups: List[List[_Item]], lo_axis: int, hi_axis: int, start: int, end: int) -> List[int]:
+    """Boundaries ``start = c0 < c1 < ... < cn = end`` (whole pixels) between consecutive groups along one axis:
+    half-way between the far edge of a group and the near edge of the next."""
+    cuts = [start]
+    for a, b in zip(groups, groups[1:]):
+        far = max(it.box[hi_axis] for it in a)
+        near = min(it.box[lo_axis] for it in b)
+        cut = int(round((far + near) / 2))
+        cuts.append(min(max(cut, cuts[-1] + 1), end - (len(groups) - len(cuts))))
+    cuts.append(end)
+    return cuts
+
+
+def _tiles(lines: List[List[_Item]], max_boxes: int, size: Tuple[int, int], rtl: bool = False):
+    """``[((x0, y0, x1, y1), items)]``: the strips of ``lines`` (top to bottom), in pixels of the source image of
+    ``size``; the pieces of an over-full line come left to right, or right to left with ``rtl``."""
+    bands: List[List[List[_Item]]] = []
+    current: List[List[_Item]] = []
+    count = 0
+    for line in lines:
+        if current and (count + len(line) > max_boxes or len(line) > max_boxes):
+            bands.append(current)
+            current, count = [], 0
+        current.append(line)
+        count += len(line)
+        if count > max_boxes:  # one over-full line: a band of its own
+            bands.append(current)
+            current, count = [], 0
+    if current:
+        bands.append(current)
+    w, h = size
+    band_items = [[it for line in band for it in line] for band in bands]
+    ys = _cuts(band_items, 1, 3, 0, h)
+    tiles = []
+    for k, band in enumerate(bands):
+        y0, y1 = ys[k], ys[k + 1]
+        items = band_items[k]
+        if len(items) <= max_boxes:
+            tiles.append(((0, y0, w, y1), items))
+            continue
+        line = band[0]  # a single line: pieces side by side, cut between regions
+        by_x = sorted(line, key=lambda it: (it.box[0], it.index))
+        pieces = [by_x[i:i + max_boxes] for i in range(0, len(by_x), max_boxes)]
+        xs = _cuts(pieces, 0, 2, 0, w)
+        boxes = [((xs[i], y0, xs[i + 1], y1), pieces[i]) for i in range(len(pieces))]
+        tiles.extend(reversed(boxes) if rtl else boxes)
+    return tiles
+
+
+def _in_tile(item: _Item, tile: Tuple[int, int, int, int]) -> Optional[Region]:
+    """The item's region shifted into ``tile`` and clipped to it; None when nothing of it is left."""
+    x0, y0, x1, y1 = tile
+    shifted = [(x - x0, y - y0) for x, y in item.region.polygon]
+    clipped, _ = clip_polygon(shifted, (x1 - x0, y1 - y0))
+    xs, ys = [p[0] for p in clipped], [p[1] for p in clipped]
+    if (max(xs) - min(xs)) * (max(ys) - min(ys)) < MIN_REGION_AREA:
+        return None
+    r = item.region
+    return Region(polygon=clipped, text=r.text, dont_care=False, line=r.line)
+
+
+def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[int] = None,
+        tiling: str = "strips", *, rejected: Optional[List[Rejection]] = None,
+        codec_params: Optional[Dict[str, Any]] = None,
+        max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> List[Sample]:
+    """Detection-as-text samples for one source sample.
+
+    Args:
+        sample: a sample with regions in pixels of its (first) image, preferably checked by
+            :func:`swift_ocr.formats.checks.finish_sample` (regions clipped into the image, ``Region.issue`` set).
+        family: codec family (:data:`swift_ocr.codecs.FAMILIES`): the target's text format and coordinate grid.
+        order: reading order of the objects in the target, one of :data:`ORDERS`.
+        max_boxes: at most this many regions per output sample (None: no cap).
+        tiling: what to do with pages over ``max_boxes``, one of :data:`TILINGS`.
+        rejected: region rejections are appended here; when None the first one is raised instead.
+        codec_params: passed to :func:`swift_ocr.codecs.get_codec` (e.g. ``{"shape": "quad"}`` for internvl).
+        max_image_pixels: decompression-bomb limit when the image must be decoded (tiles).
+
+    Returns:
+        Samples whose ``text`` is the codec target, ``regions`` the target's regions (pixels of the sample's own
+        image: the tile for tiles), ``image_size`` that image's size, and the :data:`META_ATTR` attribute
+        (:func:`det_meta`). Untiled: ``images``/``image_bytes`` are the source's own. Tiles: PNG bytes, with
+        ``images = ["<stem>_t<k>.png"]``.
+
+    Raises:
+        ValueError: unknown family, order or tiling, bad ``codec_params``, ``max_boxes`` < 1.
+        OcrFormatError: no regions (kind ``no_regions``), only ``###`` regions (``no_readable_region``), no usable
+            care region (``no_usable_region``), more than ``max_boxes`` regions with ``tiling="none"``
+            (``too_many_boxes``), an image that cannot be read (``image_*``), or, with ``rejected=None``, the first
+            rejected region.
+    """
+    codec = get_codec(family, **(codec_params or {}))
+    _check_order(order)
+    if tiling not in TILINGS:
+        raise ValueError(f"unknown tiling {tiling!r}; choose from {', '.join(TILINGS)}")
+    if max_boxes is not None and (not isinstance(max_boxes, int) or max_boxes < 1):
+        raise ValueError(f"max_boxes must be a whole number >= 1, got {max_boxes!r}")
+    if not sample.regions:
+        raise OcrFormatError(sample.source, sample.line, "the det task needs text regions with boxes; this source "
+                             "has none", "no_regions")
+    if not sample.care_regions():
+        raise OcrFormatError(sample.source, sample.line, "no readable region (all are ###)", "no_readable_region")
+    if not sample.images:
+        raise OcrFormatError(sample.source, sample.line, "the sample has no image", "image_missing")
+    name = sample.images[0]
+    try:
+        size = _sample_size(sample, max_image_pixels)
+    except OcrFormatError as e:
+        raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
+    items = _usable(sample, codec, size, rejected)
+    if not items:
+        raise OcrFormatError(sample.source, sample.line, f"none of the {len(sample.care_regions())} readable "
+                             "region(s) can be a detection target (each is listed as a region rejection)",
+                             "no_usable_region")
+    lines = _ordered_lines(items, "tb-rl" if order == "tb-rl" else "tb-lr")
+    source_image = _source_image(sample)
+
+    def finish(regions: List[Region], images, image_bytes, tile_size, offset) -> Sample:
+        out = Sample(images=list(images), text=codec.encode(regions, tile_size), regions=regions,
+                     source=sample.source, line=sample.line, image_size=tuple(tile_size), image_bytes=image_bytes)
+        setattr(out, META_ATTR, _meta(tile_size, offset, source_image))
+        return out
+
+    def arrange(chosen: List[_Item]) -> List[_Item]:
+        if order == "source":
+            return sorted(chosen, key=lambda it: it.index)
+        rank = {id(it): k for k, it in enumerate(it for line in lines for it in line)}
+        return sorted(chosen, key=lambda it: rank[id(it)])
+
+    if max_boxes is None or len(items) <= max_boxes:
+        regions = [it.region for it in arrange(items)]
+        return [finish(regions, sample.images, sample.image_bytes, size, (0, 0))]
+    if tiling == "none":
+        raise OcrFormatError(sample.source, sample.line, f"{len(items)} care regions, more than max_boxes="
+                             f"{max_boxes} (use tiling 'strips' or a larger cap)", "too_many_boxes")
+
+    try:
+        image = open_rgb(sample.image_bytes if sample.image_bytes is not None else name, max_image_pixels,
+                         name=name)
+    except OcrFormatError as e:
+        raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
+    if image.size != tuple(size):  # regions are in pixels of the decoded image
+        raise OcrFormatError(sample.source, sample.line, f"image {name} decodes to {image.size[0]}x{image.size[1]}, "
+                             f"not the {size[0]}x{size[1]} its regions refer to", "image_corrupt")
+    stem = os.path.splitext(os.path.basename(name))[0]
+    out = []
+    for k, (tile, chosen) in enumerate(_tiles(lines, max_boxes, size, rtl=order == "tb-rl"), start=1):
+        regions = []
+        for it in arrange(chosen):
+            r = _in_tile(it, tile)
+            if r is None:
+                problem = Rejection(sample.source, it.region.line, f"{_label(it.region)}: no area left inside tile "
+                                    f"{k} {list(tile)} (lines overlap vertically)", "degenerate_region")
+                if rejected is None:
+                    raise problem.to_error()
+                rejected.append(problem)
+                continue
+            regions.append(r)
+        if not regions:
+            continue
+        x0, y0, x1, y1 = tile
+        crop = image.crop(tile)
+        out.append(finish(regions, [f"{stem}_t{k}.png"], encode_png(crop), (x1 - x0, y1 - y0), (x0, y0)))
+    if not out:
+        raise OcrFormatError(sample.source, sample.line, "no tile kept a usable region", "no_usable_region")
+    return out

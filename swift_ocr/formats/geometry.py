@@ -1,0 +1,135 @@
+"""Region geometry checks and repairs (shapely), applied to every region a reader produces.
+
+All coordinates are pixels of the original image, ``(x, y)`` with y down; the image covers ``[0, W] x [0, H]``.
+
+Per region, in this order (:func:`check_region`):
+
+1. **degenerate**: fewer than 3 points, or a convex hull smaller than :data:`MIN_REGION_AREA` (all points equal
+   or collinear) -> flagged ``degenerate_region``;
+2. **entirely outside the image**: the hull does not overlap the image -> flagged ``outside_image``;
+3. **self-intersecting** ("bow-tie", e.g. ICDAR points given as TL, TR, BL, BR): the points are put in clockwise
+   order around their centroid, starting from the source's first point (so the text's top-left corner stays
+   first, as ``rectify_quad`` expects) and the region is kept, counted as ``reordered_polygons``; when that does
+   not give a valid polygon -> flagged ``self_intersecting``;
+4. **partly outside the image**: every coordinate is clamped into ``[0, W]`` / ``[0, H]``, counted as
+   ``clipped_coordinates`` (each x or y value changed) and ``clipped_regions``; if the clipped polygon is
+   degenerate or invalid it is flagged as in 1 or 3.
+
+A flagged region keeps its source polygon and gets a :class:`~swift_ocr.errors.Rejection` in ``Region.issue``;
+what that means for each task is the task's decision (see :mod:`swift_ocr.tasks`).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import replace
+from typing import List, Optional, Sequence, Tuple
+
+from shapely.geometry import MultiPoint, Polygon, box
+from shapely.validation import explain_validity
+
+from ..errors import Rejection
+from ..sample import Point, Region, Sample
+
+# Regions whose area is below this many square pixels cannot be cropped or matched meaningfully.
+MIN_REGION_AREA = 1.0
+
+
+def clip_polygon(polygon: Sequence[Point], size: Tuple[int, int]) -> Tuple[List[Point], int]:
+    """Clamp every point into ``[0, W] x [0, H]`` (``size = (W, H)``, pixels).
+
+    Returns:
+        ``(clipped polygon, number of x/y values that changed)``.
+    """
+    w, h = size
+    out, changed = [], 0
+    for x, y in polygon:
+        cx, cy = min(max(x, 0.0), float(w)), min(max(y, 0.0), float(h))
+        changed += (cx != x) + (cy != y)
+        out.append((cx, cy))
+    return out, changed
+
+
+def reorder_clockwise(polygon: Sequence[Point]) -> List[Point]:
+    """The points sorted clockwise (on screen, y down) by angle around their centroid, rotated so that the
+    source's first point stays first."""
+    cx = sum(p[0] for p in polygon) / len(polygon)
+    cy = sum(p[1] for p in polygon) / len(polygon)
+    order = sorted(range(len(polygon)), key=lambda i: math.atan2(polygon[i][1] - cy, polygon[i][0] - cx))
+    k = order.index(0)
+    return [tuple(polygon[i]) for i in order[k:] + order[:k]]
+
+
+def _describe(region: Region) -> str:
+    where = f"region at line {region.line}" if region.line is not None else "region"
+    return f"{where} ({region.text[:40]!r})"
+
+
+def _flag(region: Region, source: Optional[str], kind: str, why: str) -> Region:
+    return replace(region, issue=Rejection(source, region.line, f"{_describe(region)}: {why}", kind))
+
+
+def _simple_problem(points: Sequence[Point]) -> Optional[Tuple[str, str]]:
+    """``(kind, why)`` when ``points`` is not a usable simple polygon, else None."""
+    if len(points) < 3:
+        return "degenerate_region", f"only {len(points)} point(s)"
+    hull = MultiPoint(points).convex_hull.area
+    if hull < MIN_REGION_AREA:
+        return "degenerate_region", f"area {hull:.2f} px^2 is below {MIN_REGION_AREA:g} (points equal or collinear)"
+    poly = Polygon(points)
+    if not poly.is_valid:
+        return "self_intersecting", f"polygon is not simple ({explain_validity(poly)})"
+    if poly.area < MIN_REGION_AREA:
+        return "degenerate_region", f"area {poly.area:.2f} px^2 is below {MIN_REGION_AREA:g}"
+    return None
+
+
+def check_region(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
+                 fixes: Optional[Counter] = None) -> Region:
+    """Check, repair or flag one region (see module docstring). Returns a new region; ``fixes`` (if given) is
+    incremented with ``reordered_polygons``, ``clipped_coordinates`` and ``clipped_regions``.
+
+    Args:
+        region: polygon in pixels of the original image.
+        size: ``(W, H)`` of the image in pixels, or None when unknown (no outside check, no clipping).
+        source: the label file, for the rejection record.
+    """
+    fixes = fixes if fixes is not None else Counter()
+    points = [(float(x), float(y)) for x, y in region.polygon]
+    if len(points) < 3 or MultiPoint(points).convex_hull.area < MIN_REGION_AREA:
+        kind, why = _simple_problem(points)
+        return _flag(region, source, kind, why)
+    if size is not None:
+        w, h = size
+        if MultiPoint(points).convex_hull.intersection(box(0, 0, w, h)).area <= 0:
+            return _flag(region, source, "outside_image", f"lies entirely outside the {w}x{h} image "
+                         f"(bbox {tuple(round(v, 1) for v in Region(points, '').bbox())})")
+    reordered = False
+    if not Polygon(points).is_valid:
+        candidate = reorder_clockwise(points)
+        if _simple_problem(candidate) is None:
+            points, reordered = candidate, True
+        else:
+            return _flag(region, source, "self_intersecting",
+                         f"polygon is not simple ({explain_validity(Polygon(points))}) and reordering its points "
+                         "does not repair it")
+    changed = 0
+    if size is not None:
+        points, changed = clip_polygon(points, size)
+        problem = _simple_problem(points) if changed else None
+        if problem is not None:
+            return _flag(region, source, problem[0], f"after clipping to the {size[0]}x{size[1]} image: {problem[1]}")
+    if reordered:
+        fixes["reordered_polygons"] += 1
+    if changed:
+        fixes["clipped_coordinates"] += changed
+        fixes["clipped_regions"] += 1
+    if not reordered and not changed:
+        return region
+    return replace(region, polygon=points)
+
+
+def check_regions(sample: Sample) -> Sample:
+    """Apply :func:`check_region` to every region of ``sample`` (in place), counting into ``sample.fixes``."""
+    sample.regions = [check_region(r, sample.image_size, sample.source, sample.fixes) for r in sample.regions]
+    return sample
