@@ -43,9 +43,10 @@ from .errors import OcrFormatError, Rejection
 from .formats import SourceReader, got_json
 from .formats.swift_jsonl import to_swift_row
 from .io_utils import dumps_line
-from .prompts import build_query, check_family, rec_prompt
+from .prompts import build_query
 from .sample import FIX_KEYS, Sample
-from .tasks import run_task
+from .det_task import META_ATTR, det_meta
+from .tasks import TaskConfig, run_task
 
 IMAGES_MARKER = ".swift-ocr-images"
 
@@ -65,6 +66,18 @@ class ConvertOptions:
     strict: bool = False
     output_format: str = "swift"  # or "got"
     system: Optional[str] = None
+    # det task (see swift_ocr.tasks.TaskConfig)
+    lang: str = "en"
+    order: str = "tb-lr"
+    max_boxes: Optional[int] = None
+    tiling: str = "strips"
+    det_shape: str = "box"
+
+    def task_config(self) -> TaskConfig:
+        """The :class:`~swift_ocr.tasks.TaskConfig` of these options. Raises ValueError for bad task options."""
+        return TaskConfig(task=self.task, family=self.family, prompt=self.prompt, prompt_style=self.prompt_style,
+                          lang=self.lang, order=self.order, max_boxes=self.max_boxes, tiling=self.tiling,
+                          det_shape=self.det_shape)
 
 
 @dataclass
@@ -219,12 +232,15 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
         OcrFormatError: with ``options.strict``, the first problem (naming file and line); nothing is written.
         ValueError: bad options, or an images folder of the output name that swift-ocr did not make.
     """
-    check_family(options.family)
+    task = options.task_config()
     if options.output_format not in ("swift", "got"):
         raise ValueError(f"unknown output format {options.output_format!r}; choose swift or got")
-    instruction = rec_prompt(options.family, options.prompt, options.prompt_style)
+    if options.output_format == "got" and task.task == "det":
+        raise ValueError("GOT's conversation JSON has no place for detection tile metadata; write ms-swift jsonl "
+                         "for --task det")
+    instruction = task.instruction()
     paths = output_paths(output)
-    may_write_images = options.task == "line" or reader.format == "parquet"
+    may_write_images = task.task in ("line", "det") or reader.format == "parquet"
     if may_write_images and os.path.exists(paths["images"]) and not _is_ours(paths["images"]):
         raise ValueError(f"{paths['images']} exists and was not written by swift-ocr convert (no {IMAGES_MARKER}); "
                          "this conversion writes images there: choose another --output")
@@ -258,7 +274,7 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
             if isinstance(item, OcrFormatError):
                 reject(Rejection.from_error(item))
                 continue
-            result = run_task(options.task, item, max_pixels)
+            result = run_task(task, item, max_pixels)
             for rej in result.region_rejections:
                 reject(rej, region=True)
             if result.failure is not None:
@@ -281,6 +297,8 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
                     got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line))
                 else:
                     row = to_swift_row(build_query(instruction, len(images)), s.text, images, options.system)
+                    if task.task == "det":
+                        row[META_ATTR] = det_meta(s)
                     files[split].write(dumps_line(row))
         report.train, report.val = counts["train"], counts["val"]
         for split in splits:

@@ -49,14 +49,16 @@ from .formats.checks import ReadOptions, finish_sample
 from .formats.layout import Pair, discover_pairs
 from .formats.swift_jsonl import to_swift_row
 from .images import DEFAULT_MAX_IMAGE_PIXELS
-from .prompts import build_query, check_family, rec_prompt
+from .prompts import build_query, check_family
 from .sample import FIX_KEYS, Sample
-from .tasks import TaskOutput, run_task
+from .det_task import META_ATTR, det_meta
+from .tasks import TaskConfig, TaskOutput, run_task
 
 logger = get_logger()
 DATASET_PREFIX = "swift-ocr/"
 OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "rejects",
-               "nfkc", "check_images", "max_image_pixels", "allow_outside_root")
+               "nfkc", "check_images", "max_image_pixels", "allow_outside_root",
+               "lang", "order", "max_boxes", "tiling", "det_shape")
 # Where rejections are appended when the dataset spec has no ``rejects=`` option.
 REJECTS_ENV = "SWIFT_OCR_REJECTS"
 
@@ -78,6 +80,7 @@ def parse_spec(path_and_query: str) -> tuple:
     check_family(options["family"])
     options.setdefault("task", "rec")
     read_options(options)  # validates the reading options
+    task_config(options)  # and the task options
     return path, options
 
 
@@ -145,6 +148,19 @@ def summarise_tally(path: str) -> Dict[str, Any]:
     return {"rejected": dict(sorted(rejected.items())), "fixes": {k: fixes.get(k, 0) for k in FIX_KEYS}}
 
 
+def task_config(options: Dict[str, str]) -> TaskConfig:
+    """The :class:`~swift_ocr.tasks.TaskConfig` of a dataset spec's options. Raises ValueError for bad options."""
+    max_boxes = options.get("max_boxes")
+    try:
+        max_boxes = int(max_boxes) if max_boxes not in (None, "") else None
+    except ValueError:
+        raise ValueError(f"swift-ocr dataset option max_boxes={max_boxes!r} is not an integer") from None
+    return TaskConfig(task=options.get("task", "rec"), family=options["family"], prompt=options.get("prompt"),
+                      prompt_style=options.get("prompt_style", "plain"), lang=options.get("lang", "en"),
+                      order=options.get("order", "tb-lr"), max_boxes=max_boxes,
+                      tiling=options.get("tiling", "strips"), det_shape=options.get("det_shape", "box"))
+
+
 def _image_entry(sample: Sample) -> Dict[str, Any]:
     if sample.image_bytes is not None:
         return {"bytes": sample.image_bytes, "path": None}
@@ -154,14 +170,17 @@ def _image_entry(sample: Sample) -> Dict[str, Any]:
 def task_rows(sample: Sample, options: Dict[str, str]) -> Tuple[TaskOutput, List[Dict[str, Any]]]:
     """The task's output for one checked source sample and its ms-swift rows (``messages`` + ``images`` as
     ``{bytes, path}``): ``(TaskOutput, rows)``; rows are empty when ``TaskOutput.failure`` is set."""
-    instruction = rec_prompt(options["family"], options.get("prompt"), options.get("prompt_style", "plain"))
-    result = run_task(options.get("task", "rec"), sample, read_options(options).max_image_pixels)
+    task = task_config(options)
+    instruction = task.instruction()
+    result = run_task(task, sample, read_options(options).max_image_pixels)
     rows = []
     for s in result.samples:
         images = [_image_entry(s)] if s.image_bytes is not None else [
             {"bytes": None, "path": os.path.abspath(p)} for p in s.images]
         row = to_swift_row(build_query(instruction, len(images)), s.text, [str(i) for i in range(len(images))])
         row["images"] = images
+        if task.task == "det":
+            row[META_ATTR] = det_meta(s)
         rows.append(row)
     return result, rows
 

@@ -4,6 +4,8 @@
   Only the transcriptions are used: a region whose *box* is unusable (``Region.issue``: degenerate, outside the
   image, self-intersecting) still has a valid transcription of text in the image, so its text stays in the target
   and nothing is rejected.
+* ``det``: detection as text -- the care regions' boxes and texts in the family's format (:mod:`swift_ocr.det_task`,
+  :mod:`swift_ocr.codecs`), optionally tiled so that long pages fit ``--max_length``.
 * ``line``: every non-``###`` region cropped out of the image (4-point quads rectified with a perspective
   transform, other polygons cut by their bounding box) -> that region's text. Crops are PNG bytes in
   ``Sample.image_bytes``; ``Sample.images[0]`` is a file name ``<image stem>_l<line>.png`` for writers.
@@ -21,9 +23,10 @@ from typing import List, Optional
 
 from .errors import OcrFormatError, Rejection
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
+from .prompts import check_family, det_prompt, rec_prompt
 from .sample import Region, Sample
 
-TASKS = ("rec", "line")
+TASKS = ("rec", "line", "det")
 
 
 @dataclass
@@ -116,17 +119,70 @@ def line(sample: Sample, rejected: Optional[List[Rejection]] = None,
     return out
 
 
-def run_task(task: str, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> TaskOutput:
-    """Run task ``task`` on one source item and account for everything it leaves out.
+@dataclass
+class TaskConfig:
+    """Which task to run for which model family, and how (shared by ``swift-ocr convert`` and the ms-swift
+    preprocessors, so both routes make the same samples).
+
+    Attributes:
+        task: one of :data:`TASKS`.
+        family: model family (:data:`swift_ocr.prompts.FAMILIES`): default prompt and, for ``det``, the box codec.
+        prompt: instruction replacing the default (``<image>`` tags are added by the writer).
+        prompt_style: ``plain`` or ``format`` (GOT's ``OCR with format: ``; ``rec``/``line`` only).
+        lang: ``en`` or ``zh``, language of the default ``det`` prompt.
+        order, max_boxes, tiling: ``det`` reading order, cap of boxes per sample and what to do above it
+            (:func:`swift_ocr.det_task.det`).
+        det_shape: ``box`` (axis-aligned, every family) or ``quad`` (4-point, ``internvl`` only).
+    """
+
+    task: str = "rec"
+    family: str = "got"
+    prompt: Optional[str] = None
+    prompt_style: str = "plain"
+    lang: str = "en"
+    order: str = "tb-lr"
+    max_boxes: Optional[int] = None
+    tiling: str = "strips"
+    det_shape: str = "box"
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
+        check_family(self.family)
+        if self.det_shape not in ("box", "quad"):
+            raise ValueError(f"unknown det shape {self.det_shape!r}; choose box or quad")
+        self.instruction()  # validates prompt style / language
+
+    def instruction(self) -> str:
+        """The instruction (without ``<image>`` tags) for this task and family."""
+        if self.task == "det":
+            return det_prompt(self.family, self.lang, self.prompt)
+        return rec_prompt(self.family, self.prompt, self.prompt_style)
+
+
+def run_task(task, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> TaskOutput:
+    """Run a task on one source item and account for everything it leaves out.
+
+    Args:
+        task: a :class:`TaskConfig`, or a task name (``rec``/``line``; ``det`` needs a config for its family).
 
     Raises:
         ValueError: unknown task (a problem with the options, not with the data).
     """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
+    config = task if isinstance(task, TaskConfig) else TaskConfig(task=task)
+    if not isinstance(task, TaskConfig) and config.task == "det":
+        raise ValueError("the det task needs a TaskConfig with the model family")
     rejected: List[Rejection] = []
     try:
-        samples = rec(sample) if task == "rec" else line(sample, rejected, max_image_pixels)
+        if config.task == "rec":
+            samples = rec(sample)
+        elif config.task == "line":
+            samples = line(sample, rejected, max_image_pixels)
+        else:
+            from .det_task import det
+            params = {"shape": "quad"} if config.det_shape == "quad" else None
+            samples = det(sample, config.family, config.order, config.max_boxes, config.tiling, rejected=rejected,
+                          codec_params=params, max_image_pixels=max_image_pixels)
     except OcrFormatError as e:
         return TaskOutput([], rejected, Rejection.from_error(e))
     return TaskOutput(samples, rejected)

@@ -16,7 +16,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--labels", help="label folder matched to --images by file stem")
     src.add_argument("--list", dest="list_file", help="DBNet list file: '<image> <label>' per line (icdar)")
     src.add_argument("--input", help="dataset root folder (wordbox, icdar) or file (parquet, got)")
-    p.add_argument("--task", default="rec", choices=TASKS, help="rec: whole image -> text; line: one crop per region")
+    p.add_argument("--task", default="rec", choices=TASKS,
+                   help="rec: whole image -> text; line: one crop per region; det: text with boxes in the family's "
+                        "detection format (see docs/detection_codecs.md)")
+    det = p.add_argument_group("det task")
+    det.add_argument("--lang", default="en", choices=("en", "zh"), help="language of the default det prompt")
+    det.add_argument("--order", default="tb-lr", choices=("tb-lr", "tb-rl", "source"),
+                     help="reading order of the boxes in the target (top-bottom then left-right, right-left, or as "
+                          "in the label file)")
+    det.add_argument("--max-boxes", type=int, help="at most N boxes per sample; longer pages are tiled (--tiling)")
+    det.add_argument("--tiling", default="strips", choices=("strips", "none"),
+                     help="strips: cut long pages into horizontal strips of whole lines; none: reject them")
+    det.add_argument("--det-shape", default="box", choices=("box", "quad"),
+                     help="box: axis-aligned boxes (every family); quad: 4-point quads (internvl only)")
     p.add_argument("--model-family", default="got", choices=FAMILIES, help="picks the default prompt")
     p.add_argument("--prompt", help="instruction replacing the family default (<image> tags are added for you)")
     p.add_argument("--prompt-style", default="plain", choices=("plain", "format"),
@@ -61,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
                              allow_outside_root=args.allow_outside_root)
         options = ConvertOptions(task=args.task, family=args.model_family, prompt=args.prompt,
                                  prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
-                                 strict=args.strict, output_format=output_format)
+                                 strict=args.strict, output_format=output_format, lang=args.lang,
+                                 order=args.order, max_boxes=args.max_boxes, tiling=args.tiling,
+                                 det_shape=args.det_shape)
         report = convert(reader, options, args.output)
     except (OcrFormatError, ValueError) as e:
         print(f"swift-ocr convert: error: {e}", file=sys.stderr)

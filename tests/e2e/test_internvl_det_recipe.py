@@ -1,7 +1,7 @@
 """End to end on CPU: the InternVL2 detection recipes (recipes/internvl2_8b/) on the real SROIE receipts.
 
-SROIE quads -> det samples (swift_ocr.det_task.det, internvl codec, pages tiled into strips of at most MAX_BOXES
-boxes) -> ms-swift jsonl -> sft_lora_det.sh (2 LoRA steps) on a TINY RANDOM UNTRAINED transformers InternVL
+SROIE quads -> `swift-ocr convert --task det` (internvl codec, Chinese prompt, pages tiled into strips of at most
+MAX_BOXES boxes) -> ms-swift jsonl -> sft_lora_det.sh (2 LoRA steps) on a TINY RANDOM UNTRAINED transformers InternVL
 (`swift-ocr tiny-model --arch internvl_hf`, model_type internvl, template internvl_hf_ocr_det from the swift-ocr
 plugin) -> merge.sh -> infer.sh on the val receipts -> `swift-ocr eval det`.
 
@@ -17,9 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from swift_ocr.det_task import det, det_meta
-from swift_ocr.formats import open_source
-from swift_ocr.prompts import build_query, det_prompt
+from swift_ocr.prompts import det_prompt
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "recipes" / "internvl2_8b"
@@ -45,24 +43,6 @@ def _recipe(script: str, key: str, **extra) -> str:
     return last[len(key) + 1:]
 
 
-def _write_rows(samples, path: Path, images_dir: Path, instruction: str) -> int:
-    """ms-swift rows with the det tile metadata; tile PNGs are written into ``images_dir``."""
-    n = 0
-    with open(path, "w", encoding="utf-8") as f:
-        for s in samples:
-            if s.image_bytes is not None:
-                image = images_dir / s.images[0]
-                image.write_bytes(s.image_bytes)
-            else:
-                image = Path(s.images[0]).resolve()
-            row = {"messages": [{"role": "user", "content": build_query(instruction)},
-                                {"role": "assistant", "content": s.text}],
-                   "images": [str(image)], "swift_ocr": det_meta(s)}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    return n
-
-
 def _eval(results: Path, *extra) -> dict:
     proc = subprocess.run([str(BIN / "swift-ocr"), "eval", "det", "--results", str(results), "--model-family",
                            "internvl", "--json", "--note", "tiny random untrained model - not OCR quality", *extra],
@@ -73,29 +53,25 @@ def _eval(results: Path, *extra) -> dict:
 
 def test_internvl_det_recipe_sft_merge_infer_eval(shared_data, tmp_path):
     sroie = shared_data / "sroie"
-    reader = open_source("icdar", input_path=str(sroie))
-    items = sorted(reader.iter_samples(), key=lambda kv: kv[0])
-    assert not reader.rejections and len(items) == 20
-    val_keys = {k for k, _ in items[:N_VAL]}
-    images_dir = tmp_path / "tiles"
-    images_dir.mkdir()
-    rejected = []
-    train, val, val_care, val_targets = [], [], 0, 0
-    for key, sample in items:
-        assert not isinstance(sample, Exception), sample
-        out = det(sample, "internvl", max_boxes=MAX_BOXES, rejected=rejected)
-        assert all(len(s.regions) <= MAX_BOXES for s in out)
-        if key in val_keys:
-            val += out
-            val_care += len(sample.care_regions())
-            val_targets += sum(len(s.regions) for s in out)
-        else:
-            train += out
-    assert not rejected  # SROIE boxes are all usable
-    assert len(val) > N_VAL  # the val receipts were tiled, so tile offsets are exercised
-    instruction = det_prompt("internvl", "zh")
-    _write_rows(train, tmp_path / "train.jsonl", images_dir, instruction)
-    n_val = _write_rows(val, tmp_path / "val.jsonl", images_dir, instruction)
+    proc = subprocess.run([str(BIN / "swift-ocr"), "convert", "--format", "icdar", "--input", str(sroie),
+                           "--task", "det", "--model-family", "internvl", "--lang", "zh", "--max-boxes", str(MAX_BOXES),
+                           "--val-ratio", "0.1", "--seed", "3", "--output", str(tmp_path / "train.jsonl"), "--json"],
+                          env=_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["rejected"] == 0 and report["rejected_regions"] == 0  # SROIE boxes are all usable
+    val = [json.loads(line) for line in (tmp_path / "train.val.jsonl").read_text(encoding="utf-8").splitlines()]
+    n_val = len(val)
+    assert n_val == report["val"]
+    val_receipts = {row["swift_ocr"]["source_image"] for row in val}
+    assert len(val_receipts) == N_VAL and n_val > N_VAL  # the val receipts were tiled: tile offsets are exercised
+    assert all(row["messages"][0]["content"] == "<image>" + det_prompt("internvl", "zh") for row in val)
+    # care boxes of the val receipts, counted from the raw label files (SROIE has no ###)
+    val_care = sum(sum(1 for ln in (sroie / "box" / f"{Path(img).stem}.csv").read_text(encoding="utf-8-sig").splitlines()
+                       if ln.strip() and ln.split(",", 8)[8] != "###") for img in val_receipts)
+    val_targets = sum(row["messages"][1]["content"].count("<ref>") for row in val)
+    assert val_targets == val_care
+    assert all(row["messages"][1]["content"].count("<ref>") <= MAX_BOXES for row in val)
 
     model = tmp_path / "tiny-random-untrained-internvl_hf"
     subprocess.run([str(BIN / "swift-ocr"), "tiny-model", "--arch", "internvl_hf", "--output", str(model)],
@@ -112,13 +88,13 @@ def test_internvl_det_recipe_sft_merge_infer_eval(shared_data, tmp_path):
     assert (Path(merged) / "processing_swift_ocr_internvl.py").is_file()
 
     result = Path(_recipe("infer.sh", "RESULT_PATH", MODEL=merged, MODEL_TYPE="internvl",
-                          TEMPLATE="internvl_hf_ocr_det", VAL_DATASET=tmp_path / "val.jsonl",
+                          TEMPLATE="internvl_hf_ocr_det", VAL_DATASET=tmp_path / "train.val.jsonl",
                           RESULT_PATH=tmp_path / "result.jsonl", MAX_NEW_TOKENS=24, TORCH_DTYPE="float32"))
     rows = [json.loads(line) for line in result.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == n_val
-    for row, sample in zip(rows, val):
-        assert row["swift_ocr"] == det_meta(sample)  # kept by --remove_unused_columns false
-        assert row["labels"] == sample.text
+    for row, source in zip(rows, val):
+        assert row["swift_ocr"] == source["swift_ocr"]  # kept by --remove_unused_columns false
+        assert row["labels"] == source["messages"][1]["content"]
         assert isinstance(row["response"], str)
 
     against_gt = _eval(result, "--gt", str(sroie))
