@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .codecs import Codec, get_codec
-from .errors import OcrFormatError, Rejection
+from .errors import KINDS, OcrFormatError, Rejection
 from .formats.geometry import MIN_REGION_AREA, clip_polygon
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
 from .sample import Region, Sample
@@ -60,12 +60,8 @@ TILINGS = ("strips", "none")
 META_ATTR = "swift_ocr"
 #: Minimum vertical overlap (fraction of the smaller height) for a region to join a line.
 LINE_OVERLAP = 0.5
-#: Rejection kinds this task adds to :data:`swift_ocr.errors.KINDS`.
-DET_KINDS = {
-    "unencodable_text": "a transcription the family's detection format cannot carry (e.g. '</ref>' for internvl, "
-                        "a newline for got)",
-    "too_many_boxes": "a page with more care regions than max_boxes, with tiling 'none'",
-}
+#: Rejection kinds this task adds (also listed in :data:`swift_ocr.errors.KINDS`).
+DET_KINDS = {k: KINDS[k] for k in ("unencodable_text", "too_many_boxes")}
 
 Box = Tuple[float, float, float, float]
 

@@ -34,12 +34,16 @@ KINDS: Dict[str, str] = {
     "image_too_large": "the image has more pixels than the decompression-bomb limit",
     # tasks
     "empty_text": "the target text is empty (every region is ###, or an empty transcription)",
-    "no_regions": "the line task needs text regions and the source has none",
-    "no_readable_region": "the line task found only ### (do-not-care) regions",
+    "no_regions": "the line/det task needs text regions and the source has none",
+    "no_readable_region": "the line/det task found only ### (do-not-care) regions",
     "degenerate_region": "a region with (near) zero area: points equal or collinear",
     "outside_image": "a region that lies entirely outside its image",
     "self_intersecting": "a region whose polygon crosses itself and cannot be repaired by reordering its points",
-    "no_usable_region": "the line task rejected every readable region of an image",
+    "no_usable_region": "the line or det task rejected every readable region of an image",
+    # det task (swift_ocr.det_task.DET_KINDS)
+    "unencodable_text": "a transcription the family's detection format cannot carry (e.g. '</ref>' for internvl, "
+                        "a newline for got)",
+    "too_many_boxes": "a page with more care regions than max_boxes, with tiling 'none'",
 }
 FORMAT = "format"
 
