@@ -84,4 +84,6 @@ def test_run_task_failures_are_rejections(tmp_path):
     assert out.failure.kind == "image_truncated" and str(tmp_path / "cut.png") in out.failure.reason
     assert run_task("rec", Sample(["x"], " \n ", source="s")).failure.kind == "empty_text"
     with pytest.raises(ValueError, match="unknown task"):
+        run_task("ocr", cut)
+    with pytest.raises(ValueError, match="needs a TaskConfig with the model family"):
         run_task("det", cut)
