@@ -33,7 +33,6 @@ label under ``--gt``, or two candidate labels for one image.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from .formats.icdar import read_icdar_labels
 from .formats.layout import (IMAGE_EXTENSIONS, Pair, _label_stems, pairs_from_folders, pairs_from_list,
                              resolve_root)
 from .images import image_size as read_image_size
-from .results import ResultRow, parse_row
+from .results import ResultRow, iter_raw_rows, parse_row
 from .sample import Region
 
 __all__ = ["TILE_KEY", "LABEL_EXTENSIONS", "RowInfo", "DetImage", "GroundTruthIndex", "iter_rows",
@@ -140,30 +139,17 @@ def _norm_path(path: str) -> str:
 def iter_rows(path: PathLike) -> Iterator[Tuple[ResultRow, Dict[str, Any]]]:
     """Yield ``(ResultRow, raw row dict)`` for each row of a result file, in file order.
 
-    Same reading rules as :func:`swift_ocr.results.iter_results` (UTF-8, leading BOM tolerated, blank lines
-    skipped; the row is validated by :func:`swift_ocr.results.parse_row`); the raw dict is kept for the
-    extra :data:`TILE_KEY` field.
+    Same reading rules as :func:`swift_ocr.results.iter_results` (rows read by
+    :func:`swift_ocr.results.iter_raw_rows`, validated by :func:`swift_ocr.results.parse_row`); the raw dict is
+    kept for the extra :data:`TILE_KEY` field.
 
     Raises:
         OSError: the file cannot be opened.
         OcrFormatError: a line is not valid UTF-8 / JSON or not a valid row (``file:line: reason``).
     """
     source = os.fspath(path)
-    with open(source, "rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise OcrFormatError(source, line_no, f"not valid UTF-8: {exc}") from exc
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise OcrFormatError(source, line_no, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
-            yield parse_row(row, source, line_no), row
+    for line_no, row in iter_raw_rows(source):
+        yield parse_row(row, source, line_no), row
 
 
 def _pair_of_numbers(value: Any, positive: bool) -> Optional[Tuple[float, float]]:

@@ -30,11 +30,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Union
+from typing import Any, Iterator, List, Tuple, Union
 
 from swift_ocr.errors import OcrFormatError
 
-__all__ = ["ResultRow", "iter_results", "read_results"]
+__all__ = ["ResultRow", "iter_raw_rows", "iter_results", "parse_row", "read_results"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -136,14 +136,16 @@ def parse_row(row: Any, source: str, line: int) -> ResultRow:
     )
 
 
-def iter_results(path: PathLike) -> Iterator[ResultRow]:
-    """Yield the rows of a ``swift infer --result_path`` jsonl file in file order, reading line by line.
+def iter_raw_rows(path: PathLike) -> Iterator[Tuple[int, Any]]:
+    """Yield ``(line_no, row)`` for each non-blank line of a ``swift infer --result_path`` jsonl file, in file
+    order, reading line by line: ``line_no`` is 1-based, ``row`` the decoded JSON value, not yet checked
+    (:func:`parse_row` checks it; callers that need extra columns keep it).
 
     The file is UTF-8 (a leading BOM is tolerated). Blank lines are skipped.
 
     Raises:
         OSError: the file cannot be opened.
-        OcrFormatError: a line is not valid UTF-8 or JSON, or is not a valid row (``file:line: reason``).
+        OcrFormatError: a line is not valid UTF-8 or JSON (``file:line: reason``).
     """
     source = os.fspath(path)
     with open(source, "rb") as fh:
@@ -160,7 +162,21 @@ def iter_results(path: PathLike) -> Iterator[ResultRow]:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise OcrFormatError(source, line_no, f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
-            yield parse_row(row, source, line_no)
+            yield line_no, row
+
+
+def iter_results(path: PathLike) -> Iterator[ResultRow]:
+    """Yield the rows of a ``swift infer --result_path`` jsonl file in file order, reading line by line.
+
+    The file is UTF-8 (a leading BOM is tolerated). Blank lines are skipped.
+
+    Raises:
+        OSError: the file cannot be opened.
+        OcrFormatError: a line is not valid UTF-8 or JSON, or is not a valid row (``file:line: reason``).
+    """
+    source = os.fspath(path)
+    for line_no, row in iter_raw_rows(source):
+        yield parse_row(row, source, line_no)
 
 
 def read_results(path: PathLike) -> List[ResultRow]:

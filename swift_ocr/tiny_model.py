@@ -152,6 +152,80 @@ def _publish_dir(staging: Path, output_dir: Path) -> None:
 # between images, so a pipeline that loses the image, or an empty prediction, is visible downstream.
 _TINY_INIT_RANGE = 0.5
 
+#: ChatML end-of-turn and padding tokens of both tiny models (Qwen2 decoders, ms-swift's ChatML templates).
+_EOS_TOKEN = "<|im_end|>"
+_PAD_TOKEN = "<|endoftext|>"
+
+
+def _tiny_tokenizer(special_tokens: List[str], model_max_length: int,
+                    named_tokens: Optional[Dict[str, str]] = None):
+    """The tiny byte-level BPE (:func:`build_byte_level_bpe`) with ChatML eos/pad set, and ``{token: id}`` of
+    ``special_tokens``. Returns ``(tokenizer, ids)``."""
+    tokenizer = build_byte_level_bpe(special_tokens, named_tokens=named_tokens)
+    tokenizer.eos_token = _EOS_TOKEN
+    tokenizer.pad_token = _PAD_TOKEN
+    tokenizer.model_max_length = model_max_length
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in special_tokens}
+    return tokenizer, ids
+
+
+def _tiny_qwen2_text_config(vocab_size: int, ids: Dict[str, int], max_positions: int) -> Dict[str, object]:
+    """``text_config`` of both tiny models: a Qwen2 decoder of width 32 (2 layers, 4 heads, 2 KV heads) with
+    tied embeddings as upstream, ``rope_theta`` 1e6, random weights of std ``_TINY_INIT_RANGE``."""
+    return dict(
+        model_type="qwen2",
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=max_positions,
+        rope_theta=1000000.0,
+        initializer_range=_TINY_INIT_RANGE,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=ids[_EOS_TOKEN],
+        pad_token_id=ids[_PAD_TOKEN],
+    )
+
+
+def _random_model(model_class, config, ids: Dict[str, int], seed: int):
+    """``model_class(config)`` with weights drawn after ``torch.manual_seed(seed)``, float32, in eval mode, and
+    greedy generation that stops at the ChatML end of turn. Sets ``config``'s eos/pad token ids."""
+    import torch
+    from transformers import GenerationConfig
+
+    config.eos_token_id = ids[_EOS_TOKEN]
+    config.pad_token_id = ids[_PAD_TOKEN]
+    torch.manual_seed(seed)
+    model = model_class(config).to(torch.float32).eval()
+    model.generation_config = GenerationConfig(
+        eos_token_id=ids[_EOS_TOKEN], pad_token_id=ids[_PAD_TOKEN], bos_token_id=None, do_sample=False)
+    return model
+
+
+def _mark_tiny(output_dir: Path, arch: str, seed: int, model, vocab_size: int, upstream: str,
+               details: Dict[str, object]) -> None:
+    """Say "tiny, random, untrained" in a saved model dir: the :data:`TINY_MARKER_KEY` marker and model info in
+    ``config.json``, and ``README.md`` listing ``details`` then the parameter count and vocabulary size."""
+    n_params = sum(p.numel() for p in model.parameters())
+    info = {
+        "arch": arch,
+        "seed": seed,
+        "trained": False,
+        "note": "tiny random-weight untrained model for CPU pipeline tests; output is gibberish",
+        "upstream_architecture": upstream,
+        "num_parameters": n_params,
+    }
+    _mark_config(output_dir / "config.json", info)
+    readme = _readme(arch, seed, {
+        **details,
+        "parameters": n_params,
+        "vocabulary": f"{vocab_size} tokens (byte-level BPE trained on a small built-in corpus)",
+    })
+    (output_dir / "README.md").write_text(readme, encoding="utf-8")
+
 
 def build_tiny_got_ocr2_hf(output_dir: Path, seed: int = 0) -> Path:
     """Tiny random ``transformers.GotOcr2ForConditionalGeneration`` (ms-swift model_type/template ``got_ocr2_hf``).
@@ -168,17 +242,10 @@ def build_tiny_got_ocr2_hf(output_dir: Path, seed: int = 0) -> Path:
     (float32), ``generation_config.json``, tokenizer files, processor/image-processor configs
     (``GotOcr2ImageProcessorPil``, size 1024, which needs no torchvision) and ``README.md``.
     """
-    import torch
-    from transformers import (GenerationConfig, GotOcr2Config, GotOcr2ForConditionalGeneration,
-                              GotOcr2ImageProcessorPil, GotOcr2Processor)
+    from transformers import (GotOcr2Config, GotOcr2ForConditionalGeneration, GotOcr2ImageProcessorPil,
+                              GotOcr2Processor)
 
-    tokenizer = build_byte_level_bpe(GOT_SPECIAL_TOKENS)
-    tokenizer.eos_token = "<|im_end|>"
-    tokenizer.pad_token = "<|endoftext|>"
-    tokenizer.model_max_length = 4096
-    vocab_size = len(tokenizer)
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in GOT_SPECIAL_TOKENS}
-
+    tokenizer, ids = _tiny_tokenizer(GOT_SPECIAL_TOKENS, model_max_length=4096)
     config = GotOcr2Config(
         vision_config=dict(
             hidden_size=32,
@@ -192,57 +259,22 @@ def build_tiny_got_ocr2_hf(output_dir: Path, seed: int = 0) -> Path:
             global_attn_indexes=[1],
             initializer_range=_TINY_INIT_RANGE,
         ),
-        text_config=dict(
-            model_type="qwen2",
-            vocab_size=vocab_size,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=4096,
-            rope_theta=1000000.0,
-            initializer_range=_TINY_INIT_RANGE,
-            tie_word_embeddings=True,
-            bos_token_id=None,
-            eos_token_id=ids["<|im_end|>"],
-            pad_token_id=ids["<|endoftext|>"],
-        ),
+        text_config=_tiny_qwen2_text_config(len(tokenizer), ids, max_positions=4096),
         image_token_index=ids["<imgpad>"],
         image_seq_length=256,
         tie_word_embeddings=True,
     )
-    config.eos_token_id = ids["<|im_end|>"]
-    config.pad_token_id = ids["<|endoftext|>"]
-
-    torch.manual_seed(seed)
-    model = GotOcr2ForConditionalGeneration(config).to(torch.float32).eval()
-    model.generation_config = GenerationConfig(
-        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None, do_sample=False)
-
+    model = _random_model(GotOcr2ForConditionalGeneration, config, ids, seed)
     image_processor = GotOcr2ImageProcessorPil(size={"height": 1024, "width": 1024})
     processor = GotOcr2Processor(image_processor=image_processor, tokenizer=tokenizer)
 
     model.save_pretrained(output_dir)
     processor.save_pretrained(output_dir)
-    n_params = sum(p.numel() for p in model.parameters())
-    info = {
-        "arch": "got_ocr2_hf",
-        "seed": seed,
-        "trained": False,
-        "note": "tiny random-weight untrained model for CPU pipeline tests; output is gibberish",
-        "upstream_architecture": "stepfun-ai/GOT-OCR-2.0-hf",
-        "num_parameters": n_params,
-    }
-    _mark_config(output_dir / "config.json", info)
-    readme = _readme("got_ocr2_hf", seed, {
+    _mark_tiny(output_dir, "got_ocr2_hf", seed, model, len(tokenizer), "stepfun-ai/GOT-OCR-2.0-hf", {
         "architecture": "GotOcr2ForConditionalGeneration (transformers-native)",
         "ms-swift": "--model_type got_ocr2_hf --template got_ocr2_hf",
         "input": "1024x1024 RGB -> 256 <imgpad> tokens per image",
-        "parameters": n_params,
-        "vocabulary": f"{vocab_size} tokens (byte-level BPE trained on a small built-in corpus)",
     })
-    (output_dir / "README.md").write_text(readme, encoding="utf-8")
     return output_dir
 
 
@@ -322,17 +354,10 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
     """
     import importlib.util
 
-    import torch
-    from transformers import (GenerationConfig, GotOcr2ImageProcessorPil, InternVLConfig,
-                              InternVLForConditionalGeneration)
+    from transformers import GotOcr2ImageProcessorPil, InternVLConfig, InternVLForConditionalGeneration
 
-    tokenizer = build_byte_level_bpe(INTERNVL_SPECIAL_TOKENS, named_tokens=INTERNVL_NAMED_TOKENS)
-    tokenizer.eos_token = "<|im_end|>"
-    tokenizer.pad_token = "<|endoftext|>"
-    tokenizer.model_max_length = 16384
-    vocab_size = len(tokenizer)
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in INTERNVL_SPECIAL_TOKENS}
-
+    tokenizer, ids = _tiny_tokenizer(INTERNVL_SPECIAL_TOKENS, model_max_length=16384,
+                                     named_tokens=INTERNVL_NAMED_TOKENS)
     config = InternVLConfig(
         vision_config=dict(
             hidden_size=32,
@@ -343,34 +368,13 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
             patch_size=14,
             initializer_range=_TINY_INIT_RANGE,
         ),
-        text_config=dict(
-            model_type="qwen2",
-            vocab_size=vocab_size,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=16384,
-            rope_theta=1000000.0,
-            initializer_range=_TINY_INIT_RANGE,
-            tie_word_embeddings=True,
-            bos_token_id=None,
-            eos_token_id=ids["<|im_end|>"],
-            pad_token_id=ids["<|endoftext|>"],
-        ),
+        text_config=_tiny_qwen2_text_config(len(tokenizer), ids, max_positions=16384),
         image_token_id=ids["<IMG_CONTEXT>"],
         image_seq_length=256,
         downsample_ratio=0.5,
         tie_word_embeddings=True,
     )
-    config.eos_token_id = ids["<|im_end|>"]
-    config.pad_token_id = ids["<|endoftext|>"]
-
-    torch.manual_seed(seed)
-    model = InternVLForConditionalGeneration(config).to(torch.float32).eval()
-    model.generation_config = GenerationConfig(
-        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None, do_sample=False)
+    model = _random_model(InternVLForConditionalGeneration, config, ids, seed)
     model.save_pretrained(output_dir)
 
     processor_file = output_dir / INTERNVL_PROCESSOR_FILE
@@ -389,26 +393,17 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
     data["auto_map"] = {"AutoProcessor": f"{processor_file.stem}.{INTERNVL_PROCESSOR_CLASS}"}
     processor_config.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    n_params = sum(p.numel() for p in model.parameters())
-    info = {
-        "arch": "internvl_hf",
-        "seed": seed,
-        "trained": False,
-        "note": "tiny random-weight untrained model for CPU pipeline tests; output is gibberish",
-        "upstream_architecture": "InternVLForConditionalGeneration (OpenGVLab/InternVL3-*-hf layout)",
-        "num_parameters": n_params,
-    }
-    _mark_config(output_dir / "config.json", info)
-    readme = _readme("internvl_hf", seed, {
-        "architecture": "InternVLForConditionalGeneration (transformers-native InternVL)",
-        "ms-swift": "--model_type internvl --template internvl_hf (or internvl_hf_ocr_det with the swift-ocr plugin)",
-        "input": "448x448 tiles (1-6 by aspect ratio, plus a thumbnail) -> 256 <IMG_CONTEXT> tokens per tile",
-        "processor": f"{INTERNVL_PROCESSOR_CLASS} in {INTERNVL_PROCESSOR_FILE} (an image-only InternVLProcessor: "
-                     "transformers' own needs torchvision); loads with trust_remote_code=True",
-        "parameters": n_params,
-        "vocabulary": f"{vocab_size} tokens (byte-level BPE trained on a small built-in corpus)",
-    })
-    (output_dir / "README.md").write_text(readme, encoding="utf-8")
+    _mark_tiny(output_dir, "internvl_hf", seed, model, len(tokenizer),
+               "InternVLForConditionalGeneration (OpenGVLab/InternVL3-*-hf layout)", {
+                   "architecture": "InternVLForConditionalGeneration (transformers-native InternVL)",
+                   "ms-swift": "--model_type internvl --template internvl_hf (or internvl_hf_ocr_det with the "
+                               "swift-ocr plugin)",
+                   "input": "448x448 tiles (1-6 by aspect ratio, plus a thumbnail) -> 256 <IMG_CONTEXT> tokens per "
+                            "tile",
+                   "processor": f"{INTERNVL_PROCESSOR_CLASS} in {INTERNVL_PROCESSOR_FILE} (an image-only "
+                                "InternVLProcessor: transformers' own needs torchvision); loads with "
+                                "trust_remote_code=True",
+               })
     return output_dir
 
 

@@ -2,8 +2,9 @@
 
 Rows are built from the real ICDAR 2015 and SROIE ground truth, encoded by each family's codec, and written
 with ms-swift's own helpers (``RowPreprocessor._cast_mm_data``, ``remove_response``, ``JsonlWriter``), as
-``SwiftInfer._batch_infer`` does (see tests/test_results.py). Expected scores are computed here from counts
-the tests control, read independently from the label files.
+``SwiftInfer._batch_infer`` does (see tests/test_results.py; the ``write_swift_results`` fixture,
+tests/helpers/result_rows.py). Expected scores are computed here from counts the tests control, read
+independently from the label files.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from PIL import Image
 from swift_ocr.codecs import FAMILIES, get_codec
 from swift_ocr.det_results import GroundTruthIndex, load_det_images, load_gt_images, shift_region
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.metrics.det import evaluate
 from swift_ocr.sample import Region
 
@@ -25,30 +25,6 @@ CODEC_IDS = [f if not p else f"{f}-quad" for f, p in CODECS]
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-
-
-def write_swift_results(path: Path, items) -> Path:
-    """Write result rows like ms-swift 4.6.0 ``swift infer --result_path``.
-
-    ``items``: ``(image, target, response, extra_columns)``; ``target`` is the dataset's assistant answer,
-    popped into ``labels`` by ``remove_response``; the response is appended to ``messages`` afterwards.
-    """
-    from swift.dataset.preprocessor import RowPreprocessor
-    from swift.utils import JsonlWriter, remove_response
-
-    out = []
-    for image, target, response, extra in items:
-        row = {"messages": [{"role": "user", "content": "<image>Spot all the text with its boxes."},
-                            {"role": "assistant", "content": target}],
-               "images": [str(image)], **extra}
-        RowPreprocessor._cast_mm_data(row)
-        labels = remove_response(row["messages"])
-        row["messages"].append({"role": "assistant", "content": response})
-        out.append({"response": response, "labels": labels, "logprobs": None, **row})
-    if path.exists():
-        path.unlink()
-    JsonlWriter(str(path)).append(out)
-    return path
 
 
 def raw_counts(label: Path):
@@ -65,13 +41,9 @@ def raw_counts(label: Path):
 
 
 @pytest.fixture(scope="module")
-def real(shared_data):
+def real(shared_data, result_rows):
     """[(Sample, label path)] for the 10 ICDAR 2015 and 20 SROIE images."""
-    out = []
-    for label in sorted((shared_data / "icdar2015" / "gts").glob("gt_img_*.txt")):
-        out.append((read_icdar_file(label, shared_data / "icdar2015" / "imgs" / (label.stem[3:] + ".jpg")), label))
-    for label in sorted((shared_data / "sroie" / "box").glob("*.csv")):
-        out.append((read_icdar_file(label, shared_data / "sroie" / "img" / (label.stem + ".jpg")), label))
+    out = result_rows.icdar2015_samples(shared_data) + result_rows.sroie_samples(shared_data)
     assert len(out) == 30
     return out
 
@@ -102,7 +74,7 @@ def scores(items, **kw):
 
 
 @pytest.mark.parametrize("family, params", CODECS, ids=CODEC_IDS)
-def test_ground_truth_as_prediction_scores_one(family, params, real, counts, gt_list, tmp_path):
+def test_ground_truth_as_prediction_scores_one(family, params, real, counts, gt_list, tmp_path, write_swift_results):
     codec = get_codec(family, **params)
     items = []
     for s, _ in real:
@@ -131,7 +103,7 @@ def test_ground_truth_as_prediction_scores_one(family, params, real, counts, gt_
     assert scores(loaded, spotting="end_to_end").hmean == 1.0
 
 
-def test_predictions_on_dont_care_regions_are_discarded(real, counts, gt_list, tmp_path):
+def test_predictions_on_dont_care_regions_are_discarded(real, counts, gt_list, tmp_path, write_swift_results):
     """A model that also outlines the unreadable (###) text loses nothing: those detections are discarded."""
     codec = get_codec("internvl", shape="quad")
     items = []
@@ -150,7 +122,7 @@ def test_predictions_on_dont_care_regions_are_discarded(real, counts, gt_list, t
 
 
 @pytest.mark.parametrize("family", ["qwen2_vl", "deepseek_ocr"])
-def test_dropped_and_garbled_predictions(family, real, counts, gt_list, tmp_path):
+def test_dropped_and_garbled_predictions(family, real, counts, gt_list, tmp_path, write_swift_results):
     """Drop every 3rd care region and move each image's first kept one to an empty corner."""
     codec = get_codec(family)
     n = counts[0]
@@ -192,7 +164,7 @@ def _cut_inside_last_object(family: str, text: str) -> str:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_truncated_responses_count_as_unparsed(family, real, counts, tmp_path):
+def test_truncated_responses_count_as_unparsed(family, real, counts, tmp_path, write_swift_results):
     codec = get_codec(family)
     cut = 0
     items = []
@@ -215,7 +187,7 @@ def test_truncated_responses_count_as_unparsed(family, real, counts, tmp_path):
 # ------------------------------------------------------------------------------------ grouping and tiles
 
 
-def test_several_rows_of_one_image_are_merged(real, shared_data, tmp_path):
+def test_several_rows_of_one_image_are_merged(real, shared_data, tmp_path, write_swift_results):
     codec = get_codec("got")
     s = next(s for s, _ in real if s.images[0].endswith("000.jpg"))
     care = s.care_regions()
@@ -232,7 +204,7 @@ def test_several_rows_of_one_image_are_merged(real, shared_data, tmp_path):
     assert res.n_images == 2 and res.hmean == 1.0
 
 
-def test_tiles_are_parsed_in_tile_space_and_shifted(real, gt_list, tmp_path):
+def test_tiles_are_parsed_in_tile_space_and_shifted(real, gt_list, tmp_path, write_swift_results):
     """Two tiles (top/bottom) of one SROIE receipt, cut at a blank band, each encoded in its own pixels."""
     s = next(s for s, _ in real if s.images[0].endswith("001.jpg"))
     w, h = s.image_size
@@ -311,7 +283,7 @@ def test_ground_truth_alone(shared_data, gt_list, counts):
 # ----------------------------------------------------------------------------------------------- errors
 
 
-def test_errors_name_file_and_line(real, shared_data, tmp_path):
+def test_errors_name_file_and_line(real, shared_data, tmp_path, write_swift_results):
     codec = get_codec("internvl")
     s = real[0][0]
     good = codec.encode(s.care_regions(), s.image_size)
@@ -342,7 +314,7 @@ def test_errors_name_file_and_line(real, shared_data, tmp_path):
         load_det_images(path, codec)
 
 
-def test_relative_image_path_is_found_next_to_results(real, tmp_path):
+def test_relative_image_path_is_found_next_to_results(real, tmp_path, write_swift_results):
     codec = get_codec("internvl")
     s = real[0][0]
     (tmp_path / "imgs").mkdir()

@@ -10,53 +10,6 @@ from swift_ocr.metrics.det import box_region, match_image
 from swift_ocr.sample import Region
 
 
-def is_green(p):
-    return p[1] > 200 and p[0] < 100 and p[2] < 100
-
-
-def is_red(p):
-    return p[0] > 200 and p[1] < 100 and p[2] < 100
-
-
-def is_blue(p):
-    return p[2] > 200 and p[0] < 100
-
-
-def is_grey(p):
-    return 120 <= min(p) and max(p) <= 200 and max(p) - min(p) < 10
-
-
-def text_zone(region: Region, size, font):
-    """Where anything drawn for ``region`` may lie: its box grown by its label's size on every side."""
-    x1, y1, x2, y2 = region.bbox()
-    left, top, right, bottom = font.getbbox(region.text or "x", stroke_width=1)
-    tw, th = right - left, bottom - top
-    return (min(x1, size[0] - tw) - 6, y1 - th - 8, max(x2, x1 + tw) + 6, y2 + th + 8)
-
-
-def free_point(points, others, size, font):
-    """The first of ``points`` that no other region's zone and not the legend band covers."""
-    legend = 3 * font.size
-    for x, y in points:
-        if y <= legend:
-            continue
-        if all(not (z[0] <= x <= z[2] and z[1] <= y <= z[3]) for z in (text_zone(o, size, font) for o in others)):
-            return round(x), round(y)
-    return None
-
-
-def blank_box(regions, size, font, bw=50, bh=20):
-    """A ``bw`` x ``bh`` box (as a region) where no region nor its label lies, scanning from the bottom right."""
-    w, h = size
-    zones = [text_zone(r, size, font) for r in regions]
-    for y in range(h - bh - 2, 3 * font.size, -4):
-        for x in range(w - bw - 2, 0, -4):
-            grown = (x - 6, y - 30, x + bw + 6, y + bh + 30)
-            if all(grown[2] < z[0] or z[2] < grown[0] or grown[3] < z[1] or z[3] < grown[1] for z in zones):
-                return box_region((x, y, x + bw, y + bh), "ghost")
-    raise AssertionError("no blank area on this image")
-
-
 def edge_midpoints(region: Region):
     pts = region.polygon
     return [((pts[i][0] + pts[(i + 1) % len(pts)][0]) / 2, (pts[i][1] + pts[(i + 1) % len(pts)][1]) / 2)
@@ -68,7 +21,8 @@ def receipt(shared_data):
     return read_icdar_file(shared_data / "sroie" / "box" / "003.csv", shared_data / "sroie" / "img" / "003.jpg")
 
 
-def test_colours_on_a_real_receipt(receipt, tmp_path):
+def test_colours_on_a_real_receipt(receipt, tmp_path, draw_checks):
+    dc = draw_checks
     image = Image.open(receipt.images[0])
     size = image.size
     font = ImageFont.truetype(FONT_PATH, font_size(size))
@@ -76,7 +30,7 @@ def test_colours_on_a_real_receipt(receipt, tmp_path):
     # predictions: every 2nd region's box (matched); the others are missed; one false positive in a blank corner
     det = [box_region(r.bbox(), r.text) for r in care[::2]]
     w, h = size
-    fp = blank_box(receipt.regions, size, font)
+    fp = box_region(dc.blank_box(receipt.regions, size, font), "ghost")
     det.append(fp)
     match = match_image(receipt.regions, det)
     assert match.n_matched == len(care[::2]) and match.unmatched_det == [len(det) - 1]
@@ -91,15 +45,15 @@ def test_colours_on_a_real_receipt(receipt, tmp_path):
     assert list(tmp_path.iterdir()) == [path]
 
     # false positive: red on its edges
-    assert all(is_red(out.getpixel((round(x), round(y)))) for x, y in edge_midpoints(fp))
+    assert all(dc.is_red(out.getpixel((round(x), round(y)))) for x, y in edge_midpoints(fp))
     # missed ground truth: green on an edge that nothing else covers
     missed = care[1::2]
     checked = 0
     for r in missed:
         others = [o for o in receipt.regions if o is not r] + det
-        pt = free_point(edge_midpoints(r), others, size, font)
+        pt = dc.free_point(edge_midpoints(r), others, size, font)
         if pt is not None:
-            assert is_green(out.getpixel(pt)), (r.text, pt, out.getpixel(pt))
+            assert dc.is_green(out.getpixel(pt)), (r.text, pt, out.getpixel(pt))
             checked += 1
     assert checked >= 3
     # matched predictions: blue on their left edge
@@ -107,14 +61,15 @@ def test_colours_on_a_real_receipt(receipt, tmp_path):
     for j, d in enumerate(det[:-1]):
         others = [o for o in receipt.regions if o.text != d.text] + [o for k, o in enumerate(det) if k != j]
         x1, y1, x2, y2 = d.bbox()
-        pt = free_point([(x1, (y1 + y2) / 2)], others, size, font)
+        pt = dc.free_point([(x1, (y1 + y2) / 2)], others, size, font)
         if pt is not None:
-            assert is_blue(out.getpixel(pt)), (d.text, pt, out.getpixel(pt))
+            assert dc.is_blue(out.getpixel(pt)), (d.text, pt, out.getpixel(pt))
             checked += 1
     assert checked >= 3
 
 
-def test_dont_care_dashed_grey_and_ground_truth_alone(shared_data):
+def test_dont_care_dashed_grey_and_ground_truth_alone(shared_data, draw_checks):
+    dc = draw_checks
     # the ICDAR 2015 image whose longest ### region edge is the longest of all
     samples = [read_icdar_file(lbl, shared_data / "icdar2015" / "imgs" / (lbl.stem[3:] + ".jpg"))
                for lbl in sorted((shared_data / "icdar2015" / "gts").glob("gt_img_*.txt"))]
@@ -133,9 +88,9 @@ def test_dont_care_dashed_grey_and_ground_truth_alone(shared_data):
     rgb = image.convert("RGB")
     drawn = [out.getpixel(p) for p in pts if out.getpixel(p) != rgb.getpixel(p)]
     assert 0.3 * len(pts) <= len(drawn) <= 0.7 * len(pts), drawn  # dashes and gaps
-    assert all(is_grey(p) for p in drawn), drawn
+    assert all(dc.is_grey(p) for p in drawn), drawn
     # nothing is drawn in prediction colours
-    assert not any(is_red(p) or is_blue(p) for r in s.regions for p in
+    assert not any(dc.is_red(p) or dc.is_blue(p) for r in s.regions for p in
                    (out.getpixel((round(x), round(y))) for x, y in edge_midpoints(r)))
 
 

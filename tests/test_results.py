@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.results import iter_results, read_results
+from swift_ocr.results import iter_raw_rows, iter_results, read_results
 
 
 def _write(path: Path, rows) -> Path:
@@ -113,6 +113,20 @@ def test_invalid_utf8_and_bom(tmp_path):
     rows = iter_results(path)
     assert next(rows).ref == "a"  # BOM on line 1 tolerated
     with pytest.raises(OcrFormatError, match=r":2: not valid UTF-8"):
+        next(rows)
+
+
+def test_raw_rows_keep_every_column_and_are_not_validated(tmp_path):
+    """iter_raw_rows (what swift_ocr.det_results reads extra columns with) reads like iter_results but yields the
+    decoded rows as they are."""
+    path = tmp_path / "r.jsonl"
+    tile = {"image_size": [5, 5], "offset": [0, 2], "source_image": "a.jpg"}
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"response": "a", "labels": "a", "swift_ocr": tile}).encode()
+                     + b'\n\n["not", "a", "row"]\n{"response": \n')
+    rows = iter_raw_rows(path)
+    assert next(rows) == (1, {"response": "a", "labels": "a", "swift_ocr": tile})
+    assert next(rows) == (3, ["not", "a", "row"])  # parse_row, not iter_raw_rows, refuses it
+    with pytest.raises(OcrFormatError, match=r":4: invalid JSON"):
         next(rows)
 
 

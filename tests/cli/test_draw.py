@@ -14,79 +14,22 @@ from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.sample import Region
 
 
-def write_swift_results(path: Path, items) -> Path:
-    """Rows as ms-swift 4.6.0 ``SwiftInfer._batch_infer`` writes them, with ms-swift's own helpers
-    (see tests/test_results.py): ``items`` are ``(image, target, response)``."""
-    from swift.dataset.preprocessor import RowPreprocessor
-    from swift.utils import JsonlWriter, remove_response
-
-    out = []
-    for image, target, response in items:
-        row = {"messages": [{"role": "user", "content": "<image>Spot all the text with its boxes."},
-                            {"role": "assistant", "content": target}], "images": [str(image)]}
-        RowPreprocessor._cast_mm_data(row)
-        labels = remove_response(row["messages"])
-        row["messages"].append({"role": "assistant", "content": response})
-        out.append({"response": response, "labels": labels, "logprobs": None, **row})
-    JsonlWriter(str(path)).append(out)
-    return path
-
-
-def is_green(p):
-    return p[1] > 200 and p[0] < 100 and p[2] < 100
-
-
-def is_red(p):
-    return p[0] > 200 and p[1] < 100 and p[2] < 100
-
-
-def is_blue(p):
-    return p[2] > 200 and p[0] < 100
-
-
-def rect(x1, y1, x2, y2, text=""):
-    return Region([(x1, y1), (x2, y1), (x2, y2), (x1, y2)], text)
-
-
-def zone(region: Region, size, font):
-    """Where anything drawn for ``region`` may lie: its box grown by its label's size on every side."""
-    x1, y1, x2, y2 = region.bbox()
-    left, top, right, bottom = font.getbbox(region.text or "x", stroke_width=1)
-    tw, th = right - left, bottom - top
-    return (min(x1, size[0] - tw) - 6, y1 - th - 8, max(x2, x1 + tw) + 6, y2 + th + 8)
-
-
-def clear(point, others, size, font) -> bool:
-    x, y = point
-    return y > 3 * font.size and all(not (z[0] <= x <= z[2] and z[1] <= y <= z[3])
-                                     for z in (zone(o, size, font) for o in others))
-
-
-def blank_rect(regions, size, font, bw=50, bh=20):
-    """A box where no region nor its label lies, scanning from the bottom right."""
-    w, h = size
-    zones = [zone(r, size, font) for r in regions]
-    for y in range(h - bh - 2, 3 * font.size, -4):
-        for x in range(w - bw - 2, 0, -4):
-            g = (x - 6, y - 30, x + bw + 6, y + bh + 30)
-            if all(g[2] < z[0] or z[2] < g[0] or g[3] < z[1] or z[3] < g[1] for z in zones):
-                return rect(x, y, x + bw, y + bh, "ghost")
-    raise AssertionError("no blank area on this image")
-
-
 @pytest.fixture(scope="module")
 def receipts(shared_data):
     root = shared_data / "sroie"
     return [read_icdar_file(root / "box" / f"{n}.csv", root / "img" / f"{n}.jpg") for n in ("001", "002", "003")]
 
 
-def test_draw_results_with_original_ground_truth(receipts, shared_data, tmp_path, capsys):
+def test_draw_results_with_original_ground_truth(receipts, shared_data, tmp_path, capsys, write_swift_results,
+                                                 draw_checks):
+    dc = draw_checks
     codec = get_codec("internvl")
     items, expected = [], {}
     for s in receipts:
         font = ImageFont.truetype(FONT_PATH, font_size(s.image_size))
         care = s.care_regions()
-        ghost = blank_rect(s.regions, s.image_size, font)
+        x1, y1, x2, y2 = dc.blank_box(s.regions, s.image_size, font)
+        ghost = Region([(x1, y1), (x2, y1), (x2, y2), (x1, y2)], "ghost")
         kept = care[::2]  # every 2nd region predicted (matched), the others missed, plus one false positive
         items.append((s.images[0], codec.encode(care, s.image_size), codec.encode(kept + [ghost], s.image_size)))
         expected[Path(s.images[0]).stem] = (s, kept, care[1::2], ghost, font)
@@ -102,24 +45,24 @@ def test_draw_results_with_original_ground_truth(receipts, shared_data, tmp_path
             assert im.format == "PNG" and im.size == s.image_size
             out = im.convert("RGB")
         gx1, gy1, gx2, gy2 = ghost.bbox()
-        assert is_red(out.getpixel((round((gx1 + gx2) / 2), round(gy1))))  # false positive: red
+        assert dc.is_red(out.getpixel((round((gx1 + gx2) / 2), round(gy1))))  # false positive: red
         everything = list(s.regions) + kept + [ghost]
         for r in missed:  # missed ground truth: green on the middle of its left edge when nothing covers it
             x1, y1, x2, y2 = r.bbox()
             pt = (round(x1), round((y1 + y2) / 2))
-            if clear(pt, [o for o in everything if o is not r], s.image_size, font):
-                assert is_green(out.getpixel(pt)), (stem, r.text, out.getpixel(pt))
+            if dc.is_clear(pt, [o for o in everything if o is not r], s.image_size, font):
+                assert dc.is_green(out.getpixel(pt)), (stem, r.text, out.getpixel(pt))
                 green += 1
         for r in kept:  # matched prediction (the region's box): blue
             x1, y1, x2, y2 = r.bbox()
             pt = (round(x1), round((y1 + y2) / 2))
-            if clear(pt, [o for o in everything if o is not r and o.text != r.text], s.image_size, font):
-                assert is_blue(out.getpixel(pt)), (stem, r.text, out.getpixel(pt))
+            if dc.is_clear(pt, [o for o in everything if o is not r and o.text != r.text], s.image_size, font):
+                assert dc.is_blue(out.getpixel(pt)), (stem, r.text, out.getpixel(pt))
                 blue += 1
     assert green >= 3 and blue >= 3
 
 
-def test_limit_and_ground_truth_alone(shared_data, tmp_path, capsys):
+def test_limit_and_ground_truth_alone(shared_data, tmp_path, capsys, draw_checks):
     out_dir = tmp_path / "gt"
     assert main(["draw", "--gt", str(shared_data / "icdar2015"), "--output", str(out_dir), "--limit", "3"]) == 0
     capsys.readouterr()
@@ -136,8 +79,8 @@ def test_limit_and_ground_truth_alone(shared_data, tmp_path, capsys):
     for r in s.care_regions():
         (ax, ay), (dx, dy) = r.polygon[0], r.polygon[3]  # left edge: top-left -> bottom-left
         pt = (round((ax + dx) / 2), round((ay + dy) / 2))
-        if clear(pt, [o for o in s.regions if o is not r], s.image_size, font):
-            assert is_green(out.getpixel(pt)), out.getpixel(pt)
+        if draw_checks.is_clear(pt, [o for o in s.regions if o is not r], s.image_size, font):
+            assert draw_checks.is_green(out.getpixel(pt)), out.getpixel(pt)
             checked += 1
     assert checked >= 1
 

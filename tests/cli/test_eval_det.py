@@ -3,34 +3,12 @@ from the real ICDAR 2015 and SROIE ground truth. Expected scores come from count
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from swift_ocr.cli.main import main
 from swift_ocr.codecs import FAMILIES, get_codec
-from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.sample import Region
-
-
-def write_swift_results(path: Path, items) -> Path:
-    """Rows as ms-swift 4.6.0 ``SwiftInfer._batch_infer`` writes them, with ms-swift's own helpers
-    (see tests/test_results.py): ``items`` are ``(image, target, response)``."""
-    from swift.dataset.preprocessor import RowPreprocessor
-    from swift.utils import JsonlWriter, remove_response
-
-    out = []
-    for image, target, response in items:
-        row = {"messages": [{"role": "user", "content": "<image>Spot all the text with its boxes."},
-                            {"role": "assistant", "content": target}], "images": [str(image)]}
-        RowPreprocessor._cast_mm_data(row)
-        labels = remove_response(row["messages"])
-        row["messages"].append({"role": "assistant", "content": response})
-        out.append({"response": response, "labels": labels, "logprobs": None, **row})
-    if path.exists():
-        path.unlink()
-    JsonlWriter(str(path)).append(out)
-    return path
 
 
 def eval_det(argv, capsys):
@@ -40,16 +18,13 @@ def eval_det(argv, capsys):
 
 
 @pytest.fixture(scope="module")
-def icdar(shared_data):
-    root = shared_data / "icdar2015"
-    labels = sorted((root / "gts").glob("*.txt"))
-    return [read_icdar_file(lbl, root / "imgs" / (lbl.stem[3:] + ".jpg")) for lbl in labels]
+def icdar(shared_data, result_rows):
+    return [s for s, _ in result_rows.icdar2015_samples(shared_data)]
 
 
 @pytest.fixture(scope="module")
-def sroie(shared_data):
-    root = shared_data / "sroie"
-    return [read_icdar_file(lbl, root / "img" / (lbl.stem + ".jpg")) for lbl in sorted((root / "box").glob("*.csv"))]
+def sroie(shared_data, result_rows):
+    return [s for s, _ in result_rows.sroie_samples(shared_data)]
 
 
 def _n_care(samples):
@@ -57,7 +32,7 @@ def _n_care(samples):
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_ground_truth_as_prediction_json(family, icdar, sroie, shared_data, tmp_path, capsys):
+def test_ground_truth_as_prediction_json(family, icdar, sroie, shared_data, tmp_path, capsys, write_swift_results):
     codec = get_codec(family)
     for samples, gt in ((icdar, shared_data / "icdar2015"), (sroie, shared_data / "sroie" / "box")):
         items = []
@@ -105,7 +80,7 @@ def _degraded(icdar, codec):
                        n_det=n - dropped - cut, missed=missed_texts)
 
 
-def test_degraded_predictions_exact_scores(icdar, shared_data, tmp_path, capsys):
+def test_degraded_predictions_exact_scores(icdar, shared_data, tmp_path, capsys, write_swift_results):
     codec = get_codec("internvl")
     items, exp = _degraded(icdar, codec)
     assert exp["dropped"] and exp["garbled"] and exp["cut"]  # the test exercises all three
@@ -132,7 +107,7 @@ def test_degraded_predictions_exact_scores(icdar, shared_data, tmp_path, capsys)
     assert list(per_image.parent.iterdir()) == [per_image]  # written atomically, no temp file left
 
 
-def test_spotting_needs_the_text_case_insensitively(sroie, tmp_path, capsys):
+def test_spotting_needs_the_text_case_insensitively(sroie, tmp_path, capsys, write_swift_results):
     codec = get_codec("qwen2_vl")
     items, n, wrong = [], 0, 0
     for s in sroie[:8]:
@@ -155,7 +130,7 @@ def test_spotting_needs_the_text_case_insensitively(sroie, tmp_path, capsys):
     assert p["precision"] == pytest.approx((n - wrong) / n) and p["recall"] == pytest.approx((n - wrong) / n)
 
 
-def test_table_lists_worst_images(icdar, tmp_path, capsys):
+def test_table_lists_worst_images(icdar, tmp_path, capsys, write_swift_results):
     codec = get_codec("internvl")
     items, exp = _degraded(icdar, codec)
     path = write_swift_results(tmp_path / "result.jsonl", items)
@@ -170,7 +145,7 @@ def test_table_lists_worst_images(icdar, tmp_path, capsys):
     assert any("missed:" in line for line in lines) and any("unparsed:" in line for line in lines)
 
 
-def test_errors_exit_2_naming_file_and_line(icdar, shared_data, tmp_path, capsys):
+def test_errors_exit_2_naming_file_and_line(icdar, shared_data, tmp_path, capsys, write_swift_results):
     codec = get_codec("internvl")
     s = icdar[0]
     good = codec.encode(s.care_regions(), s.image_size)
