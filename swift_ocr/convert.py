@@ -23,7 +23,9 @@ Counts (:class:`ConvertReport`): ``sources`` = every input item seen (items read
 such as an image without a label), ``sources == converted_sources + rejected``; ``rejected_regions`` counts regions
 left out of converted items (``line`` task); the rejects file has ``rejected + rejected_regions`` rows.
 
-The same input, options and seed give byte-identical outputs (rows, split, rejects, crops).
+The same input, options and seed give byte-identical outputs (rows, split, rejects, crops), with any number of
+``workers``: items are read and run through the task in worker processes (``multiprocessing`` pool, results
+collected in input order), and written by the main process.
 """
 from __future__ import annotations
 
@@ -72,6 +74,8 @@ class ConvertOptions:
     max_boxes: Optional[int] = None
     tiling: str = "strips"
     det_shape: str = "box"
+    # processes that read items and run the task (1: in this process)
+    workers: int = 1
 
     def task_config(self) -> TaskConfig:
         """The :class:`~swift_ocr.tasks.TaskConfig` of these options. Raises ValueError for bad task options."""
@@ -225,6 +229,60 @@ class _Staging:
             self.images_tmp = None
 
 
+def _process(item, task: TaskConfig, max_pixels):
+    """Run the task on one read item (a Sample, or the OcrFormatError that reading it gave)."""
+    return None if isinstance(item, OcrFormatError) else run_task(task, item, max_pixels)
+
+
+_WORKER = {}
+
+
+def _init_worker(reader, task, max_pixels):
+    """Pool initializer: the reader and task arrive once per worker process, jobs are only indices."""
+    _WORKER.update(reader=reader, task=task, max_pixels=max_pixels)
+
+
+def _process_pair(index: int):
+    reader = _WORKER["reader"]
+    item = reader.read_one(index)
+    return reader.keys[index], item, _process(item, _WORKER["task"], _WORKER["max_pixels"])
+
+
+def _processed(reader: SourceReader, task: TaskConfig, max_pixels, workers: int):
+    """Yield ``(key, item, TaskOutput or None)`` in input order. With ``workers > 1`` the items of folder layouts
+    (icdar, wordbox) are read and processed in a pool of processes; streamed formats (parquet, GOT JSON) are read
+    in this process and only their task runs in the pool."""
+    if workers is None or workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers!r}")
+    if workers == 1:
+        for key, item in reader.iter_samples():
+            yield key, item, _process(item, task, max_pixels)
+        return
+    import multiprocessing
+    chunksize = 16
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (reader, task, max_pixels)) as pool:
+        if reader.pairs:
+            yield from pool.imap(_process_pair, range(len(reader.keys)), chunksize=chunksize)
+        else:  # streamed formats: read here, a bounded batch at a time, run the task in the pool
+            batch = []
+            for key, item in reader.iter_samples():
+                batch.append((key, item))
+                if len(batch) == 256:
+                    yield from _run_batch(pool, batch, task, max_pixels, chunksize)
+                    batch = []
+            yield from _run_batch(pool, batch, task, max_pixels, chunksize)
+
+
+def _process_star(job):
+    return _process(*job)
+
+
+def _run_batch(pool, batch, task, max_pixels, chunksize):
+    results = pool.map(_process_star, [(item, task, max_pixels) for _, item in batch], chunksize=chunksize)
+    for (key, item), result in zip(batch, results):
+        yield key, item, result
+
+
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
     """Convert everything ``reader`` yields and write the outputs (see module docstring).
 
@@ -269,12 +327,11 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     staging = _Staging(paths)
     try:
         files = {split: staging.open(split) for split in splits} if options.output_format == "swift" else {}
-        for key, item in reader.iter_samples():
+        for key, item, result in _processed(reader, task, max_pixels, options.workers):
             report.sources += 1
             if isinstance(item, OcrFormatError):
                 reject(Rejection.from_error(item))
                 continue
-            result = run_task(task, item, max_pixels)
             for rej in result.region_rejections:
                 reject(rej, region=True)
             if result.failure is not None:

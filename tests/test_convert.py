@@ -195,3 +195,25 @@ def test_images_folder_not_ours_is_never_touched(tmp_path, shared_data):
     convert(icdar2015(shared_data), ConvertOptions(task="rec"), str(tmp_path / "train.jsonl"))
     assert snapshot(theirs) == {"img_1.jpg": b"their image"}
     assert not list(tmp_path.glob(".train*"))
+
+
+@pytest.mark.parametrize("fmt, task", [("icdar", "line"), ("icdar", "det"), ("got", "rec")])
+def test_workers_give_identical_outputs(tmp_path, shared_data, data_templates, fmt, task):
+    source = {"input_path": str(shared_data / "icdar2015")} if fmt == "icdar" else {
+        "input_path": str(data_templates / "got/train.json")}
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}" / "x.jsonl"
+        report = convert(open_source(fmt, **source), ConvertOptions(task=task, family="internvl", val_ratio=0.3,
+                                                                    seed=5, workers=workers), str(out))
+        outs.append((out, report.to_dict()))
+    (one, r1), (two, r2) = outs
+    for name in ("x.jsonl", "x.val.jsonl", "x.rejects.jsonl"):
+        a = (one.parent / name).read_text(encoding="utf-8")
+        b = (two.parent / name).read_text(encoding="utf-8").replace(str(two.parent), str(one.parent))
+        assert a == b
+    images = sorted(p.name for p in (one.parent / "x_images").glob("*")) if task != "rec" else []
+    for name in images:
+        assert (one.parent / "x_images" / name).read_bytes() == (two.parent / "x_images" / name).read_bytes()
+    r2["outputs"] = r1["outputs"]
+    assert r1 == r2

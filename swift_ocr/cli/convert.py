@@ -53,6 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Image.MAX_IMAGE_PIXELS too, or it will refuse the image")
     p.add_argument("--allow-outside-root", action="store_true",
                    help="accept image paths in list/GOT/parquet files that lead outside the dataset root")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes that read labels and images and run the task (output is identical for any N)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                                  prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
                                  strict=args.strict, output_format=output_format, lang=args.lang,
                                  order=args.order, max_boxes=args.max_boxes, tiling=args.tiling,
-                                 det_shape=args.det_shape)
+                                 det_shape=args.det_shape, workers=args.workers)
         report = convert(reader, options, args.output)
     except (OcrFormatError, ValueError) as e:
         print(f"swift-ocr convert: error: {e}", file=sys.stderr)

@@ -61,6 +61,21 @@ class SourceReader:
                     item = e
             yield key, item
 
+    def read_one(self, index: int) -> Item:
+        """Read and check the ``index``-th item of a folder layout (icdar, wordbox): a Sample that has been through
+        :func:`~swift_ocr.formats.checks.finish_sample`, or the OcrFormatError that reading it gave.
+
+        Raises:
+            ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
+        """
+        if self.format not in ("icdar", "wordbox"):
+            raise ValueError(f"read_one is for folder layouts, not {self.format!r}")
+        module = icdar if self.format == "icdar" else wordbox
+        try:
+            return finish_sample(module.read_pair(self.pairs[index], self.options.encoding), self.options)
+        except OcrFormatError as e:
+            return e
+
     def _iter_raw(self) -> Iterator[Tuple[str, Item]]:
         opts = self.options
         if self.format in ("icdar", "wordbox"):
