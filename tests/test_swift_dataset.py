@@ -99,3 +99,18 @@ def test_strict_stops_at_the_first_rejection(shared_data, tmp_path):
                      load_from_cache_file=False, strict=True)
     (row,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
     assert row["kind"] == "empty_text" and row["source"].endswith("gt_img_4.txt")
+
+
+def test_wordbox_and_got_routes_match_converter(tmp_path, data_templates):
+    wb = converted(tmp_path / "wb", "wordbox", ConvertOptions(family="got", task="line"),
+                   input_path=str(data_templates / "wordbox"))
+    ds, _ = load_dataset([f"swift-ocr/wordbox:{data_templates / 'wordbox'}?family=got&task=line"],
+                         load_from_cache_file=False)
+    assert len(ds) == len(wb) > 6
+    assert [r["messages"] for r in ds] == [r["messages"] for r in wb]
+    got = converted(tmp_path / "got", "got", ConvertOptions(family="internvl"),
+                    input_path=str(data_templates / "got/train.json"))
+    ds, _ = load_dataset([f"swift-ocr/got:{data_templates / 'got/train.json'}?family=internvl"],
+                         load_from_cache_file=False)
+    assert [r["messages"] for r in ds] == [r["messages"] for r in got]
+    assert [[i["path"] for i in r["images"]] for r in ds] == [r["images"] for r in got]
