@@ -17,7 +17,6 @@ setup: $(VENV)/.swift-ocr-installed
 
 $(VENV)/.swift-ocr-installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
