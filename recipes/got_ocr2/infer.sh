@@ -21,6 +21,10 @@
 #   MAX_NEW_TOKENS [4096]  TEMPERATURE [0]  INFER_BACKEND [transformers]  MAX_BATCH_SIZE [1]
 #   TORCH_DTYPE []  VAL_DATASET_SAMPLE []  LOAD_DATA_ARGS [false]
 #   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
+#   NPROC_PER_NODE [] NNODES [] NODE_RANK [] MASTER_ADDR [] MASTER_PORT []  several GPUs/machines: ms-swift's
+#                         launcher starts torchrun and shards VAL_DATASET over the processes (data parallel);
+#                         rows may then come back out of input order, which swift-ocr eval rec does not mind
+#                         (it scores each row's own response against its own labels)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
 #

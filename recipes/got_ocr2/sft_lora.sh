@@ -4,8 +4,19 @@
 #
 # LoRA goes on the Qwen2 decoder only (target all-linear of the language model); the SAM-style vision
 # encoder and the projector stay frozen (--freeze_vit true --freeze_aligner true), as in the GOT paper's
-# post-training stage and ms-swift's multimodal LoRA examples. With NPROC_PER_NODE>1 ms-swift launches
-# torchrun and this script adds DeepSpeed ZeRO-2.
+# post-training stage and ms-swift's multimodal LoRA examples.
+#
+# Several GPUs / machines: ms-swift's own launcher starts torchrun when NPROC_PER_NODE or NNODES is set (it
+# reads NPROC_PER_NODE, NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT from the environment; this script passes
+# them through unchanged and prints them in front of the command). Run the same command on every node with its
+# own NODE_RANK, e.g. on 2 nodes x 8 GPUs:
+#   NPROC_PER_NODE=8 NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 DATASET=... sft_lora.sh
+#   NPROC_PER_NODE=8 NNODES=2 NODE_RANK=1 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 DATASET=... sft_lora.sh
+# With more than one process DeepSpeed ZeRO-2 is added (ms-swift's built-in config `zero2`; DEEPSPEED=zero3,
+# zero2_offload, zero3_offload, zero0/zero1, a JSON file, or none).
+# Datasets larger than memory: STREAMING=true (ms-swift --streaming true: rows are read and encoded on the fly,
+# so MAX_STEPS is required, lazy tokenisation is off, no split of DATASET into a validation set, and with
+# several GPUs rank 0 preprocesses for all of them).
 #
 # Data: ms-swift jsonl rows {"messages": [{"role": "user", "content": "<image>OCR: "},
 # {"role": "assistant", "content": "..."}], "images": ["/abs/path.jpg"]} (see `swift-ocr convert`).
@@ -22,8 +33,14 @@
 #   SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]  LOGGING_STEPS [5]  NUM_WORKERS [4]
 #   SEED [42]  REPORT_TO [ms-swift default: tensorboard]
 #   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
-#   NPROC_PER_NODE []     GPUs per node (read by ms-swift's launcher);  DEEPSPEED [zero2 if NPROC_PER_NODE>1]
-#                         (set DEEPSPEED=none to disable, or zero3 / a json path)
+#   NPROC_PER_NODE []     processes (GPUs) per node; NNODES [] machines; NODE_RANK [] this machine's rank
+#   MASTER_ADDR [] MASTER_PORT [torchrun: 29500]  rank-0 machine (all read by ms-swift's launcher; NNODES>1 needs
+#                         NODE_RANK and MASTER_ADDR)
+#   DEEPSPEED [zero2 when NPROC_PER_NODE>1 or NNODES>1, else none]  zero0 zero1 zero2 zero3 zero2_offload
+#                         zero3_offload (ms-swift's built-in configs), a DeepSpeed JSON file, or none
+#   STREAMING [false]     true: --streaming true (needs MAX_STEPS)  SHUFFLE_BUFFER_SIZE [ms-swift: 1000]
+#   LAZY_TOKENIZE [ms-swift: true for multimodal models unless streaming]  DATASET_NUM_PROC [ms-swift: 1]
+#                         processes for dataset preprocessing (the swift-ocr plugin's readers run there)
 #   CUSTOM_REGISTER_PATH []  passed as --custom_register_path (e.g. $(swift-ocr plugin-path))
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
@@ -69,9 +86,32 @@ SEED=${SEED:-42}
 REPORT_TO=${REPORT_TO:-}
 CHECK_MODEL=${CHECK_MODEL:-false}
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+STREAMING=${STREAMING:-false}
+SHUFFLE_BUFFER_SIZE=${SHUFFLE_BUFFER_SIZE:-}
+LAZY_TOKENIZE=${LAZY_TOKENIZE:-}
+DATASET_NUM_PROC=${DATASET_NUM_PROC:-}
 NPROC=${NPROC_PER_NODE:-1}
+NODES=${NNODES:-1}
+[[ "$NPROC" =~ ^[1-9][0-9]*$ ]] || so_die "NPROC_PER_NODE must be a positive integer, got '$NPROC'"
+[[ "$NODES" =~ ^[1-9][0-9]*$ ]] || so_die "NNODES must be a positive integer, got '$NODES'"
+if ((NODES > 1)); then
+    [[ -n "${MASTER_ADDR:-}" ]] || so_die "NNODES=$NODES: set MASTER_ADDR to the address of the NODE_RANK=0 machine"
+    [[ "${NODE_RANK:-}" =~ ^[0-9]+$ ]] && ((NODE_RANK < NODES)) ||
+        so_die "NNODES=$NODES: set NODE_RANK to this machine's rank, 0..$((NODES - 1))"
+fi
 if [[ -z "${DEEPSPEED:-}" ]]; then
-    if ((NPROC > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
+    if ((NPROC > 1 || NODES > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
+fi
+case "${DEEPSPEED,,}" in
+    none | zero0 | zero1 | zero2 | zero3 | zero2_offload | zero3_offload) ;;
+    *) [[ -f "$DEEPSPEED" ]] || so_die "DEEPSPEED=$DEEPSPEED: not one of zero0 zero1 zero2 zero3 zero2_offload" \
+        "zero3_offload none, and no such JSON file"
+        DEEPSPEED=$(so_abspath "$DEEPSPEED") ;;
+esac
+if so_is_true "$STREAMING"; then
+    [[ -n "$MAX_STEPS" ]] ||
+        so_die "STREAMING=true: set MAX_STEPS (a streamed dataset has no length, ms-swift needs --max_steps)"
+    so_is_true "${LAZY_TOKENIZE:-false}" && so_die "STREAMING=true and LAZY_TOKENIZE=true are incompatible in ms-swift"
 fi
 
 so_resolve_swift
@@ -106,6 +146,12 @@ else
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
 [[ "${DEEPSPEED,,}" != none ]] && args+=(--deepspeed "$DEEPSPEED")
+if so_is_true "$STREAMING"; then
+    args+=(--streaming true)
+    [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && args+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")
+fi
+[[ -n "$LAZY_TOKENIZE" ]] && args+=(--lazy_tokenize "$LAZY_TOKENIZE")
+[[ -n "$DATASET_NUM_PROC" ]] && args+=(--dataset_num_proc "$DATASET_NUM_PROC")
 [[ -n "$REPORT_TO" ]] && args+=(--report_to $REPORT_TO)
 [[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")

@@ -84,7 +84,9 @@ def iter_parquet_rows(path, image_column: str = "image", text_column: str = "tex
     import pyarrow.parquet as pq
     source = str(path)
     try:
-        pf = pq.ParquetFile(source)
+        # pre_buffer=False: pyarrow's default pre-buffering reads far beyond the current row group, which breaks
+        # "files larger than memory" (measured by benchmarks/parquet_stream.py).
+        pf = pq.ParquetFile(source, pre_buffer=False)
     except (OSError, Exception) as e:  # pyarrow raises ArrowInvalid (a ValueError) or OSError
         kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
         raise OcrFormatError(source, None, f"cannot read parquet: {e}", kind) from e
