@@ -156,33 +156,4 @@ fi
 [[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")
 
-# Run directories that exist before this run; the new one is ms-swift's vN-<timestamp>.
-list_run_dirs() {
-    if [[ -d "$OUTPUT_DIR" ]]; then
-        find "$OUTPUT_DIR" -mindepth 1 -maxdepth 1 -type d -name 'v*-*' | sort
-    fi
-}
-before=$(list_run_dirs)
-start=$SECONDS
-so_run "${SWIFT_CMD[@]}" "${args[@]}"
-
-if so_is_true "$ADD_VERSION"; then
-    after=$(list_run_dirs)
-    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')
-    [[ -n "$new" ]] || so_die "swift sft made no new run directory under $OUTPUT_DIR"
-    # Several new ones only if another run wrote into OUTPUT_DIR meanwhile: take the newest.
-    mapfile -t new_dirs <<<"$new"
-    run_dir=$(ls -1dt -- "${new_dirs[@]}" | head -n 1)
-else
-    run_dir=$OUTPUT_DIR
-fi
-if [[ -L "$run_dir/last-checkpoint" ]]; then
-    checkpoint="$run_dir/$(readlink "$run_dir/last-checkpoint")"
-else
-    checkpoint=$(find "$run_dir" -mindepth 1 -maxdepth 1 -type d -name 'checkpoint-*' | sort -V | tail -n 1)
-fi
-[[ -n "$checkpoint" && -f "$checkpoint/adapter_config.json" ]] ||
-    so_die "no LoRA checkpoint with adapter_config.json in $run_dir"
-so_log "swift sft finished in $((SECONDS - start)) s"
-echo "RUN_DIR=$run_dir"
-echo "CHECKPOINT=$checkpoint"
+so_sft "${args[@]}"
