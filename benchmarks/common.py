@@ -122,3 +122,15 @@ def run_python_child(code: str, args: List[str], timeout: Optional[float] = None
 
 def mib(kib: float) -> str:
     return f"{kib / 1024:.0f} MiB"
+
+
+#: Child-process code that counts full image decodes (``PIL.ImageFile.ImageFile.load`` calls) in ``decoded[0]``;
+#: pasted into the benchmark children's scripts, which report it so "images decoded" can be compared.
+COUNT_DECODES = """import PIL.ImageFile
+decoded = [0]
+_load = PIL.ImageFile.ImageFile.load
+def _counting_load(self, *a, **k):
+    decoded[0] += 1
+    return _load(self, *a, **k)
+PIL.ImageFile.ImageFile.load = _counting_load
+"""

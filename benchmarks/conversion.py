@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 
-from .common import REPO_ROOT, Result, at_least, at_most, info, mib, run_python_child, timed
+from .common import COUNT_DECODES, REPO_ROOT, Result, at_least, at_most, info, mib, run_python_child, timed
 from .synth import write_icdar_dataset, write_wordbox_dataset
 
 MEMORY_TARGET = 1.2
@@ -31,14 +31,7 @@ PER_FILE = {"icdar": 10, "wordbox": 40}
 _CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-import PIL.ImageFile
-decoded = [0]
-_load = PIL.ImageFile.ImageFile.load
-def _counting_load(self, *a, **k):
-    decoded[0] += 1
-    return _load(self, *a, **k)
-PIL.ImageFile.ImageFile.load = _counting_load
-from swift_ocr.cli.main import main
+""" + COUNT_DECODES + r"""from swift_ocr.cli.main import main
 from benchmarks.common import vm_hwm_kib
 rc = main(json.loads(sys.argv[1]))
 wall = time.perf_counter() - t0

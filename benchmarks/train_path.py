@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 
-from .common import REPO_ROOT, Result, at_most, child_env, run_python_child
+from .common import COUNT_DECODES, REPO_ROOT, Result, at_most, child_env, run_python_child
 from .synth import write_icdar_dataset
 
 TARGET = 0.03
@@ -36,14 +36,7 @@ TARGET = 0.03
 _CHILD = r"""
 import json, os, runpy, sys, time
 t0 = time.perf_counter()
-import PIL.ImageFile
-decoded = [0]
-_load = PIL.ImageFile.ImageFile.load
-def _counting_load(self, *a, **k):
-    decoded[0] += 1
-    return _load(self, *a, **k)
-PIL.ImageFile.ImageFile.load = _counting_load
-from swift.pipelines.train import sft as sft_module
+""" + COUNT_DECODES + r"""from swift.pipelines.train import sft as sft_module
 stage = {}
 _get = sft_module.SwiftSft._get_dataset
 def _timed_get(self):
