@@ -122,3 +122,27 @@ _so_run_dirs() {
         find "$OUTPUT_DIR" -mindepth 1 -maxdepth 1 -type d -name 'v*-*' | sort
     fi
 }
+
+# so_merge [EXTRA SWIFT ARGS...]: `swift export --adapters $ADAPTERS --merge_lora true` into $MERGED_DIR (default:
+# ms-swift's own "$ADAPTERS-merged"), with --exist_ok when EXIST_OK is true and MODEL / MODEL_TYPE / TEMPLATE /
+# TORCH_DTYPE when set; the given args (e.g. --custom_register_path) and EXTRA come last. Prints MERGED=... last.
+so_merge() {
+    local merged start
+    if [[ -n "$MERGED_DIR" ]]; then
+        merged=$(so_abspath "$MERGED_DIR")
+    else
+        merged="$ADAPTERS-merged"   # ms-swift's own default for --merge_lora
+    fi
+    local args=(export --adapters "$ADAPTERS" --merge_lora true --output_dir "$merged")
+    so_is_true "$EXIST_OK" && args+=(--exist_ok true)
+    [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
+    [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
+    [[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
+    [[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
+    args+=("$@" "${EXTRA[@]}")
+    start=$SECONDS
+    so_run "${SWIFT_CMD[@]}" "${args[@]}"
+    [[ -f "$merged/config.json" ]] || so_die "swift export did not write $merged/config.json"
+    so_log "swift export finished in $((SECONDS - start)) s"
+    echo "MERGED=$merged"
+}

@@ -29,22 +29,6 @@ CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
 so_resolve_swift
 so_extra_args
 
-if [[ -n "$MERGED_DIR" ]]; then
-    merged=$(so_abspath "$MERGED_DIR")
-else
-    merged="$ADAPTERS-merged"   # ms-swift's own default for --merge_lora
-fi
-args=(export --adapters "$ADAPTERS" --merge_lora true --output_dir "$merged")
-so_is_true "$EXIST_OK" && args+=(--exist_ok true)
-[[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
-[[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
-[[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
-[[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-args+=("${EXTRA[@]}")
-
-start=$SECONDS
-so_run "${SWIFT_CMD[@]}" "${args[@]}"
-[[ -f "$merged/config.json" ]] || so_die "swift export did not write $merged/config.json"
-so_log "swift export finished in $((SECONDS - start)) s"
-echo "MERGED=$merged"
+plugin=()
+[[ -n "$CUSTOM_REGISTER_PATH" ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+so_merge "${plugin[@]}"
