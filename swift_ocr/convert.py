@@ -37,7 +37,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from PIL import Image
 
@@ -74,8 +74,8 @@ class ConvertOptions:
     max_boxes: Optional[int] = None
     tiling: str = "strips"
     det_shape: str = "box"
-    # processes that read items and run the task (1: in this process)
-    workers: int = 1
+    # processes that read items and run the task (1: in this process; 0: auto, see :func:`effective_workers`)
+    workers: int = 0
 
     def task_config(self) -> TaskConfig:
         """The :class:`~swift_ocr.tasks.TaskConfig` of these options. Raises ValueError for bad task options."""
@@ -132,6 +132,29 @@ def split_keys(keys: Iterable[str], val_ratio: float, seed: int) -> Set[str]:
         return set()
     k = min(max(round(val_ratio * len(keys)), 1), len(keys) - 1)
     return set(random.Random(seed).sample(keys, k))
+
+
+def val_positions(keys: Sequence[str], val_ratio: float, seed: int) -> Set[int]:
+    """Positions in ``keys`` of the validation items: those whose key :func:`split_keys` chooses (the same split).
+
+    For a key sequence that declares itself sorted and unique (``keys.sorted_unique``, e.g. the image paths of a
+    :class:`~swift_ocr.formats.layout.FolderPairs`) the choice is made on positions directly, without building the
+    keys: ``random.Random(seed).sample`` depends only on the population's length, so sampling ``range(n)`` picks the
+    positions of exactly the keys that sampling the sorted keys picks.
+
+    Raises:
+        ValueError: ``val_ratio`` outside [0, 1).
+    """
+    if getattr(keys, "sorted_unique", False):
+        if not 0 <= val_ratio < 1:
+            raise ValueError(f"val_ratio must be in [0, 1), got {val_ratio}")
+        n = len(keys)
+        if val_ratio == 0 or n < 2:
+            return set()
+        k = min(max(round(val_ratio * n), 1), n - 1)
+        return set(random.Random(seed).sample(range(n), k))
+    chosen = split_keys(keys, val_ratio, seed)
+    return {i for i, key in enumerate(keys) if key in chosen} if chosen else set()
 
 
 def output_paths(output: str) -> Dict[str, str]:
@@ -229,58 +252,135 @@ class _Staging:
             self.images_tmp = None
 
 
-def _process(item, task: TaskConfig, max_pixels):
-    """Run the task on one read item (a Sample, or the OcrFormatError that reading it gave)."""
-    return None if isinstance(item, OcrFormatError) else run_task(task, item, max_pixels)
+@dataclass
+class _Context:
+    """What every item needs, sent once to each worker process."""
+
+    task: TaskConfig
+    instruction: str
+    max_pixels: Optional[int]
+    system: Optional[str]
+    output_format: str
+
+
+@dataclass
+class _Outcome:
+    """What one input item gives, computed where it was read (a worker process, or this one).
+
+    Attributes:
+        rejections: ``(rejection, is_region)`` in the order they are recorded.
+        converted: False when the item itself was rejected (its rejection is the last of ``rejections``).
+        fixes: the item's ``Sample.fixes``.
+        kept_issues: kinds of the care regions with an unusable box whose text was kept (``rec``).
+        lines: the finished ms-swift jsonl lines, when no sample needs an image file written; else None.
+        samples: the task's samples, when ``lines`` is None (images to write, or GOT output).
+    """
+
+    rejections: List[Tuple[Rejection, bool]] = field(default_factory=list)
+    converted: bool = True
+    fixes: Optional[Dict[str, int]] = None
+    kept_issues: List[str] = field(default_factory=list)
+    lines: Optional[List[str]] = None
+    samples: Optional[List[Sample]] = None
+
+
+def _row_line(sample: Sample, images: List[str], ctx: _Context) -> str:
+    """One ms-swift jsonl line for ``sample`` whose images are ``images`` (final paths)."""
+    row = to_swift_row(build_query(ctx.instruction, len(images)), sample.text, images, ctx.system)
+    if ctx.task.task == "det":
+        row[META_ATTR] = det_meta(sample)
+    return dumps_line(row)
+
+
+def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
+    """Run the task on one read item (a Sample, or the OcrFormatError that reading it gave) and render it. A plain
+    converted item -- only jsonl lines, nothing rejected, fixed or flagged -- gives just its lines as one string
+    (each line ends in ``\\n``, which JSON text never holds otherwise)."""
+    if isinstance(item, OcrFormatError):
+        return _Outcome([(Rejection.from_error(item), False)], converted=False)
+    result = run_task(ctx.task, item, ctx.max_pixels)
+    out = _Outcome([(rej, True) for rej in result.region_rejections])
+    if result.failure is not None:
+        out.rejections.append((result.failure, False))
+        out.converted = False
+        return out
+    if item.fixes:
+        out.fixes = dict(item.fixes)
+    if ctx.task.task == "rec":
+        out.kept_issues = [r.issue.kind for r in item.regions if r.issue is not None and not r.dont_care]
+    if ctx.output_format == "swift" and all(s.image_bytes is None for s in result.samples):
+        out.lines = [_row_line(s, [os.path.abspath(p) for p in s.images], ctx) for s in result.samples]
+        if not (out.rejections or out.fixes or out.kept_issues):
+            return "".join(out.lines)  # the common case, cheap to send back from a worker
+    else:
+        out.samples = result.samples
+    return out
 
 
 _WORKER = {}
 
 
-def _init_worker(reader, task, max_pixels):
-    """Pool initializer: the reader and task arrive once per worker process, jobs are only indices."""
-    _WORKER.update(reader=reader, task=task, max_pixels=max_pixels)
+def _init_worker(reader, ctx):
+    """Pool initializer: the reader and context arrive once per worker process, jobs are only indices."""
+    _WORKER.update(reader=reader, ctx=ctx)
 
 
-def _process_pair(index: int):
-    reader = _WORKER["reader"]
-    item = reader.read_one(index)
-    return reader.keys[index], item, _process(item, _WORKER["task"], _WORKER["max_pixels"])
+def _pair_outcome(index: int) -> Union[str, _Outcome]:
+    return _outcome(_WORKER["reader"].read_one(index), _WORKER["ctx"])
 
 
-def _processed(reader: SourceReader, task: TaskConfig, max_pixels, workers: int):
-    """Yield ``(key, item, TaskOutput or None)`` in input order. With ``workers > 1`` the items of folder layouts
-    (icdar, wordbox) are read and processed in a pool of processes; streamed formats (parquet, GOT JSON) are read
-    in this process and only their task runs in the pool."""
-    if workers is None or workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers!r}")
+def _item_outcome(item) -> Union[str, _Outcome]:
+    return _outcome(item, _WORKER["ctx"])
+
+
+#: With ``workers=0`` (auto) a worker process is started per this many items at most: starting one (a fresh Python
+#: importing swift_ocr) costs about as much as converting 1,000-2,000 items.
+ITEMS_PER_WORKER = 2000
+
+
+def effective_workers(workers: int, n_items: int) -> int:
+    """The number of processes a conversion of ``n_items`` uses: ``workers`` when >= 1; for 0 (auto) one per CPU
+    available to this process, but at most one per :data:`ITEMS_PER_WORKER` items, and at least 1.
+
+    Raises:
+        ValueError: ``workers`` is negative or not an integer.
+    """
+    if not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"workers must be >= 1, or 0 for auto; got {workers!r}")
+    if workers:
+        return workers
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n_items // ITEMS_PER_WORKER))
+
+
+#: Items per job sent to a worker: large enough that inter-process traffic is a small part of the cost of an item.
+CHUNKSIZE = 64
+
+
+def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Union[str, _Outcome]]:
+    """Yield one outcome (see :func:`_outcome`) per item, in input order. With ``workers > 1`` the items of folder layouts
+    (icdar, wordbox) are read, checked, run through the task and rendered in a pool of processes (only finished
+    lines come back); streamed formats (parquet, GOT JSON) are read in this process and the rest runs in the pool."""
+    workers = effective_workers(workers, len(reader.keys))
     if workers == 1:
-        for key, item in reader.iter_samples():
-            yield key, item, _process(item, task, max_pixels)
+        for _, item in reader.iter_samples():
+            yield _outcome(item, ctx)
         return
     import multiprocessing
-    chunksize = 16
-    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (reader, task, max_pixels)) as pool:
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (reader, ctx)) as pool:
         if reader.pairs:
-            yield from pool.imap(_process_pair, range(len(reader.keys)), chunksize=chunksize)
-        else:  # streamed formats: read here, a bounded batch at a time, run the task in the pool
+            yield from pool.imap(_pair_outcome, range(len(reader.pairs)), chunksize=CHUNKSIZE)
+        else:  # streamed formats: read here, a bounded batch at a time
             batch = []
-            for key, item in reader.iter_samples():
-                batch.append((key, item))
-                if len(batch) == 256:
-                    yield from _run_batch(pool, batch, task, max_pixels, chunksize)
+            for _, item in reader.iter_samples():
+                batch.append(item)
+                if len(batch) == 4 * CHUNKSIZE * workers:
+                    yield from pool.map(_item_outcome, batch, chunksize=CHUNKSIZE)
                     batch = []
-            yield from _run_batch(pool, batch, task, max_pixels, chunksize)
-
-
-def _process_star(job):
-    return _process(*job)
-
-
-def _run_batch(pool, batch, task, max_pixels, chunksize):
-    results = pool.map(_process_star, [(item, task, max_pixels) for _, item in batch], chunksize=chunksize)
-    for (key, item), result in zip(batch, results):
-        yield key, item, result
+            yield from pool.map(_item_outcome, batch, chunksize=CHUNKSIZE)
 
 
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
@@ -319,30 +419,41 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     for rej in reader.rejections:
         report.sources += 1
         reject(rej)
-    val_keys = split_keys(reader.keys, options.val_ratio, options.seed)
+    val = val_positions(reader.keys, options.val_ratio, options.seed)
     splits = ["train"] + (["val"] if options.val_ratio > 0 else [])
     got_rows: Dict[str, List[Sample]] = {split: [] for split in splits}
     counts: Counter = Counter()
+    ctx = _Context(task, instruction, max_pixels, options.system, options.output_format)
     index = 0
     staging = _Staging(paths)
     try:
         files = {split: staging.open(split) for split in splits} if options.output_format == "swift" else {}
-        for key, item, result in _processed(reader, task, max_pixels, options.workers):
+        for position, out in enumerate(_outcomes(reader, ctx, options.workers)):
             report.sources += 1
-            if isinstance(item, OcrFormatError):
-                reject(Rejection.from_error(item))
+            if type(out) is str:  # plain converted item (see _outcome)
+                report.converted_sources += 1
+                split = "val" if position in val else "train"
+                n = out.count("\n")
+                index += n
+                counts[split] += n
+                files[split].write(out)
                 continue
-            for rej in result.region_rejections:
-                reject(rej, region=True)
-            if result.failure is not None:
-                reject(result.failure)
+            for rej, region in out.rejections:
+                reject(rej, region)
+            if not out.converted:
                 continue
             report.converted_sources += 1
-            report.fixes.update(item.fixes)
-            if options.task == "rec":
-                report.kept_region_issues.update(r.issue.kind for r in item.care_regions() if r.issue is not None)
-            split = "val" if key in val_keys else "train"
-            for s in result.samples:
+            if out.fixes:
+                report.fixes.update(out.fixes)
+            if out.kept_issues:
+                report.kept_region_issues.update(out.kept_issues)
+            split = "val" if position in val else "train"
+            if out.lines is not None:
+                index += len(out.lines)
+                counts[split] += len(out.lines)
+                files[split].writelines(out.lines)
+                continue
+            for s in out.samples:
                 index += 1
                 counts[split] += 1
                 if s.image_bytes is None:
@@ -353,10 +464,7 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
                 if options.output_format == "got":
                     got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line))
                 else:
-                    row = to_swift_row(build_query(instruction, len(images)), s.text, images, options.system)
-                    if task.task == "det":
-                        row[META_ATTR] = det_meta(s)
-                    files[split].write(dumps_line(row))
+                    files[split].write(_row_line(s, images, ctx))
         report.train, report.val = counts["train"], counts["val"]
         for split in splits:
             if options.output_format == "got":

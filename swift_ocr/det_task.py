@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .codecs import Codec, get_codec
+from .codecs.base import ObjectEncoder, region_bbox
 from .errors import KINDS, OcrFormatError, Rejection
 from .formats.geometry import MIN_REGION_AREA, clip_polygon
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
@@ -75,6 +76,49 @@ class _Item:
     box: Box  # (x1, y1, x2, y2), pixels of the source image
 
 
+#: Codecs :func:`det` has built, by family and parameters (a codec holds only its parameters).
+_CODECS: Dict[Any, Codec] = {}
+
+
+def _codec(family: str, params: Optional[Dict[str, Any]]) -> Codec:
+    """``get_codec(family, **params)``, built once per family and parameters."""
+    try:
+        key = (family, tuple(sorted(params.items())) if params else ())
+        codec = _CODECS.get(key)
+    except TypeError:  # unhashable parameter values
+        return get_codec(family, **(params or {}))
+    if codec is None:
+        codec = get_codec(family, **(params or {}))
+        if len(_CODECS) >= 64:
+            _CODECS.clear()
+        _CODECS[key] = codec
+    return codec
+
+
+#: Per-region encoders of :func:`_codec`'s codecs, by codec and image size (a page size recurs across a data set).
+_ENCODERS: Dict[Any, ObjectEncoder] = {}
+
+
+def _object_encoder(codec: Codec, size: Tuple[int, int]) -> Optional[ObjectEncoder]:
+    """``codec.object_encoder(size)``, kept for the next sample of that size (and value types: ``1280`` and
+    ``1280.0`` hash alike, a codec may refuse one of them); None when the codec refuses ``size`` (``ValueError``)."""
+    try:
+        key = (codec, size, *map(type, size))
+        encode = _ENCODERS.get(key)
+    except TypeError:  # not a tuple of hashable values: let the codec judge it, uncached
+        key = encode = None
+    if encode is None:
+        try:
+            encode = codec.object_encoder(size)
+        except ValueError:
+            return None
+        if key is not None:
+            if len(_ENCODERS) >= 256:
+                _ENCODERS.clear()
+            _ENCODERS[key] = encode
+    return encode
+
+
 def det_meta(sample: Sample) -> Optional[Dict[str, Any]]:
     """The tile metadata :func:`det` attached to ``sample``: ``{"image_size", "offset", "source_image"}``, else None."""
     return getattr(sample, META_ATTR, None)
@@ -89,22 +133,44 @@ def group_lines(regions: Sequence[Region]) -> List[List[int]]:
     Coordinates: ``Region.polygon`` in pixels (any image); only the axis-aligned bounding boxes are used. See the
     module docstring for the rule (:data:`LINE_OVERLAP`).
     """
-    boxes = [r.bbox() for r in regions]
-    by_centre = sorted(range(len(regions)), key=lambda i: ((boxes[i][1] + boxes[i][3]) / 2, boxes[i][0], i))
+    return group_boxes([r.bbox() for r in regions])
+
+
+def group_boxes(boxes: Sequence[Box]) -> List[List[int]]:
+    """:func:`group_lines` on the regions' bounding boxes ``(x1, y1, x2, y2)`` (pixels): indices into ``boxes``."""
+    # Sorting the key tuples themselves (index last) compares the same keys as sorted(..., key=...) would.
+    by_centre = [((y1 + y2) / 2, x1, i) for i, (x1, y1, _, y2) in enumerate(boxes)]
+    by_centre.sort()
     lines: List[List[int]] = []
-    for i in by_centre:
-        y1, y2 = boxes[i][1], boxes[i][3]
-        if lines:
-            line = lines[-1]
-            ly1 = sum(boxes[j][1] for j in line) / len(line)
-            ly2 = sum(boxes[j][3] for j in line) / len(line)
-            overlap = min(y2, ly2) - max(y1, ly1)
-            if overlap > 0 and overlap >= LINE_OVERLAP * min(y2 - y1, ly2 - ly1):
-                line.append(i)
-                continue
-        lines.append([i])
-    for line in lines:
-        line.sort(key=lambda j: (boxes[j][0], j))
+    line: Optional[List[int]] = None
+    top = bottom = 0.0  # y1, y2 of a line's first region; once it has more: all of them in tops, bottoms
+    tops: List[float] = []
+    bottoms: List[float] = []
+    for _, _, i in by_centre:
+        _, y1, _, y2 = boxes[i]
+        if line is not None:
+            n = len(line)
+            if n == 1:  # the line's mean extent, sum([top]) / 1 without the list
+                ly1, ly2 = (0 + top) / 1, (0 + bottom) / 1
+            else:
+                ly1, ly2 = sum(tops) / n, sum(bottoms) / n
+            # overlap = min(y2, ly2) - max(y1, ly1), keeping the builtins' choice between equal values
+            overlap = (ly2 if ly2 < y2 else y2) - (ly1 if ly1 > y1 else y1)
+            if overlap > 0:
+                h, lh = y2 - y1, ly2 - ly1
+                if overlap >= LINE_OVERLAP * (lh if lh < h else h):
+                    if n == 1:
+                        tops, bottoms = [top, y1], [bottom, y2]
+                    else:
+                        tops.append(y1)
+                        bottoms.append(y2)
+                    line.append(i)
+                    continue
+        line, top, bottom = [i], y1, y2
+        lines.append(line)
+    for k, line in enumerate(lines):
+        if len(line) > 1:
+            lines[k] = [j for _, j in sorted([(boxes[j][0], j) for j in line])]
     return lines
 
 
@@ -115,7 +181,7 @@ def _check_order(order: str) -> None:
 
 def _ordered_lines(items: List[_Item], order: str) -> List[List[_Item]]:
     """Lines of ``items`` (top to bottom), each in the reading direction of ``order``."""
-    lines = [[items[j] for j in line] for line in group_lines([it.region for it in items])]
+    lines = [[items[j] for j in line] for line in group_boxes([it.box for it in items])]
     if order == "tb-rl":
         lines = [sorted(line, key=lambda it: (-it.box[2], it.index)) for line in lines]
     return lines
@@ -162,6 +228,47 @@ def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
             continue
         items.append(_Item(i, region, region.bbox()))
     return items
+
+
+def _usable_fast(sample: Sample, care: List[Region], encode: ObjectEncoder, rejected: Optional[List[Rejection]]):
+    """:func:`_usable` with the codec's per-region encoder (:meth:`Codec.object_encoder`): the same regions and
+    rejections, as parallel lists ``(indices, regions, boxes, objects)`` -- index into ``care``, region, its
+    bounding box and its object text (for the image size the encoder was built for)."""
+    indices, regions, boxes, objects = [], [], [], []
+    for i, region in enumerate(care):
+        problem = region.issue
+        if problem is None and not region.text.strip():
+            problem = Rejection(sample.source, region.line, f"{_label(region)}: empty transcription", "empty_text")
+        if problem is None:
+            try:
+                box = region_bbox(region)
+            except Exception:  # a broken polygon: the encoder (then Region.bbox) meets it in the careful order
+                box = None
+            try:
+                obj = encode(region, box)
+            except ValueError as e:
+                problem = Rejection(sample.source, region.line, str(e), "unencodable_text")
+        if problem is not None:
+            if rejected is None:
+                raise problem.to_error()
+            rejected.append(problem)
+            continue
+        indices.append(i)
+        regions.append(region)
+        boxes.append(box if box is not None else region.bbox())
+        objects.append(obj)
+    return indices, regions, boxes, objects
+
+
+def _reading_sequence(boxes: Sequence[Box], order: str) -> List[int]:
+    """Indices into ``boxes`` (regions in source order) in the reading ``order``: the sequence
+    :func:`reading_order` gives, without building regions."""
+    if order == "source":
+        return list(range(len(boxes)))
+    lines = group_boxes(boxes)
+    if order == "tb-rl":
+        return [j for line in lines for j in sorted(line, key=lambda j: (-boxes[j][2], j))]
+    return [j for line in lines for j in line]
 
 
 def _sample_size(sample: Sample, max_image_pixels: Optional[int]) -> Tuple[int, int]:
@@ -249,6 +356,11 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
         max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> List[Sample]:
     """Detection-as-text samples for one source sample.
 
+    The image is not opened when ``sample.image_size`` is known (readers set it from the header check) and the
+    page needs no tiles. Each care region is encoded once, by the codec's per-region encoder
+    (:meth:`~swift_ocr.codecs.base.Codec.object_encoder`), while it is checked; an untiled target joins those
+    objects. Tiles (and a size the codec refuses) take the careful way: ``codec.encode`` per region and per tile.
+
     Args:
         sample: a sample with regions in pixels of its (first) image, preferably checked by
             :func:`swift_ocr.formats.checks.finish_sample` (regions clipped into the image, ``Region.issue`` set).
@@ -273,7 +385,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
             (``too_many_boxes``), an image that cannot be read (``image_*``), or, with ``rejected=None``, the first
             rejected region.
     """
-    codec = get_codec(family, **(codec_params or {}))
+    codec = _codec(family, codec_params)
     _check_order(order)
     if tiling not in TILINGS:
         raise ValueError(f"unknown tiling {tiling!r}; choose from {', '.join(TILINGS)}")
@@ -282,7 +394,8 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
     if not sample.regions:
         raise OcrFormatError(sample.source, sample.line, "the det task needs text regions with boxes; this source "
                              "has none", "no_regions")
-    if not sample.care_regions():
+    care = sample.care_regions()
+    if not care:
         raise OcrFormatError(sample.source, sample.line, "no readable region (all are ###)", "no_readable_region")
     if not sample.images:
         raise OcrFormatError(sample.source, sample.line, "the sample has no image", "image_missing")
@@ -291,12 +404,24 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
         size = _sample_size(sample, max_image_pixels)
     except OcrFormatError as e:
         raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
-    items = _usable(sample, codec, size, rejected)
+    encode = _object_encoder(codec, size)
+    if encode is None:  # a bad size: the careful path rejects every region with the codec's message
+        items = _usable(sample, codec, size, rejected)
+    else:
+        indices, regions, boxes, objects = _usable_fast(sample, care, encode, rejected)
+        if regions and (max_boxes is None or len(regions) <= max_boxes):
+            # The whole image: the objects encoded while checking the regions make the target (same image size).
+            chosen = _reading_sequence(boxes, order)
+            out = Sample(images=list(sample.images), text=codec.join_objects([objects[j] for j in chosen]),
+                         regions=[regions[j] for j in chosen], source=sample.source, line=sample.line,
+                         image_size=tuple(size), image_bytes=sample.image_bytes)
+            setattr(out, META_ATTR, _meta(size, (0, 0), _source_image(sample)))
+            return [out]
+        items = [_Item(i, r, b) for i, r, b in zip(indices, regions, boxes)]
     if not items:
-        raise OcrFormatError(sample.source, sample.line, f"none of the {len(sample.care_regions())} readable "
+        raise OcrFormatError(sample.source, sample.line, f"none of the {len(care)} readable "
                              "region(s) can be a detection target (each is listed as a region rejection)",
                              "no_usable_region")
-    lines = _ordered_lines(items, "tb-rl" if order == "tb-rl" else "tb-lr")
     source_image = _source_image(sample)
 
     def finish(regions: List[Region], images, image_bytes, tile_size, offset) -> Sample:
@@ -311,9 +436,11 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
         rank = {id(it): k for k, it in enumerate(it for line in lines for it in line)}
         return sorted(chosen, key=lambda it: rank[id(it)])
 
+    lines = _ordered_lines(items, "tb-rl" if order == "tb-rl" else "tb-lr")
     if max_boxes is None or len(items) <= max_boxes:
         regions = [it.region for it in arrange(items)]
         return [finish(regions, sample.images, sample.image_bytes, size, (0, 0))]
+
     if tiling == "none":
         raise OcrFormatError(sample.source, sample.line, f"{len(items)} care regions, more than max_boxes="
                              f"{max_boxes} (use tiling 'strips' or a larger cap)", "too_many_boxes")

@@ -29,6 +29,10 @@ def atomic_write(path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO]
         raise
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(obj, ensure_ascii=False) builds per call
+
+
 def dumps_line(obj) -> str:
-    """One JSON line (UTF-8 text kept readable, keys in insertion order) ending in ``\\n``."""
-    return json.dumps(obj, ensure_ascii=False) + "\n"
+    """One JSON line (UTF-8 text kept readable, keys in insertion order) ending in ``\\n``; the same text as
+    ``json.dumps(obj, ensure_ascii=False) + "\\n"``."""
+    return _LINE_ENCODER.encode(obj) + "\n"

@@ -1,5 +1,6 @@
 """The converter on real data: every ground-truth line kept, seeded split, rejects file, determinism."""
 import json
+import os
 
 import pytest
 
@@ -197,7 +198,7 @@ def test_images_folder_not_ours_is_never_touched(tmp_path, shared_data):
     assert not list(tmp_path.glob(".train*"))
 
 
-@pytest.mark.parametrize("fmt, task", [("icdar", "line"), ("icdar", "det"), ("got", "rec")])
+@pytest.mark.parametrize("fmt, task", [("icdar", "line"), ("icdar", "det"), ("icdar", "rec"), ("got", "rec")])
 def test_workers_give_identical_outputs(tmp_path, shared_data, data_templates, fmt, task):
     source = {"input_path": str(shared_data / "icdar2015")} if fmt == "icdar" else {
         "input_path": str(data_templates / "got/train.json")}
@@ -217,3 +218,52 @@ def test_workers_give_identical_outputs(tmp_path, shared_data, data_templates, f
         assert (one.parent / "x_images" / name).read_bytes() == (two.parent / "x_images" / name).read_bytes()
     r2["outputs"] = r1["outputs"]
     assert r1 == r2
+
+
+def test_val_positions_pick_the_keys_split_keys_picks(shared_data):
+    from swift_ocr.convert import val_positions
+    from swift_ocr.formats.layout import discover_pairs
+
+    pairs, _ = discover_pairs(root=shared_data / "sroie")
+    compact = pairs.keys  # sorted, unique, built on access
+    as_list = list(compact)
+    for ratio, seed in [(0.2, 42), (0.5, 1), (0.05, 3), (0.0, 0)]:
+        chosen = split_keys(as_list, ratio, seed)
+        assert {as_list[i] for i in val_positions(compact, ratio, seed)} == chosen
+        assert val_positions(as_list, ratio, seed) == val_positions(compact, ratio, seed)
+    with pytest.raises(ValueError):
+        val_positions(compact, 1.0, 0)
+    # a plain list with a repeated key: every occurrence of a chosen key is validation
+    keys = ["b", "a", "b", "c"]
+    pos = val_positions(keys, 0.5, 0)
+    assert {keys[i] for i in pos} == split_keys(keys, 0.5, 0) and (0 in pos) == (2 in pos)
+
+
+def test_auto_workers():
+    from swift_ocr.convert import ITEMS_PER_WORKER, effective_workers
+
+    assert effective_workers(3, 10) == 3  # as asked, even for few items
+    assert effective_workers(0, 10) == 1  # auto: small datasets stay in this process
+    cpus = len(os.sched_getaffinity(0))
+    assert effective_workers(0, 10**9) == cpus
+    assert effective_workers(0, 2 * ITEMS_PER_WORKER) == min(cpus, 2)
+    for bad in (-1, 1.5, None):
+        with pytest.raises(ValueError):
+            effective_workers(bad, 10)
+
+
+def test_cli_workers_option(tmp_path, shared_data, capsys):
+    from swift_ocr.cli.main import main
+
+    outs = {}
+    for workers in ("auto", "2"):
+        out = tmp_path / workers / "x.jsonl"
+        assert main(["convert", "--format", "icdar", "--input", str(shared_data / "sroie"), "--output", str(out),
+                     "--workers", workers, "--json"]) == 0
+        outs[workers] = json.loads(capsys.readouterr().out)["train"], out.read_text(encoding="utf-8")
+    assert outs["auto"] == outs["2"] and outs["auto"][0] == 20
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(SystemExit):
+            main(["convert", "--format", "icdar", "--input", str(shared_data / "sroie"), "--output",
+                  str(tmp_path / "y.jsonl"), "--workers", bad])
+        assert "--workers" in capsys.readouterr().err

@@ -7,12 +7,14 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
+from swift_ocr import det_task
 from swift_ocr.codecs import get_codec
-from swift_ocr.det_task import DET_KINDS, META_ATTR, det, det_meta, group_lines, reading_order
-from swift_ocr.errors import OcrFormatError
+from swift_ocr.det_task import DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order
+from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats import open_source
 from swift_ocr.prompts import DET_PROMPTS, FAMILIES, det_prompt
 
@@ -241,6 +243,139 @@ def test_a_missing_image_names_the_label_file(sroie, tmp_path):
     with pytest.raises(OcrFormatError) as e:
         det(s, "internvl")
     assert e.value.kind == "image_missing" and e.value.source == s.source
+
+
+# ------------------------------------------------------------------------- fast path = careful path
+
+#: (family, codec_params): every codec and shape det can write.
+CODECS = [(f, None) for f in FAMILIES] + [("internvl", {"shape": "quad"})]
+
+
+def _reference_group_lines(boxes):
+    """group_lines as first written (the careful reference for group_boxes)."""
+    by_centre = sorted(range(len(boxes)), key=lambda i: ((boxes[i][1] + boxes[i][3]) / 2, boxes[i][0], i))
+    lines = []
+    for i in by_centre:
+        y1, y2 = boxes[i][1], boxes[i][3]
+        if lines:
+            line = lines[-1]
+            ly1 = sum(boxes[j][1] for j in line) / len(line)
+            ly2 = sum(boxes[j][3] for j in line) / len(line)
+            overlap = min(y2, ly2) - max(y1, ly1)
+            if overlap > 0 and overlap >= 0.5 * min(y2 - y1, ly2 - ly1):
+                line.append(i)
+                continue
+        lines.append([i])
+    for line in lines:
+        line.sort(key=lambda j: (boxes[j][0], j))
+    return lines
+
+
+def _outcome(sample, family, params, careful, monkeypatch, **kwargs):
+    """Everything det gives (samples, rejections, or the error), with the fast path or the careful one."""
+    with monkeypatch.context() as m:
+        if careful:  # no per-region encoder: det takes the careful path (regions checked by codec.encode)
+            m.setattr(det_task, "_object_encoder", lambda codec, size: None)
+        rejected = [] if kwargs.pop("collect", True) else None
+        try:
+            out = det(sample, family, codec_params=params, rejected=rejected, **kwargs)
+        except (OcrFormatError, ValueError) as e:
+            return ("raised", type(e), str(e), getattr(e, "kind", None), getattr(e, "line", None)), rejected
+    return [(o.text, o.regions, o.images, o.image_size, o.image_bytes, o.source, o.line, dict(o.fixes),
+             det_meta(o)) for o in out], rejected
+
+
+def _same_both_ways(sample, family, params, monkeypatch, **kwargs):
+    fast = _outcome(sample, family, params, False, monkeypatch, **kwargs)
+    assert fast == _outcome(sample, family, params, True, monkeypatch, **kwargs), (sample.source, family, kwargs)
+    return fast
+
+
+def test_group_boxes_is_the_first_group_lines(sroie, icdar, data_templates):
+    pages = sroie + icdar + _samples(data_templates / "wordbox", "wordbox")
+    for s in pages:
+        boxes = [r.bbox() for r in s.regions]
+        assert group_boxes(boxes) == _reference_group_lines(boxes) == group_lines(s.regions), s.source
+    rng = np.random.default_rng(1)
+    for n in range(1, 40):  # crowded pages: ties, overlapping lines, shared centres, zero heights, NaN
+        xs = rng.integers(0, 50, size=(n, 2)).astype(float)
+        ys = rng.integers(0, 12, size=(n, 2)).astype(float) * 2.5
+        boxes = [(min(a), min(b), max(a), max(b)) for a, b in zip(xs.tolist(), ys.tolist())]
+        if n % 7 == 0:
+            boxes[0] = (float("nan"), 1.0, 2.0, float("nan"))
+        assert group_boxes(boxes) == _reference_group_lines(boxes), boxes
+
+
+@pytest.mark.parametrize("family,params", CODECS)
+def test_fast_path_gives_the_careful_output_on_real_pages(family, params, sroie, icdar, data_templates, monkeypatch):
+    """ICDAR 2015 scenes (### regions, flagged regions), SROIE receipts and the word-box pages: the same samples,
+    targets, metadata and rejections, in every reading order, untiled and with a cap the page fits under."""
+    pages = sroie + icdar + _samples(data_templates / "wordbox", "wordbox")
+    for s in pages:
+        for order in ORDERS:
+            _same_both_ways(s, family, params, monkeypatch, order=order)
+        _same_both_ways(s, family, params, monkeypatch, max_boxes=max(1, len(s.care_regions())))
+        _same_both_ways(s, family, params, monkeypatch, collect=False)
+
+
+@pytest.mark.parametrize("family,params", CODECS)
+def test_fast_path_feeds_tiling_as_the_careful_path_does(family, params, sroie, monkeypatch):
+    s = sroie[0]
+    for order in ORDERS:
+        out, _ = _same_both_ways(s, family, params, monkeypatch, order=order, max_boxes=7)
+        assert len(out) > 1
+    _same_both_ways(s, family, params, monkeypatch, max_boxes=7, tiling="none")
+
+
+@pytest.mark.parametrize("family,params", CODECS)
+def test_fast_path_rejects_as_the_careful_path_does(family, params, sroie, monkeypatch):
+    """Regions the readers flagged, empty texts, texts a format cannot carry, broken or outside geometry."""
+    s = sroie[2]
+    nan = float("nan")
+    care = s.care_regions()
+
+    def edit(k, **changes):
+        return replace(care[k], **changes)
+
+    odd = [edit(0, text="   "), edit(1, text=care[1].text + "\n2nd"), edit(2, text="a</ref>b"),
+           edit(3, text="<|ref|>x<|/ref|>"), edit(4, text="cr\r"), edit(5, polygon=care[5].polygon[:3]),
+           edit(6, polygon=[(nan, 1.0), (5.0, 1.0), (5.0, 9.0), (nan, 9.0)]), edit(7, polygon=[]),
+           edit(8, polygon=[(-40.0, -3.0), (1e6, -3.0), (1e6, 1e6), (-40.0, 1e6)]),
+           edit(9, issue=Rejection(s.source, care[9].line, "degenerate for the test", "degenerate_region")),
+           edit(10, text='50% {0} "q" \\ é'), edit(11, dont_care=True),
+           edit(12, polygon=[(1, 2), (30, 2), (30, 9), (1, 9)]), edit(13, polygon=[(1, 2, 0), (30, 2, 0), (30, 9, 0)])]
+    sample = replace(s, regions=odd + care[len(odd):])
+    for order in ORDERS:
+        _same_both_ways(sample, family, params, monkeypatch, order=order)
+    _same_both_ways(sample, family, params, monkeypatch, collect=False)
+    only_bad = replace(s, regions=[odd[0], odd[6], odd[7], odd[9], odd[11]])  # no family takes any of these
+    outcome, rejected = _same_both_ways(only_bad, family, params, monkeypatch)
+    assert outcome[0] == "raised" and outcome[3] == "no_usable_region" and rejected
+    w, h = s.image_size  # sizes no codec takes (a numpy int among them, after the same size as ints): every
+    for size in ((0, 10), (float("nan"), 5), (np.int64(w), h)):  # region is rejected either way
+        _same_both_ways(replace(s, image_size=size), family, params, monkeypatch)
+
+
+def test_a_known_image_size_is_not_read_again(sroie, monkeypatch, tmp_path):
+    """The converter's samples carry image_size from the header check: det must not open the image."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the image was opened")
+
+    monkeypatch.setattr(det_task, "read_image_size", refuse)
+    monkeypatch.setattr(det_task, "open_rgb", refuse)
+    s = replace(sroie[0], images=[str(tmp_path / "not_there.jpg")])
+    for family, params in CODECS:
+        (out,) = det(s, family, codec_params=params)
+        assert out.image_size == tuple(s.image_size) and det_meta(out)["image_size"] == list(s.image_size)
+
+
+def test_codecs_are_built_once_per_family_and_parameters():
+    a = det_task._codec("internvl", None)
+    assert det_task._codec("internvl", {}) is a and det_task._codec("internvl", {"shape": "box"}) is not a
+    assert det_task._codec("internvl", {"shape": "quad"}).shape == "quad"
+    assert det_task._codec("qwen2_5_vl", {"fence": False}).fence is False
+    with pytest.raises(ValueError, match="bad parameters"):
+        det_task._codec("got", {"shape": "quad"})
 
 
 # ------------------------------------------------------------------------------------------------- prompts

@@ -97,3 +97,60 @@ def test_decompression_bomb_limit():
     assert Image.MAX_IMAGE_PIXELS == DEFAULT_MAX_IMAGE_PIXELS  # Pillow's global is restored
     with pytest.raises(OcrFormatError, match="over the limit 5"):
         open_rgb(bomb, max_pixels=5)
+
+
+def _variants(receipt, tmp_path):
+    """Encodings the fast header reader meets in OCR datasets: baseline/progressive/CMYK/grey JPEG, JPEG with a
+    large EXIF block before the frame header, PNG (RGB, palette, 16-bit grey), and a PNG named .jpg."""
+    im = Image.open(receipt)
+    out = []
+    for name, kw, mode in [("base.jpg", {}, "RGB"), ("prog.jpg", {"progressive": True}, "RGB"),
+                           ("cmyk.jpg", {}, "CMYK"), ("grey.jpg", {}, "L"),
+                           ("exif.jpg", {"exif": b"Exif\x00\x00" + b"\x00" * 60000}, "RGB"),
+                           ("rgb.png", {}, "RGB"), ("pal.png", {}, "P"), ("grey16.png", {}, "I;16"),
+                           ("png_named.jpg", {"format": "PNG"}, "RGB")]:
+        path = tmp_path / name
+        im.convert(mode).save(path, **kw)
+        out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("public_api", [False, True])
+def test_fast_header_sizes_equal_pillow_on_real_images(shared_data, receipt, tmp_path, monkeypatch, public_api):
+    from swift_ocr import images
+    from swift_ocr.images import header_size_fast
+
+    if public_api:  # imagesize without its private parser entry point: imagesize.get is used
+        monkeypatch.setattr(images, "_read_image_metadata", None)
+
+    paths = sorted(shared_data.glob("*/img*/*")) + sorted((shared_data / "zh").glob("*.*g"))
+    paths += _variants(receipt, tmp_path)
+    decided = 0
+    for p in paths:
+        with Image.open(p) as im:
+            expected = im.size
+        fast = header_size_fast(p)
+        assert fast in (None, expected), p
+        decided += fast is not None
+        assert probe_image(p, "header") == expected
+    assert decided >= len(paths) - 1  # every real JPEG/PNG is decided by the fast reader
+
+
+def test_fast_header_declines_what_pillow_must_judge(receipt, tmp_path):
+    from swift_ocr.images import header_size_fast
+
+    data = receipt.read_bytes()
+    cases = {"garbage.gif": b"GIF89a not really" * 10, "empty.jpg": b"", "soi_only.jpg": data[:3],
+             "cut_before_frame.jpg": data[:40], "text.jpg": b"hello"}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        assert header_size_fast(tmp_path / name) is None, name
+        with pytest.raises(OcrFormatError):
+            probe_image(tmp_path / name, "header")  # Pillow's verdict, as before the fast path
+    assert header_size_fast(tmp_path / "missing.jpg") is None
+    assert kind_of(tmp_path / "missing.jpg", "header")[0] == "image_missing"
+
+
+def test_fast_header_applies_the_pixel_limit(receipt):
+    assert kind_of(receipt, "header", max_pixels=1000)[0] == "image_too_large"
+    assert probe_image(receipt, "header", max_pixels=463 * 1013) == (463, 1013)

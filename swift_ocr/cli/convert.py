@@ -53,9 +53,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Image.MAX_IMAGE_PIXELS too, or it will refuse the image")
     p.add_argument("--allow-outside-root", action="store_true",
                    help="accept image paths in list/GOT/parquet files that lead outside the dataset root")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes that read labels and images and run the task (output is identical for any N)")
+    p.add_argument("--workers", type=_workers, default=0, metavar="N|auto",
+                   help="processes that read labels and images and run the task (output is identical for any N); "
+                        "default auto: one per CPU, but at most one per 2000 items (1 for small datasets)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def _workers(value: str) -> int:
+    """``auto`` -> 0 (chosen by the converter), else a positive integer."""
+    if value == "auto":
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be >= 1 (or auto), got {n}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:

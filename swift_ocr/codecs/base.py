@@ -31,11 +31,15 @@ import math
 import re
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..sample import Point, Region
 
 ImageSize = Tuple[int, int]
+#: ``(x1, y1, x2, y2)``: an axis-aligned box, pixels of the original image (as :meth:`Region.bbox`).
+Box = Tuple[float, float, float, float]
+#: ``encode(region, box=None) -> str``: one region's object text (see :meth:`Codec.object_encoder`).
+ObjectEncoder = Callable[..., str]
 
 DONT_CARE = "###"
 
@@ -135,6 +139,63 @@ class Grid:
         w, h = self.image_size
         return 0.5 * w / self.units_x, 0.5 * h / self.units_y
 
+    def box_formatter(self, template: str, text_last: bool = False) -> Callable[[str, Box], str]:
+        """Render many boxes of one image with a ``%`` template: ``render(text, (x1, y1, x2, y2))`` is
+        ``template % (text, u1, v1, u2, v2)`` (``text_last``: ``% (u1, v1, u2, v2, text)``), where ``(u1, v1)`` =
+        :meth:`encode` ``(x1, y1)`` and ``(u2, v2)`` = :meth:`encode` ``(x2, y2)`` -- same text, same errors.
+
+        The box is in pixels of the original image; ``template`` holds one ``%s`` and four ``%d``, e.g.
+        ``'[%d, %d, %d, %d] %s'`` with ``text_last=True``.
+
+        This is :meth:`encode` written out for four values, without calls where they change nothing:
+
+        * ``min(max(x, 0.0), W)`` is "0.0 when x < 0.0, W when x > W, else x" (NaN passes through either way);
+        * ``int(round(v))`` loses the ``int``: ``%d`` writes an integral value the same either way (and ``round``
+          already raises for NaN); a ``floor`` grid keeps its ``int(v)``;
+        * the clip of the grid value into ``0..max`` is left out when it cannot change anything: the pixel
+          value is in ``[0, W]`` by then, so ``x / W`` is in ``[0, 1]`` (division and multiplication are
+          monotonic, ``W / W == 1.0`` exactly when ``float(W) == W``) and the grid value in ``[0, units]``,
+          within ``[0, max]`` when ``units <= max`` and ``max`` is a whole number.
+        """
+        w, h = self.image_size
+        fw, fh = float(w), float(h)
+        ux, uy, mx, my = self.units_x, self.units_y, self.max_x, self.max_y
+        quantise = int if self.floor else round
+        clip = not (fw == w and fh == h and ux <= mx and uy <= my and mx == int(mx) and my == int(my))
+
+        def render(text: str, box: Box) -> str:
+            x1, y1, x2, y2 = box
+            if x1 < 0.0:
+                x1 = 0.0
+            elif x1 > fw:
+                x1 = fw
+            if y1 < 0.0:
+                y1 = 0.0
+            elif y1 > fh:
+                y1 = fh
+            if x2 < 0.0:
+                x2 = 0.0
+            elif x2 > fw:
+                x2 = fw
+            if y2 < 0.0:
+                y2 = 0.0
+            elif y2 > fh:
+                y2 = fh
+            u1 = quantise(x1 / w * ux)
+            v1 = quantise(y1 / h * uy)
+            u2 = quantise(x2 / w * ux)
+            v2 = quantise(y2 / h * uy)
+            if clip:
+                u1 = 0 if u1 < 0 else mx if u1 > mx else u1
+                v1 = 0 if v1 < 0 else my if v1 > my else v1
+                u2 = 0 if u2 < 0 else mx if u2 > mx else u2
+                v2 = 0 if v2 < 0 else my if v2 > my else v2
+            if text_last:
+                return template % (u1, v1, u2, v2, text)
+            return template % (text, u1, v1, u2, v2)
+
+        return render
+
     def clip(self, coords: Sequence[float]) -> Tuple[List[float], bool]:
         """Clip interleaved ``x, y, x, y, ...`` grid values into the grid; returns (values, changed)."""
         out = []
@@ -194,6 +255,46 @@ def quad_on_grid(region: Region, grid: Grid) -> List[int]:
     return out
 
 
+def region_bbox(region: Region) -> Box:
+    """``region.bbox()`` (pixels of the original image), computed without temporary lists for 4-vertex polygons.
+
+    Same values and errors as :meth:`Region.bbox`: the same comparisons as ``min``/``max`` over the same values in
+    the same order (the first of equal values wins; NaN stays where it comes first); other polygons (or points
+    that are not pairs) go to :meth:`Region.bbox` itself.
+    """
+    try:
+        (x1, y1), (bx, by), (cx, cy), (dx, dy) = region.polygon
+    except (TypeError, ValueError):
+        return region.bbox()
+    x2 = x1
+    if bx < x1:
+        x1 = bx
+    elif bx > x2:
+        x2 = bx
+    if cx < x1:
+        x1 = cx
+    elif cx > x2:
+        x2 = cx
+    if dx < x1:
+        x1 = dx
+    elif dx > x2:
+        x2 = dx
+    y2 = y1
+    if by < y1:
+        y1 = by
+    elif by > y2:
+        y2 = by
+    if cy < y1:
+        y1 = cy
+    elif cy > y2:
+        y2 = cy
+    if dy < y1:
+        y1 = dy
+    elif dy > y2:
+        y2 = dy
+    return x1, y1, x2, y2
+
+
 def check_text(region: Region, family: str, forbidden: Sequence[str]) -> str:
     """The region's text, refused when it contains a delimiter the family's format cannot carry.
 
@@ -210,6 +311,16 @@ def check_text(region: Region, family: str, forbidden: Sequence[str]) -> str:
 def format_list(values: Sequence[int]) -> str:
     """``[1, 2, 3]`` - Python's ``str(list)`` spelling used by InternVL, GOT and DeepSeek-OCR."""
     return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def list_template(n: int) -> str:
+    """:func:`format_list` of ``n`` ints as a ``%`` template: ``list_template(2) == '[%d, %d]'``."""
+    return "[" + ", ".join(["%d"] * n) + "]"
+
+
+def percent_escape(s: str) -> str:
+    """``s`` as literal text inside a ``%`` template."""
+    return s.replace("%", "%%")
 
 
 # -------------------------------------------------------------------------------------- parse helpers
@@ -347,6 +458,32 @@ class Codec(ABC):
             ValueError: bad ``image_size`` only.
         """
 
+    def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
+        """:meth:`encode` one region at a time, for many regions of one image of ``image_size`` = (W, H) pixels
+        (the det task encodes each region once, while checking it, and joins the objects it keeps).
+
+        Returns ``encode(region, box=None) -> str``: the region's object text, such that
+        ``self.join_objects([encode(r) for r in regions]) == self.encode(regions, image_size)``; a region the
+        format cannot carry raises the ``ValueError`` that ``self.encode([region], image_size)`` raises. ``box``,
+        when given, must be ``region.bbox()`` (pixels of the original image; saves computing it again).
+
+        This default calls :meth:`encode` and suits formats that write one object per line; the families
+        override it with encoders that do the grid arithmetic of a box in one go (:meth:`Grid.box_formatter`).
+
+        Raises:
+            ValueError: bad ``image_size`` (when the encoder is built).
+        """
+        self.grid(image_size)
+
+        def encode(region: Region, box: Optional[Box] = None) -> str:
+            return self.encode([region], image_size)
+
+        return encode
+
+    def join_objects(self, objects: Sequence[str]) -> str:
+        """The target text made of per-region object texts (from :meth:`object_encoder`), in the order given."""
+        return "\n".join(objects)
+
     def tolerance(self, image_size: ImageSize) -> Tuple[float, float]:
         """Largest encode->parse error, pixels of the original image ``(tx, ty)``: half a grid unit."""
         return self.grid(image_size).tolerance()
@@ -399,6 +536,35 @@ class TaggedCodec(Codec):
     @abstractmethod
     def render_body(self, coords: Sequence[int]) -> str:
         """Grid coordinates ``[x1, y1, x2, y2]`` or ``[x1, y1, ..., x4, y4]`` -> the text between the shape tags."""
+
+    def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
+        grid = self.grid(image_size)
+        forbidden = (*self.ref_tags, "\n")
+        family = self.family
+        (ro, rc), (o, c) = self.ref_tags, self.shape_tags[self.shape]
+        body = self.body_template(4) if self.shape == "box" else None
+        if body is None:  # quads (and bodies without a template): encode's own steps, one region at a time
+            def encode(region: Region, box: Optional[Box] = None) -> str:
+                text = check_text(region, family, forbidden)
+                coords = quad_on_grid(region, grid) if self.shape == "quad" else bbox_on_grid(region, grid)
+                return f"{ro}{text}{rc}{o}{self.render_body(coords)}{c}"
+
+            return encode
+
+        put = grid.box_formatter(percent_escape(ro) + "%s" + percent_escape(rc + o) + body + percent_escape(c))
+        f1, f2, f3 = forbidden
+
+        def encode_box(region: Region, box: Optional[Box] = None) -> str:
+            text = region.text
+            if f1 in text or f2 in text or f3 in text:
+                check_text(region, family, forbidden)  # raises
+            return put(text, region_bbox(region) if box is None else box)
+
+        return encode_box
+
+    def body_template(self, n: int) -> Optional[str]:
+        """:meth:`render_body` of ``n`` grid values as a ``%`` template of ``%d`` fields (None: there is none)."""
+        return None
 
     def encode(self, regions: Sequence[Region], image_size: ImageSize) -> str:
         grid = self.grid(image_size)

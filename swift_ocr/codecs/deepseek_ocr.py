@@ -23,9 +23,9 @@ box renders as the bare ref text and ``[(x1,y1),(x2,y2)]`` on a 0-1000 grid - no
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
-from .base import Grid, ImageSize, TaggedCodec, format_list, normalised_grid
+from .base import Grid, ImageSize, TaggedCodec, format_list, list_template, normalised_grid
 
 SCALE = 999
 
@@ -50,3 +50,6 @@ class DeepSeekOCRCodec(TaggedCodec):
 
     def render_body(self, coords: Sequence[int]) -> str:
         return "[" + format_list(coords) + "]"
+
+    def body_template(self, n: int) -> Optional[str]:
+        return "[" + list_template(n) + "]"

@@ -32,8 +32,8 @@ from typing import Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw
 
-from .base import (NUMBER, Codec, Grid, ImageSize, ParseResult, bbox_on_grid, check_text, format_list,
-                   line_of, normalised_grid, numbers, rect_polygon, scan)
+from .base import (NUMBER, Box, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
+                   format_list, line_of, normalised_grid, numbers, rect_polygon, region_bbox, scan)
 from ..sample import Region
 
 SCALE = 1000
@@ -48,6 +48,8 @@ _OBJECT_RE = re.compile(rf"^[ \t]*{_LIST} ?(?P<text>[^\n]*)$", re.MULTILINE)
 _START_RE = re.compile(r"^[ \t]*\[", re.MULTILINE)
 _PROMPT_RE = re.compile(rf"{_LIST}\s*OCR(?: with format)?:")
 _FORBIDDEN = ("\n", "\r")
+#: one object of the answer list, ``f"{format_list(box)} {text}"``, as a template for ``Grid.box_formatter``.
+_OBJECT_TEMPLATE = "[%d, %d, %d, %d] %s"
 
 
 def got_grid(image_size: ImageSize) -> Grid:
@@ -158,6 +160,19 @@ class GOTCodec(Codec):
             text = check_text(r, self.family, _FORBIDDEN)
             lines.append(f"{format_list(bbox_on_grid(r, grid))} {text}")
         return "\n".join(lines)
+
+    def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
+        put = self.grid(image_size).box_formatter(_OBJECT_TEMPLATE, text_last=True)
+        family = self.family
+        f1, f2 = _FORBIDDEN
+
+        def encode(region: Region, box: Optional[Box] = None) -> str:
+            text = region.text
+            if f1 in text or f2 in text:
+                check_text(region, family, _FORBIDDEN)  # raises
+            return put(text, region_bbox(region) if box is None else box)
+
+        return encode
 
     def parse(self, text: str, image_size: ImageSize) -> ParseResult:
         col = self.collector(image_size)

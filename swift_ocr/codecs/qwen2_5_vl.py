@@ -43,7 +43,8 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence, Tuple
 
-from .base import (Codec, Grid, ImageSize, ParseResult, bbox_on_grid, check_image_size, line_of, scan)
+from .base import (Box, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size, line_of,
+                   region_bbox, scan)
 from ..sample import Region
 
 #: patch 14 x spatial merge 2 (Qwen2-VL / Qwen2.5-VL).
@@ -59,6 +60,8 @@ _START_RE = re.compile(r'\{\s*"(?:bbox_2d|text_content|label)"')
 #: what may surround the objects without being prose: code fences, list brackets, commas, blanks.
 _JUNK = re.compile(r"```(?:json)?|[\[\],\s]")
 _DECODER = json.JSONDecoder()
+#: the string encoder of ``json.dumps(..., ensure_ascii=False)`` (C version when available).
+_JSON_STRING = json.encoder.encode_basestring
 
 
 @lru_cache(maxsize=4096)
@@ -135,7 +138,22 @@ class Qwen25VLCodec(Codec):
         grid = self.grid(image_size)
         items = [json.dumps({"bbox_2d": bbox_on_grid(r, grid), "text_content": r.text}, ensure_ascii=False)
                  for r in regions]
-        body = "[\n" + ",\n".join("  " + it for it in items) + "\n]" if items else "[]"
+        return self.join_objects(items)
+
+    def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
+        """Each object is ``json.dumps({"bbox_2d": [..], "text_content": text}, ensure_ascii=False)``, spelt out:
+        the ints as ``str``, the text quoted by the string encoder ``json.dumps`` uses for ``ensure_ascii=False``."""
+        put = self.grid(image_size).box_formatter('{"bbox_2d": [%d, %d, %d, %d], "text_content": %s}',
+                                                  text_last=True)
+        quote = _JSON_STRING
+
+        def encode(region: Region, box: Optional[Box] = None) -> str:
+            return put(quote(region.text), region_bbox(region) if box is None else box)
+
+        return encode
+
+    def join_objects(self, objects: Sequence[str]) -> str:
+        body = "[\n" + ",\n".join("  " + it for it in objects) + "\n]" if objects else "[]"
         return f"```json\n{body}\n```" if self.fence else body
 
     def parse(self, text: str, image_size: ImageSize) -> ParseResult:

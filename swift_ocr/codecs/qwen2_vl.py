@@ -21,7 +21,7 @@ The parser also accepts 4 points (8 numbers) in the box tokens, which is what ms
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from .base import Grid, ImageSize, TaggedCodec, normalised_grid
 
@@ -48,3 +48,6 @@ class Qwen2VLCodec(TaggedCodec):
 
     def render_body(self, coords: Sequence[int]) -> str:
         return ",".join(f"({coords[i]},{coords[i + 1]})" for i in range(0, len(coords), 2))
+
+    def body_template(self, n: int) -> Optional[str]:
+        return ",".join(["(%d,%d)"] * (n // 2))

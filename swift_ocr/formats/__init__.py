@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..errors import OcrFormatError, Rejection
 from ..images import DEFAULT_MAX_IMAGE_PIXELS
 from ..sample import Sample
 from . import got_json, icdar, parquet, wordbox
 from .checks import ReadOptions, finish_sample
-from .layout import Pair, discover_pairs
+from .layout import FolderPairs, Pair, discover_pairs
 
 FORMATS = ("wordbox", "icdar", "parquet", "got")
 Item = Union[Sample, OcrFormatError]
@@ -26,15 +26,16 @@ class SourceReader:
     """A dataset in one input format.
 
     ``keys`` are cheap to list (no label is parsed) and identify source items for the train/val split: the image
-    path for folder layouts, ``file#row`` for parquet and GOT JSON. ``rejections`` are the problems found while
+    path for folder layouts, ``file#row`` for parquet and GOT JSON. For folder pairs (``pairs`` a
+    :class:`~swift_ocr.formats.layout.FolderPairs`) both are compact sequences built on access, not lists. ``rejections`` are the problems found while
     listing (unmatched files, bad list-file lines, paths outside the root); each is one input item not converted.
     ``options`` are the shared read options (:class:`~swift_ocr.formats.checks.ReadOptions`).
     """
 
     format: str
-    keys: List[str]
+    keys: Sequence[str]
     rejections: List[Rejection] = field(default_factory=list)
-    pairs: List[Pair] = field(default_factory=list)
+    pairs: Sequence[Pair] = field(default_factory=list)
     path: Optional[str] = None
     encoding: Optional[str] = None
     image_column: str = "image"
@@ -80,7 +81,8 @@ class SourceReader:
         opts = self.options
         if self.format in ("icdar", "wordbox"):
             module = icdar if self.format == "icdar" else wordbox
-            for key, pair in zip(self.keys, self.pairs):
+            for pair in self.pairs:
+                key = pair.image  # = the key of a folder layout
                 try:
                     sample = module.read_pair(pair, opts.encoding)
                 except OcrFormatError as e:
@@ -138,8 +140,8 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
             list_file, input_path = input_path, None
         pairs, rejections = discover_pairs(images=images, labels=labels, list_file=list_file, root=input_path,
                                            label_exts=exts, encoding=encoding, allow_outside_root=allow_outside_root)
-        return SourceReader(fmt, [p.image for p in pairs], rejections, pairs=pairs, encoding=encoding,
-                            options=options)
+        keys = pairs.keys if isinstance(pairs, FolderPairs) else [p.image for p in pairs]
+        return SourceReader(fmt, keys, rejections, pairs=pairs, encoding=encoding, options=options)
     if fmt in ("parquet", "got"):
         if input_path is None or images is not None or labels is not None or list_file is not None:
             raise ValueError(f"--format {fmt} takes --input FILE only")

@@ -15,6 +15,12 @@ Per region, in this order (:func:`check_region`):
    ``clipped_coordinates`` (each x or y value changed) and ``clipped_regions``; if the clipped polygon is
    degenerate or invalid it is flagged as in 1 or 3.
 
+**Fast path** (:func:`plain_quad_inside`): a 4-point region that is strictly convex, lies inside the image and has an
+area comfortably above :data:`MIN_REGION_AREA` -- nearly every ICDAR/SROIE quad and every word-box line -- passes all
+four steps unchanged, and that is decided exactly in plain Python arithmetic without building shapely objects
+(about 30x faster than the scalar shapely checks). Everything else takes the shapely path above; ``tests/formats/
+test_geometry.py`` checks on the real ICDAR 2015 and SROIE regions and on random quads that both paths agree.
+
 A flagged region keeps its source polygon and gets a :class:`~swift_ocr.errors.Rejection` in ``Region.issue``;
 what that means for each task is the task's decision (see :mod:`swift_ocr.tasks`).
 """
@@ -84,6 +90,38 @@ def _simple_problem(points: Sequence[Point]) -> Optional[Tuple[str, str]]:
     return None
 
 
+#: The fast path leaves areas within this factor of :data:`MIN_REGION_AREA` to shapely, so that rounding in the
+#: shoelace sum can never flip the area decision.
+_AREA_MARGIN = 1.001
+
+
+def plain_quad_inside(polygon: Sequence[Point], size: Optional[Tuple[int, int]]) -> bool:
+    """True when ``polygon`` certainly needs no repair and no flag: 4 points, every coordinate inside
+    ``[0, W] x [0, H]`` (``size = (W, H)``, pixels of the original image), strictly convex (all four turns have the
+    same strict sign, clockwise or counter-clockwise), area at least ``MIN_REGION_AREA`` (with a 0.1 % margin).
+
+    Such a quadrilateral is a simple polygon whose convex hull is itself (so hull area = polygon area = |shoelace| /
+    2), overlaps the image with positive area and needs no clipping: :func:`check_region` returns it unchanged. A
+    False answer means only "not decided here" (the shapely checks decide). With ``size`` None (unknown image size)
+    the answer is False.
+    """
+    if size is None or len(polygon) != 4:
+        return False
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = polygon
+    w, h = size
+    if not (0 <= x0 <= w and 0 <= x1 <= w and 0 <= x2 <= w and 0 <= x3 <= w
+            and 0 <= y0 <= h and 0 <= y1 <= h and 0 <= y2 <= h and 0 <= y3 <= h):
+        return False  # also False for NaN coordinates (every comparison with NaN is False)
+    c0 = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)
+    c1 = (x2 - x1) * (y3 - y2) - (y2 - y1) * (x3 - x2)
+    c2 = (x3 - x2) * (y0 - y3) - (y3 - y2) * (x0 - x3)
+    c3 = (x0 - x3) * (y1 - y0) - (y0 - y3) * (x1 - x0)
+    if not ((c0 > 0 and c1 > 0 and c2 > 0 and c3 > 0) or (c0 < 0 and c1 < 0 and c2 < 0 and c3 < 0)):
+        return False
+    twice_area = (x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3)
+    return abs(twice_area) >= 2 * MIN_REGION_AREA * _AREA_MARGIN
+
+
 def check_region(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
                  fixes: Optional[Counter] = None) -> Region:
     """Check, repair or flag one region (see module docstring). Returns a new region; ``fixes`` (if given) is
@@ -94,6 +132,15 @@ def check_region(region: Region, size: Optional[Tuple[int, int]], source: Option
         size: ``(W, H)`` of the image in pixels, or None when unknown (no outside check, no clipping).
         source: the label file, for the rejection record.
     """
+    if plain_quad_inside(region.polygon, size):
+        return region
+    return check_region_shapely(region, size, source, fixes)
+
+
+def check_region_shapely(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
+                         fixes: Optional[Counter] = None) -> Region:
+    """:func:`check_region` without the fast path: every step with shapely (GEOS) geometry. The reference the fast
+    path is tested against; same arguments and result."""
     fixes = fixes if fixes is not None else Counter()
     points = [(float(x), float(y)) for x, y in region.polygon]
     if len(points) < 3 or MultiPoint(points).convex_hull.area < MIN_REGION_AREA:
@@ -131,5 +178,8 @@ def check_region(region: Region, size: Optional[Tuple[int, int]], source: Option
 
 def check_regions(sample: Sample) -> Sample:
     """Apply :func:`check_region` to every region of ``sample`` (in place), counting into ``sample.fixes``."""
-    sample.regions = [check_region(r, sample.image_size, sample.source, sample.fixes) for r in sample.regions]
+    size, regions = sample.image_size, sample.regions
+    for i, region in enumerate(regions):
+        if not plain_quad_inside(region.polygon, size):
+            regions[i] = check_region_shapely(region, size, sample.source, sample.fixes)
     return sample

@@ -19,7 +19,7 @@ from ..errors import OcrFormatError
 from ..sample import Region, Sample, join_lines
 from .checks import image_size_for
 from .layout import Pair
-from .text_io import decode_label_bytes, read_label_text, split_label_lines
+from .text_io import decode_label_bytes, read_label_bytes
 
 DONT_CARE = "###"
 
@@ -63,7 +63,40 @@ def parse_icdar_bytes(data: bytes, source: Optional[str] = None, encoding: Optio
             one, with its line number). Never any other exception, whatever the bytes.
     """
     text, _ = decode_label_bytes(data, source, encoding)
-    return [parse_icdar_line(line, source, no) for no, line in split_label_lines(text)]
+    return parse_icdar_text(text, source)
+
+
+def parse_icdar_text(text: str, source: Optional[str] = None) -> List[Region]:
+    """All regions of one label file's decoded text, in file order (blank lines skipped, line numbers 1-based and
+    counting blank lines, as :func:`~swift_ocr.formats.text_io.split_label_lines`).
+
+    The same result as :func:`parse_icdar_line` on every non-blank line; a line that is not plainly well formed (not
+    9 fields, a coordinate ``float()`` refuses, a non-finite coordinate) goes through :func:`parse_icdar_line`, which
+    raises the precise error.
+
+    Raises:
+        OcrFormatError: the first malformed line (kind ``bad_coordinates``, with its line number).
+    """
+    regions = []
+    append = regions.append
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line or line.isspace():  # the same test as ``not line.strip()``
+            continue
+        parts = line.split(",", 8)
+        if len(parts) == 9:
+            try:
+                x0, y0, x1, y1, x2, y2, x3, y3 = map(float, parts[:8])  # float() ignores surrounding whitespace
+                total = x0 + y0 + x1 + y1 + x2 + y2 + x3 + y3
+            except ValueError:
+                total = math.nan
+            if 0.0 * total == 0.0:  # False for any inf/nan (and for an overflowing sum: then the careful path)
+                label = parts[8]
+                if len(label) >= 2 and label[0] == '"' and label[-1] == '"':
+                    label = label[1:-1]
+                append(Region([(x0, y0), (x1, y1), (x2, y2), (x3, y3)], label, label.strip() == DONT_CARE, no))
+                continue
+        append(parse_icdar_line(line, source, no))
+    return regions
 
 
 def read_icdar_labels(label_path, encoding: Optional[str] = None) -> List[Region]:
@@ -79,15 +112,18 @@ def read_icdar_labels(label_path, encoding: Optional[str] = None) -> List[Region
 
 def _read_labels(label_path, encoding: Optional[str] = None):
     source = str(label_path)
-    lines, used = read_label_text(label_path, encoding)
-    return [parse_icdar_line(line, source, no) for no, line in lines], used
+    data = read_label_bytes(source)
+    text, used = decode_label_bytes(data, source, encoding)
+    return parse_icdar_text(text, source), used
 
 
-def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None) -> Sample:
+def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None, read_size: bool = True) -> Sample:
     """Read one image's ICDAR label file into a :class:`Sample`.
 
     ``Sample.text`` is the non-``###`` transcriptions in file order joined by ``\\n`` (the ``rec`` target);
-    ``Sample.image_size`` is read from the image header when ``image_path`` is given.
+    ``Sample.image_size`` is read from the image header when ``image_path`` is given and ``read_size`` (False:
+    left None, for callers that check the image themselves, as :func:`~swift_ocr.formats.checks.finish_sample`
+    does).
 
     Raises:
         OcrFormatError: malformed or empty label file, unreadable image.
@@ -96,7 +132,7 @@ def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None)
     if not regions:
         raise OcrFormatError(str(label_path), None, "empty label file (no text regions)", "empty_label")
     images = [str(image_path)] if image_path is not None else []
-    size = image_size_for(image_path, str(label_path)) if image_path is not None else None
+    size = image_size_for(image_path, str(label_path)) if image_path is not None and read_size else None
     text = join_lines([r.text for r in regions if not r.dont_care])
     sample = Sample(images=images, text=text, regions=regions, source=str(label_path), image_size=size)
     if encoding is None and used == "gb18030":
@@ -104,7 +140,8 @@ def read_icdar_file(label_path, image_path=None, encoding: Optional[str] = None)
     return sample
 
 
-
 def read_pair(pair: Pair, encoding: Optional[str] = None) -> Sample:
-    """Read an (image, ICDAR label) :class:`~swift_ocr.formats.layout.Pair`."""
-    return read_icdar_file(pair.label, pair.image, encoding)
+    """Read an (image, ICDAR label) :class:`~swift_ocr.formats.layout.Pair` without opening the image:
+    ``image_size`` stays None until :func:`~swift_ocr.formats.checks.finish_sample` checks the image (its header is
+    read once per item)."""
+    return read_icdar_file(pair.label, pair.image, encoding, read_size=False)

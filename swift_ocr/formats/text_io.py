@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from pathlib import Path
 from typing import List, Optional, Tuple
 
 from ..errors import OcrFormatError
@@ -69,13 +68,22 @@ def read_label_text(path, encoding: Optional[str] = None) -> Tuple[List[Tuple[in
         OcrFormatError: the file cannot be read or decoded.
     """
     path = str(path)
+    text, used = decode_label_bytes(read_label_bytes(path), path, encoding)
+    return split_label_lines(text), used
+
+
+def read_label_bytes(path: str) -> bytes:
+    """The raw content of a label file.
+
+    Raises:
+        OcrFormatError: kind ``file_not_found`` or ``unreadable_file`` (e.g. a folder, no permission).
+    """
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except OSError as e:
         kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
         raise OcrFormatError(path, None, f"cannot read label file: {e}", kind) from e
-    text, used = decode_label_bytes(data, path, encoding)
-    return split_label_lines(text), used
 
 
 def check_text(text: str, source, line=None) -> None:
@@ -85,6 +93,8 @@ def check_text(text: str, source, line=None) -> None:
     Raises:
         OcrFormatError: kind ``bad_text``.
     """
+    if text.isascii():  # O(1) for Python strings; ASCII is always valid UTF-8
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -97,6 +107,8 @@ def nfkc(text: str) -> str:
     punctuation become ASCII (``'ＴＯＴＡＬ：１２'`` -> ``'TOTAL:12'``), ligatures are split (``'ﬁ'`` -> ``'fi'``),
     compatibility characters are unified (``'①'`` -> ``'1'``, ``'㎏'`` -> ``'kg'``), and composed/decomposed
     accents become one form. Line breaks are not touched, so ``nfkc('\\n'.join(x)) == '\\n'.join(map(nfkc, x))``."""
+    if text.isascii():  # every ASCII string is already in NFKC
+        return text
     return unicodedata.normalize("NFKC", text)
 
 

@@ -61,3 +61,94 @@ def test_check_regions_counts_into_sample():
     check_regions(s)
     assert s.fixes == {"clipped_coordinates": 6, "clipped_regions": 2}
     assert s.regions[1].polygon == [(90, 90), (100, 90), (100, 100), (90, 100)]
+
+
+def _real_regions(shared_data):
+    from swift_ocr.formats.icdar import read_icdar_file
+    from swift_ocr.formats.layout import discover_pairs
+    from swift_ocr.images import image_size
+
+    out = []
+    for root in (shared_data / "icdar2015", shared_data / "sroie"):
+        pairs, _ = discover_pairs(root=root)
+        for pair in pairs:
+            size = image_size(pair.image)
+            out += [(r, size) for r in read_icdar_file(pair.label).regions]
+    return out
+
+
+def _random_quads(n, seed=0):
+    """Quads around the decision boundaries: coordinates on and just outside the image border, integers (equal
+    points, collinear points), bow-ties, and tiny squares around MIN_REGION_AREA."""
+    import random
+
+    rng = random.Random(seed)
+    size = (100, 50)
+    out = []
+    for _ in range(n):
+        pts = [(rng.choice([rng.uniform(-5, 105), rng.randint(0, 100), 0, 100]),
+                rng.choice([rng.uniform(-5, 55), rng.randint(0, 50), 0, 50])) for _ in range(4)]
+        if rng.random() < 0.3:
+            x, y, s = rng.uniform(0, 90), rng.uniform(0, 40), rng.uniform(0.5, 1.6)
+            pts = [(x, y), (x + s, y), (x + s, y + s * rng.uniform(0.5, 1.5)), (x, y + s)]
+        out.append((Region(pts, "t", line=1), size))
+    return out
+
+
+def _same(a: Region, b: Region) -> bool:
+    return (a.polygon == b.polygon and a.text == b.text
+            and (a.issue is None) == (b.issue is None)
+            and (a.issue is None or (a.issue.kind, a.issue.reason) == (b.issue.kind, b.issue.reason)))
+
+
+def test_fast_path_agrees_with_shapely_on_real_regions(shared_data):
+    from swift_ocr.formats.geometry import check_region_shapely, plain_quad_inside
+
+    regions = _real_regions(shared_data)
+    assert len(regions) > 900  # every quad of the shared ICDAR 2015 and SROIE samples
+    fast = 0
+    for r, size in regions:
+        f1, f2 = Counter(), Counter()
+        got, ref = check_region(r, size, "gt", f1), check_region_shapely(r, size, "gt", f2)
+        assert _same(got, ref) and f1 == f2, (r, size)
+        if plain_quad_inside(r.polygon, size):
+            fast += 1
+            assert got is r and ref.polygon == r.polygon and ref.issue is None
+    assert fast > 0.9 * len(regions)  # the fast path is the common case on real data
+
+
+def test_fast_path_agrees_with_shapely_on_boundary_quads():
+    from swift_ocr.formats.geometry import check_region_shapely, plain_quad_inside
+
+    quads = _random_quads(4000)
+    taken = declined = 0
+    for r, size in quads:
+        f1, f2 = Counter(), Counter()
+        assert _same(check_region(r, size, "gt", f1), check_region_shapely(r, size, "gt", f2)) and f1 == f2, r
+        if plain_quad_inside(r.polygon, size):
+            taken += 1
+        else:
+            declined += 1
+    assert taken > 200 and declined > 200  # both sides of the decision are exercised
+
+
+@pytest.mark.parametrize("points, size", [
+    ([(0, 0), (10, 0), (10, 10), (0, 10)], None),                          # size unknown
+    ([(0, 0), (10, 0), (10, 10), (0, 10), (0, 5)], (100, 100)),            # not 4 points
+    ([(0, 0), (10, 0), (0, 10), (10, 10)], (100, 100)),                    # bow-tie
+    ([(0, 0), (10, 0), (10, 10), (-0.5, 10)], (100, 100)),                 # one x outside
+    ([(0, 0), (1, 0), (1, 1), (0, 1)], (100, 100)),                        # area exactly MIN_REGION_AREA
+    ([(0, 0), (10, 0), (20, 0), (0, 10)], (100, 100)),                     # a straight angle
+    ([(0, 0), (10, 0), (10, float("nan")), (0, 10)], (100, 100)),          # NaN
+])
+def test_fast_path_declines_what_it_cannot_decide(points, size):
+    from swift_ocr.formats.geometry import plain_quad_inside
+
+    assert not plain_quad_inside(points, size)
+
+
+def test_fast_path_takes_both_orientations():
+    from swift_ocr.formats.geometry import plain_quad_inside
+
+    cw = [(10, 10), (50, 12), (48, 30), (9, 28)]
+    assert plain_quad_inside(cw, SIZE) and plain_quad_inside(cw[::-1], SIZE)

@@ -118,3 +118,64 @@ def test_bad_input_kinds(tmp_path):
     with pytest.raises(OcrFormatError) as e:
         read_icdar_labels(tmp_path / "gt_missing.txt")
     assert e.value.kind == "file_not_found"
+
+
+def _careful(text, source="gt.txt"):
+    """The line-by-line reference: parse_icdar_line on every non-blank line."""
+    from swift_ocr.formats.text_io import split_label_lines
+
+    return [parse_icdar_line(line, source, no) for no, line in split_label_lines(text)]
+
+
+def _outcome(fn, text):
+    try:
+        return "ok", fn(text)
+    except OcrFormatError as e:
+        return "error", (e.source, e.line, e.kind, e.reason)
+
+
+def test_fast_parse_equals_line_by_line_on_real_files(shared_data):
+    from swift_ocr.formats.icdar import parse_icdar_text
+    from swift_ocr.formats.text_io import decode_label_bytes
+
+    files = sorted((shared_data / "icdar2015" / "gts").glob("*.txt")) + sorted((shared_data / "sroie" / "box").glob("*.csv"))
+    for f in files:
+        text, _ = decode_label_bytes(f.read_bytes(), str(f))
+        assert parse_icdar_text(text, "gt.txt") == _careful(text), f
+
+
+@pytest.mark.parametrize("line", [
+    "1,2,3,4,5,6,7,8,TOTAL, 12,00",         # commas in the transcription
+    " 1 , 2,3,4,5,6,7,8,x",                 # blanks around numbers
+    "1,2,3,4,5,6,7,8,\"quoted, text\"",
+    "1,2,3,4,5,6,7,8,",                     # empty transcription
+    "1e3,2,3,4,5,6,7,8,###",
+    "1,2,3,4,5,6,7,inf,x", "1,2,3,4,5,6,7,nan,x", "1,2,3,4,5,6,7,-inf,x",
+    "1e308,1e308,1e308,1e308,1,1,1,1,x",    # finite coordinates whose sum overflows: the careful path decides
+    "1,2,3,4,5,6,7,eight,x", "1,2,3,4,5,6,7,8", "1,2,3", "1_000,2,3,4,5,6,7,8,x", "\u0661,2,3,4,5,6,7,8,x",
+    "1,2,3,4,5,6,7,8,x\u2028y",             # a Unicode line separator inside a transcription
+])
+def test_fast_parse_equals_line_by_line_on_tricky_lines(line):
+    from swift_ocr.formats.icdar import parse_icdar_text
+
+    for text in (line, "\n\n" + line + "\r\n", "1,1,5,1,5,5,1,5,ok\r" + line):
+        assert _outcome(lambda t: parse_icdar_text(t, "gt.txt"), text) == _outcome(_careful, text), text
+
+
+def test_fast_parse_equals_line_by_line_on_generated_lines():
+    from hypothesis import given, settings, strategies as st
+
+    from swift_ocr.formats.icdar import parse_icdar_text
+
+    field = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                      st.sampled_from(["", " 7 ", "1e400", "-0", "0x10", "1_0", "###", "\"a,b\"", "\t3"]),
+                      st.text(max_size=6))
+    line = st.lists(field, min_size=1, max_size=11).map(",".join)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(line, min_size=1, max_size=4), st.sampled_from(["\n", "\r\n", "\r"]))
+    def check(lines, newline):
+        text = newline.join(lines)
+        assert _outcome(lambda t: parse_icdar_text(t, "gt.txt"), text) == _outcome(_careful, text)
+
+    check()

@@ -56,3 +56,79 @@ def test_root_resolution(shared_data, tmp_path):
         discover_pairs(root=tmp_path)
     with pytest.raises(ValueError):
         discover_pairs(root=tmp_path, list_file="x")
+
+
+def _reference_pairs(images_dir, labels_dir, label_exts=(".txt", ".csv")):
+    """The straightforward dict-and-pathlib matching (the implementation before the compact listing), kept as the
+    baseline the compact one must agree with."""
+    from pathlib import Path
+
+    from swift_ocr.formats.layout import IMAGE_EXTENSIONS, _label_stems
+
+    images_dir, labels_dir = Path(images_dir).resolve(), Path(labels_dir).resolve()
+    pairs, rejections, images, duplicates, labels, unmatched = [], [], {}, {}, {}, []
+    for p in sorted(images_dir.iterdir()):
+        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
+            images.setdefault(p.stem, []).append(p)
+    for stem, paths in list(images.items()):
+        if len(paths) > 1:
+            rejections += [(str(p), "duplicate_stem") for p in paths]
+            duplicates[stem] = images.pop(stem)
+    for p in sorted(labels_dir.iterdir()):
+        stems = _label_stems(p.name, label_exts) if p.is_file() else []
+        if not stems:
+            continue
+        for stem in stems:
+            if stem in images:
+                if stem in labels:
+                    rejections.append((str(p), "duplicate_stem"))
+                else:
+                    labels[stem] = p
+                break
+            if stem in duplicates:
+                rejections.append((str(p), "duplicate_stem"))
+                break
+        else:
+            unmatched.append(p)
+    for stem, paths in sorted(images.items()):
+        if stem in labels:
+            pairs.append((str(paths[0]), str(labels[stem])))
+        else:
+            rejections.append((str(paths[0]), "no_label"))
+    rejections += [(str(p), "no_image") for p in unmatched]
+    return sorted(pairs), sorted(rejections)
+
+
+def test_compact_listing_agrees_with_the_reference_on_random_folders(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    stems = ["a", "b", "gt_a", "img_1", "img_10", "img_2", "x.y", "Ä", "收据", "c d", "gt_", "e.jpg",
+             "a-b", "a b", "gt_a-b"]  # "a-b.jpg" sorts before "a.jpg", its stem after "a"
+    img_exts = [".jpg", ".JPG", ".png", ".jpeg", ".gif", ".txt"]
+    lbl_fmts = ["{s}.txt", "gt_{s}.txt", "{s}.csv", "{s}.jpg.txt", "{s}.json", "{s}.TXT"]
+    for case in range(40):
+        imgs, gts = tmp_path / f"c{case}" / "imgs", tmp_path / f"c{case}" / "gts"
+        imgs.mkdir(parents=True), gts.mkdir()
+        for _ in range(rng.randint(0, 14)):
+            (imgs / (rng.choice(stems) + rng.choice(img_exts))).write_bytes(b"x")
+        for _ in range(rng.randint(0, 14)):
+            (gts / rng.choice(lbl_fmts).format(s=rng.choice(stems))).write_bytes(b"x")
+        if rng.random() < 0.2:
+            (imgs / "folder.jpg").mkdir()
+        pairs, rej = pairs_from_folders(imgs, gts)
+        got_pairs = [(p.image, p.label) for p in pairs]
+        assert got_pairs == sorted(got_pairs)  # sorted by image path
+        ref_pairs, ref_rej = _reference_pairs(imgs, gts)
+        assert got_pairs == ref_pairs, case
+        assert sorted((r.source, r.kind) for r in rej) == ref_rej, case
+        assert list(pairs.keys) == [p for p, _ in got_pairs] and pairs == [p for p in pairs]
+
+
+def test_compact_listing_of_empty_folders(tmp_path):
+    (tmp_path / "i").mkdir(), (tmp_path / "l").mkdir()
+    pairs, rej = pairs_from_folders(tmp_path / "i", tmp_path / "l")
+    assert len(pairs) == 0 and pairs == [] and rej == []
+    (tmp_path / "l" / "gt_a.txt").write_text("1,1,2,1,2,2,1,2,a")
+    pairs, rej = pairs_from_folders(tmp_path / "i", tmp_path / "l")
+    assert len(pairs) == 0 and [r.kind for r in rej] == ["no_image"]
