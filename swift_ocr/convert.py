@@ -340,7 +340,8 @@ ITEMS_PER_WORKER = 2000
 
 def effective_workers(workers: int, n_items: int) -> int:
     """The number of processes a conversion of ``n_items`` uses: ``workers`` when >= 1; for 0 (auto) one per CPU
-    available to this process, but at most one per :data:`ITEMS_PER_WORKER` items, and at least 1.
+    available to this process, but at most one per :data:`ITEMS_PER_WORKER` items, and at least 1. (The converter
+    passes ``n_items=0`` for streamed formats -- parquet, GOT JSON --, which auto converts in one process.)
 
     Raises:
         ValueError: ``workers`` is negative or not an integer.
@@ -364,7 +365,9 @@ def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Uni
     """Yield one outcome (see :func:`_outcome`) per item, in input order. With ``workers > 1`` the items of folder layouts
     (icdar, wordbox) are read, checked, run through the task and rendered in a pool of processes (only finished
     lines come back); streamed formats (parquet, GOT JSON) are read in this process and the rest runs in the pool."""
-    workers = effective_workers(workers, len(reader.keys))
+    # auto: processes only where they read the items themselves (folder layouts); a streamed format's items -- for
+    # parquet, image bytes -- would all travel through pipes to run a task that costs little next to reading them
+    workers = effective_workers(workers, len(reader.keys) if reader.pairs else 0)
     if workers == 1:
         for _, item in reader.iter_samples():
             yield _outcome(item, ctx)

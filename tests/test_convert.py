@@ -267,3 +267,15 @@ def test_cli_workers_option(tmp_path, shared_data, capsys):
             main(["convert", "--format", "icdar", "--input", str(shared_data / "sroie"), "--output",
                   str(tmp_path / "y.jsonl"), "--workers", bad])
         assert "--workers" in capsys.readouterr().err
+
+
+def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templates, monkeypatch):
+    """Parquet/GOT JSON items would travel through pipes (image bytes included): auto converts them in one process."""
+    import swift_ocr.convert as conv
+
+    seen = []
+    real = conv.effective_workers
+    monkeypatch.setattr(conv, "effective_workers", lambda w, n: seen.append((w, n)) or real(w, n))
+    convert(open_source("got", input_path=str(data_templates / "got/train.json")), ConvertOptions(), str(tmp_path / "g.jsonl"))
+    convert(open_source("icdar", input_path=str(shared_data / "sroie")), ConvertOptions(), str(tmp_path / "i.jsonl"))
+    assert seen == [(0, 0), (0, 20)]

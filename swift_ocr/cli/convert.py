@@ -55,7 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="accept image paths in list/GOT/parquet files that lead outside the dataset root")
     p.add_argument("--workers", type=_workers, default=0, metavar="N|auto",
                    help="processes that read labels and images and run the task (output is identical for any N); "
-                        "default auto: one per CPU, but at most one per 2000 items (1 for small datasets)")
+                        "default auto: for image/label folders one per CPU, but at most one per 2000 items (1 for "
+                        "small datasets); 1 for parquet and GOT JSON, read as streams")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
