@@ -7,7 +7,8 @@
   ``ImageFile.load`` is counted in the child process and must stay 0);
 * **--workers N scales**: wall time with ``--workers 2`` vs ``--workers 1``.
 
-The speed target is measured as a user converting a large folder runs it: ``--workers auto`` (the default: one
+Each large conversion runs twice and the faster run counts, as for the floor. The speed target is measured as a
+user converting a large folder runs it: ``--workers auto`` (the default: one
 process per CPU for datasets this size), against the floor's single plain loop. The same conversion with
 ``--workers 1`` is printed as an INFO line next to it, so the cost per item of one process stays visible. The memory
 target is measured with ``--workers 1`` (all the work in the process whose peak RSS is read).
@@ -30,6 +31,8 @@ from .synth import write_icdar_dataset, write_wordbox_dataset
 MEMORY_TARGET = 1.2
 SPEED_TARGET = 2.0
 WORKERS_TARGET = 1.5
+#: Runs of each large conversion; the fastest counts (as for the floor, the faster of two plain loops).
+REPEATS = 2
 
 PER_FILE = {"icdar": 10, "wordbox": 40}
 
@@ -91,6 +94,16 @@ def convert_child(root: str, fmt: str, task: str, out: str, workers="auto") -> d
     return res
 
 
+def best_of(n: int, run) -> dict:
+    """``run()`` ``n`` times: the fastest wall time and the highest peak RSS and decode count (timings on a shared
+    machine vary by tens of percent from run to run; the floor is also the faster of two runs)."""
+    runs = [run() for _ in range(n)]
+    best = dict(min(runs, key=lambda r: r["wall_s"]))
+    best["peak_rss_kib"] = max(r["peak_rss_kib"] for r in runs)
+    best["decoded"] = max(r["decoded"] for r in runs)
+    return best
+
+
 def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icdar", "wordbox"),
         tasks=("rec", "det"), log=print):
     outdir = os.path.join(workdir, "convert_out")
@@ -109,7 +122,8 @@ def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icd
             runs = {}
             for size in (small, large):
                 out = os.path.join(outdir, f"{fmt}_{task}_{size}.jsonl")
-                runs[size] = convert_child(roots[size], fmt, task, out, workers=1)
+                runs[size] = best_of(REPEATS if size == large else 1,
+                                     lambda: convert_child(roots[size], fmt, task, out, workers=1))
                 log(f"  convert {fmt} {task} {size:>9} records, 1 worker: {runs[size]['wall_s']:7.2f} s, "
                     f"peak RSS {mib(runs[size]['peak_rss_kib'])}, images decoded {runs[size]['decoded']}")
             s, b = runs[small], runs[large]
@@ -118,7 +132,7 @@ def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icd
                           f"peak RSS {mib(b['peak_rss_kib'])} at {large} records vs {mib(s['peak_rss_kib'])} "
                           f"at {small} (--workers 1)", small_kib=s["peak_rss_kib"], large_kib=b["peak_rss_kib"])
             out = os.path.join(outdir, f"{fmt}_{task}_{large}_auto.jsonl")
-            a = convert_child(roots[large], fmt, task, out, workers="auto")
+            a = best_of(REPEATS, lambda: convert_child(roots[large], fmt, task, out, workers="auto"))
             log(f"  convert {fmt} {task} {large} records, --workers auto ({auto}): {a['wall_s']:.2f} s, "
                 f"images decoded {a['decoded']}")
             res = at_most(f"convert {fmt} {task} vs floor", a["wall_s"] / t_floor, SPEED_TARGET,
@@ -134,7 +148,7 @@ def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icd
                        f"{1e6 * t_floor / (large // PER_FILE[fmt]):.0f} us per label file)", convert_s=b["wall_s"])
             if task == tasks[0]:
                 out = os.path.join(outdir, f"{fmt}_{task}_{large}_w2.jsonl")
-                w2 = convert_child(roots[large], fmt, task, out, workers=2)
+                w2 = best_of(REPEATS, lambda: convert_child(roots[large], fmt, task, out, workers=2))
                 log(f"  convert {fmt} {task} {large} records --workers 2: {w2['wall_s']:.2f} s")
                 yield at_least(f"convert {fmt} --workers 2", b["wall_s"] / w2["wall_s"], WORKERS_TARGET,
                                f"{large} records: 1 worker {b['wall_s']:.1f} s vs 2 workers {w2['wall_s']:.1f} s "

@@ -43,7 +43,7 @@ from PIL import Image
 
 from .errors import OcrFormatError, Rejection
 from .formats import SourceReader, got_json
-from .formats.swift_jsonl import to_swift_row
+from .formats.swift_jsonl import swift_row_line
 from .io_utils import dumps_line
 from .prompts import build_query
 from .sample import FIX_KEYS, Sample
@@ -286,10 +286,8 @@ class _Outcome:
 
 def _row_line(sample: Sample, images: List[str], ctx: _Context) -> str:
     """One ms-swift jsonl line for ``sample`` whose images are ``images`` (final paths)."""
-    row = to_swift_row(build_query(ctx.instruction, len(images)), sample.text, images, ctx.system)
-    if ctx.task.task == "det":
-        row[META_ATTR] = det_meta(sample)
-    return dumps_line(row)
+    extra = {META_ATTR: det_meta(sample)} if ctx.task.task == "det" else None
+    return swift_row_line(build_query(ctx.instruction, len(images)), sample.text, images, ctx.system, extra)
 
 
 def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
@@ -362,9 +360,10 @@ CHUNKSIZE = 64
 
 
 def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Union[str, _Outcome]]:
-    """Yield one outcome (see :func:`_outcome`) per item, in input order. With ``workers > 1`` the items of folder layouts
-    (icdar, wordbox) are read, checked, run through the task and rendered in a pool of processes (only finished
-    lines come back); streamed formats (parquet, GOT JSON) are read in this process and the rest runs in the pool."""
+    """Yield one outcome (see :func:`_outcome`) per item, in input order. With ``workers > 1`` the items of folder
+    layouts (icdar, wordbox) are read, checked, run through the task and rendered in a pool of processes (only
+    finished lines come back); streamed formats (parquet, GOT JSON) are read in this process, the rest runs in the
+    pool."""
     # auto: processes only where they read the items themselves (folder layouts); a streamed format's items -- for
     # parquet, image bytes -- would all travel through pipes to run a task that costs little next to reading them
     workers = effective_workers(workers, len(reader.keys) if reader.pairs else 0)

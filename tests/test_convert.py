@@ -276,6 +276,7 @@ def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templa
     seen = []
     real = conv.effective_workers
     monkeypatch.setattr(conv, "effective_workers", lambda w, n: seen.append((w, n)) or real(w, n))
-    convert(open_source("got", input_path=str(data_templates / "got/train.json")), ConvertOptions(), str(tmp_path / "g.jsonl"))
+    convert(open_source("got", input_path=str(data_templates / "got/train.json")), ConvertOptions(),
+            str(tmp_path / "g.jsonl"))
     convert(open_source("icdar", input_path=str(shared_data / "sroie")), ConvertOptions(), str(tmp_path / "i.jsonl"))
     assert seen == [(0, 0), (0, 20)]

@@ -27,8 +27,9 @@ class SourceReader:
 
     ``keys`` are cheap to list (no label is parsed) and identify source items for the train/val split: the image
     path for folder layouts, ``file#row`` for parquet and GOT JSON. For folder pairs (``pairs`` a
-    :class:`~swift_ocr.formats.layout.FolderPairs`) both are compact sequences built on access, not lists. ``rejections`` are the problems found while
-    listing (unmatched files, bad list-file lines, paths outside the root); each is one input item not converted.
+    :class:`~swift_ocr.formats.layout.FolderPairs`) both are compact sequences built on access, not lists.
+    ``rejections`` are the problems found while listing (unmatched files, bad list-file lines, paths outside the
+    root); each is one input item not converted.
     ``options`` are the shared read options (:class:`~swift_ocr.formats.checks.ReadOptions`).
     """
 

@@ -138,7 +138,8 @@ def test_fast_parse_equals_line_by_line_on_real_files(shared_data):
     from swift_ocr.formats.icdar import parse_icdar_text
     from swift_ocr.formats.text_io import decode_label_bytes
 
-    files = sorted((shared_data / "icdar2015" / "gts").glob("*.txt")) + sorted((shared_data / "sroie" / "box").glob("*.csv"))
+    files = sorted((shared_data / "icdar2015" / "gts").glob("*.txt"))
+    files += sorted((shared_data / "sroie" / "box").glob("*.csv"))
     for f in files:
         text, _ = decode_label_bytes(f.read_bytes(), str(f))
         assert parse_icdar_text(text, "gt.txt") == _careful(text), f
