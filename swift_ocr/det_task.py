@@ -208,14 +208,19 @@ def _label(region: Region) -> str:
     return f"{where} ({region.text[:40]!r})"
 
 
+def _text_problem(sample: Sample, region: Region) -> Optional[Rejection]:
+    """The region's geometry issue from the reader, else a rejection for an empty transcription, else None."""
+    if region.issue is None and not region.text.strip():
+        return Rejection(sample.source, region.line, f"{_label(region)}: empty transcription", "empty_text")
+    return region.issue
+
+
 def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
             rejected: Optional[List[Rejection]]) -> List[_Item]:
     """The care regions that can be targets; the others become rejections (or the first one is raised)."""
     items = []
     for i, region in enumerate(sample.care_regions()):
-        problem = region.issue
-        if problem is None and not region.text.strip():
-            problem = Rejection(sample.source, region.line, f"{_label(region)}: empty transcription", "empty_text")
+        problem = _text_problem(sample, region)
         if problem is None:
             try:
                 codec.encode([region], size)
@@ -236,9 +241,7 @@ def _usable_fast(sample: Sample, care: List[Region], encode: ObjectEncoder, reje
     bounding box and its object text (for the image size the encoder was built for)."""
     indices, regions, boxes, objects = [], [], [], []
     for i, region in enumerate(care):
-        problem = region.issue
-        if problem is None and not region.text.strip():
-            problem = Rejection(sample.source, region.line, f"{_label(region)}: empty transcription", "empty_text")
+        problem = _text_problem(sample, region)
         if problem is None:
             try:
                 box = region_bbox(region)

@@ -196,12 +196,11 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
         if not os.path.isdir(d):
             raise OcrFormatError(d, None, "folder does not exist", "file_not_found")
     label_exts_b = tuple(os.fsencode(e.lower()) for e in label_exts)
-    image_exts_b = tuple(os.fsencode(e) for e in IMAGE_EXTENSIONS)
     rejections: List[Rejection] = []
     img_path = lambda name: os.path.join(images_dir, os.fsdecode(name))  # noqa: E731
     lbl_path = lambda name: os.path.join(labels_dir, os.fsdecode(name))  # noqa: E731
 
-    images = _scan_names(images_dir, image_exts_b)
+    images = _scan_names(images_dir, _IMAGE_EXTENSIONS_B)
     stems = _stems(images)
     # Stems sort like their names unless a name has a character below "." right after a shared prefix ("a-b.jpg" <
     # "a.jpg" but "a-b" > "a"); then (only then) a sorting permutation is needed. ``order[k]``: the image of the k-th
