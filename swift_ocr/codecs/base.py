@@ -509,7 +509,8 @@ class TaggedCodec(Codec):
     * ``body_style``: ``'lists'`` - the body holds one or more ``[x1, y1, ...]`` lists, each one object
       (InternVL, DeepSeek-OCR: ``[[x1, y1, x2, y2], [...]]``) - or ``'points'`` - the body's numbers
       are one object (Qwen2-VL: ``(x1,y1),(x2,y2)``);
-    * :meth:`render_body` for encoding.
+    * :meth:`render_body` (and :meth:`body_template`) for encoding, where ``body_style`` is not ``'lists'``
+      (for ``'lists'`` the body is one ``[[x1, y1, ...]]``, as InternVL and DeepSeek-OCR write it).
 
     Parsing accepts any shape tag of the family and 4 or 8 numbers per object either way.
     """
@@ -533,9 +534,17 @@ class TaggedCodec(Codec):
         opens = "|".join(re.escape(o) for o, _ in self.shape_tags.values())
         self._start_re = re.compile(rf"{ro}|(?<!{rc})(?:{opens})")
 
-    @abstractmethod
     def render_body(self, coords: Sequence[int]) -> str:
-        """Grid coordinates ``[x1, y1, x2, y2]`` or ``[x1, y1, ..., x4, y4]`` -> the text between the shape tags."""
+        """Grid coordinates ``[x1, y1, x2, y2]`` or ``[x1, y1, ..., x4, y4]`` -> the text between the shape tags:
+        ``[[x1, y1, ...]]`` for ``body_style`` ``'lists'``; other styles override this.
+
+        Raises:
+            NotImplementedError: another ``body_style`` without its own ``render_body``.
+        """
+        if self.body_style != "lists":
+            raise NotImplementedError(f"{type(self).__name__} must define render_body for body_style "
+                                      f"{self.body_style!r}")
+        return "[" + format_list(coords) + "]"
 
     def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
         grid = self.grid(image_size)
@@ -564,7 +573,7 @@ class TaggedCodec(Codec):
 
     def body_template(self, n: int) -> Optional[str]:
         """:meth:`render_body` of ``n`` grid values as a ``%`` template of ``%d`` fields (None: there is none)."""
-        return None
+        return "[" + list_template(n) + "]" if self.body_style == "lists" else None
 
     def encode(self, regions: Sequence[Region], image_size: ImageSize) -> str:
         grid = self.grid(image_size)

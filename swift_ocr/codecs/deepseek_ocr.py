@@ -23,9 +23,7 @@ box renders as the bare ref text and ``[(x1,y1),(x2,y2)]`` on a 0-1000 grid - no
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
-
-from .base import Grid, ImageSize, TaggedCodec, format_list, list_template, normalised_grid
+from .base import Grid, ImageSize, TaggedCodec, normalised_grid
 
 SCALE = 999
 
@@ -47,9 +45,3 @@ class DeepSeekOCRCodec(TaggedCodec):
 
     def grid(self, image_size: ImageSize) -> Grid:
         return normalised_grid(image_size, SCALE)
-
-    def render_body(self, coords: Sequence[int]) -> str:
-        return "[" + format_list(coords) + "]"
-
-    def body_template(self, n: int) -> Optional[str]:
-        return "[" + list_template(n) + "]"

@@ -27,9 +27,7 @@ from the top-left), each on the same 0-1000 grid. A model learns it only by fine
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
-
-from .base import Grid, ImageSize, TaggedCodec, format_list, list_template, normalised_grid
+from .base import Grid, ImageSize, TaggedCodec, normalised_grid
 
 SCALE = 1000
 
@@ -49,9 +47,3 @@ class InternVLCodec(TaggedCodec):
 
     def grid(self, image_size: ImageSize) -> Grid:
         return normalised_grid(image_size, SCALE)
-
-    def render_body(self, coords: Sequence[int]) -> str:
-        return "[" + format_list(coords) + "]"
-
-    def body_template(self, n: int) -> Optional[str]:
-        return "[" + list_template(n) + "]"
