@@ -146,3 +146,53 @@ so_merge() {
     so_log "swift export finished in $((SECONDS - start)) s"
     echo "MERGED=$merged"
 }
+
+# so_infer MODEL MODEL_TYPE TEMPLATE [EXTRA SWIFT ARGS...]: `swift infer` over $VAL_DATASET (space separated) into
+# $RESULT_PATH. The model: ADAPTERS (a LoRA checkpoint; MODEL / MODEL_TYPE / TEMPLATE only when set, MERGE_LORA,
+# LOAD_DATA_ARGS), else MODEL / MODEL_TYPE / TEMPLATE with the given defaults (the family's base model).
+# Generation: MAX_NEW_TOKENS [4096], TEMPERATURE [0], INFER_BACKEND [transformers], MAX_BATCH_SIZE [1],
+# TORCH_DTYPE, VAL_DATASET_SAMPLE. An existing RESULT_PATH is an error unless OVERWRITE=true (ms-swift appends).
+# The given args and EXTRA come last. Prints RESULT_PATH=... last.
+so_infer() {
+    local default_model=$1 default_type=$2 default_template=$3
+    shift 3
+    local adapters=${ADAPTERS:-} load_data_args=${LOAD_DATA_ARGS:-false} val=${VAL_DATASET:-} result start
+    if [[ -z "$val" ]] && ! { so_is_true "$load_data_args" && [[ -n "$adapters" ]]; }; then
+        so_die "set VAL_DATASET to an ms-swift jsonl (or ADAPTERS=... LOAD_DATA_ARGS=true)"
+    fi
+    result=$(so_abspath "${RESULT_PATH:-output/infer_result/$(date +%Y%m%d-%H%M%S).jsonl}")
+    if [[ -e "$result" ]]; then
+        so_is_true "${OVERWRITE:-false}" ||
+            so_die "$result exists and swift infer would append to it; set OVERWRITE=true or another RESULT_PATH"
+        rm -f -- "$result"
+    fi
+    local args=(infer)
+    if [[ -n "$adapters" ]]; then
+        [[ -f "$adapters/adapter_config.json" ]] || so_die "$adapters: no adapter_config.json, not a LoRA checkpoint"
+        args+=(--adapters "$(so_abspath "${adapters%/}")")
+        [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
+        [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
+        [[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
+        so_is_true "${MERGE_LORA:-false}" && args+=(--merge_lora true)
+        so_is_true "$load_data_args" && args+=(--load_data_args true)
+    else
+        args+=(--model "${MODEL:-$default_model}" --model_type "${MODEL_TYPE:-$default_type}"
+            --template "${TEMPLATE:-$default_template}")
+    fi
+    if [[ -n "$val" ]]; then
+        local val_words
+        read -r -a val_words <<<"$val"
+        args+=(--val_dataset "${val_words[@]}")
+    fi
+    args+=(--result_path "$result"
+        --infer_backend "${INFER_BACKEND:-transformers}" --max_batch_size "${MAX_BATCH_SIZE:-1}"
+        --max_new_tokens "${MAX_NEW_TOKENS:-4096}" --temperature "${TEMPERATURE:-0}")
+    [[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
+    [[ -n "${VAL_DATASET_SAMPLE:-}" ]] && args+=(--val_dataset_sample "$VAL_DATASET_SAMPLE")
+    args+=("$@" "${EXTRA[@]}")
+    start=$SECONDS
+    so_run "${SWIFT_CMD[@]}" "${args[@]}"
+    [[ -s "$result" ]] || so_die "swift infer wrote no results to $result"
+    so_log "swift infer finished in $((SECONDS - start)) s ($(wc -l <"$result") rows)"
+    echo "RESULT_PATH=$result"
+}

@@ -35,56 +35,10 @@
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-ADAPTERS=${ADAPTERS:-}
-LOAD_DATA_ARGS=${LOAD_DATA_ARGS:-false}
-VAL_DATASET=${VAL_DATASET:-}
-if [[ -z "$VAL_DATASET" ]] && ! { so_is_true "$LOAD_DATA_ARGS" && [[ -n "$ADAPTERS" ]]; }; then
-    so_die "set VAL_DATASET to an ms-swift jsonl (or ADAPTERS=... LOAD_DATA_ARGS=true)"
-fi
-RESULT_PATH=$(so_abspath "${RESULT_PATH:-output/infer_result/$(date +%Y%m%d-%H%M%S).jsonl}")
-OVERWRITE=${OVERWRITE:-false}
-MAX_NEW_TOKENS=${MAX_NEW_TOKENS:-4096}
-TEMPERATURE=${TEMPERATURE:-0}
-INFER_BACKEND=${INFER_BACKEND:-transformers}
-MAX_BATCH_SIZE=${MAX_BATCH_SIZE:-1}
-MERGE_LORA=${MERGE_LORA:-false}
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
-
-if [[ -e "$RESULT_PATH" ]]; then
-    so_is_true "$OVERWRITE" || so_die "$RESULT_PATH exists and swift infer would append to it; set OVERWRITE=true or another RESULT_PATH"
-    rm -f -- "$RESULT_PATH"
-fi
 
 so_resolve_swift
 so_extra_args
-
-args=(infer)
-if [[ -n "$ADAPTERS" ]]; then
-    [[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
-    args+=(--adapters "$(so_abspath "${ADAPTERS%/}")")
-    [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
-    [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
-    [[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
-    so_is_true "$MERGE_LORA" && args+=(--merge_lora true)
-    so_is_true "$LOAD_DATA_ARGS" && args+=(--load_data_args true)
-else
-    args+=(--model "${MODEL:-stepfun-ai/GOT-OCR-2.0-hf}"
-        --model_type "${MODEL_TYPE:-got_ocr2_hf}" --template "${TEMPLATE:-got_ocr2_hf}")
-fi
-if [[ -n "$VAL_DATASET" ]]; then
-    read -r -a val_words <<<"$VAL_DATASET"
-    args+=(--val_dataset "${val_words[@]}")
-fi
-args+=(--result_path "$RESULT_PATH"
-    --infer_backend "$INFER_BACKEND" --max_batch_size "$MAX_BATCH_SIZE"
-    --max_new_tokens "$MAX_NEW_TOKENS" --temperature "$TEMPERATURE")
-[[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
-[[ -n "${VAL_DATASET_SAMPLE:-}" ]] && args+=(--val_dataset_sample "$VAL_DATASET_SAMPLE")
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-args+=("${EXTRA[@]}")
-
-start=$SECONDS
-so_run "${SWIFT_CMD[@]}" "${args[@]}"
-[[ -s "$RESULT_PATH" ]] || so_die "swift infer wrote no results to $RESULT_PATH"
-so_log "swift infer finished in $((SECONDS - start)) s ($(wc -l <"$RESULT_PATH") rows)"
-echo "RESULT_PATH=$RESULT_PATH"
+family_args=()
+[[ -n "$CUSTOM_REGISTER_PATH" ]] && family_args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+so_infer stepfun-ai/GOT-OCR-2.0-hf got_ocr2_hf got_ocr2_hf "${family_args[@]}"
