@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from benchmarks.common import REPO_ROOT, Result  # noqa: E402
+from benchmarks.common import REPO_ROOT, Result, precompile_package  # noqa: E402
 
 TARGETS = ("rec", "det", "convert", "parquet", "train")
 
@@ -83,6 +83,7 @@ def main(argv=None) -> int:
 
     log(f"swift-ocr benchmarks ({'quick' if args.quick else 'full'}): {platform.platform()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; data in {workdir}")
+    precompile_package()
     results = []
     started = time.perf_counter()
     for target in targets:

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import random
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,7 +44,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 from PIL import Image
 
 from .errors import OcrFormatError, Rejection
-from .formats import SourceReader, got_json
+from .formats import Item, SourceReader, got_json
+from .batch import BATCH_TASKS, plain_lines
 from .formats.swift_jsonl import swift_row_line
 from .io_utils import dumps_line
 from .prompts import build_query
@@ -261,6 +264,13 @@ class _Context:
     max_pixels: Optional[int]
     system: Optional[str]
     output_format: str
+    #: folder-layout items go through the batch fast path first (:mod:`swift_ocr.batch`); see :data:`BATCH`
+    batch: bool = False
+
+    @property
+    def query(self) -> str:
+        """The user turn of a one-image row."""
+        return build_query(self.instruction, 1)
 
 
 @dataclass
@@ -323,12 +333,42 @@ def _init_worker(reader, ctx):
     _WORKER.update(reader=reader, ctx=ctx)
 
 
-def _pair_outcome(index: int) -> Union[str, _Outcome]:
-    return _outcome(_WORKER["reader"].read_one(index), _WORKER["ctx"])
+#: Whether the converter tries the batch fast path (:mod:`swift_ocr.batch`) before the careful path; the tests turn
+#: it off to compare both.
+BATCH = True
 
 
-def _item_outcome(item) -> Union[str, _Outcome]:
-    return _outcome(item, _WORKER["ctx"])
+def _chunk_outcomes(reader: SourceReader, ctx: _Context, bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
+    """The outcomes of the folder-layout items ``start <= index < stop``, in order: plain items from the batch fast
+    path, every other one from the careful path (the sample already read is checked, not read again)."""
+    indices = range(*bounds)
+    if not ctx.batch:
+        return [_outcome(reader.read_one(index), ctx) for index in indices]
+    raw: List[Optional[Sample]] = []
+    for index in indices:
+        try:
+            raw.append(reader.read_raw(index))
+        except OcrFormatError:
+            raw.append(None)
+    lines = plain_lines(raw, ctx.task, ctx.query, ctx.system, reader.options)
+    return [line if line is not None else _outcome(reader.read_one(index) if sample is None
+                                                   else reader.finish(sample), ctx)
+            for index, sample, line in zip(indices, raw, lines)]
+
+
+def _chunk_bounds(n: int):
+    return ((start, min(start + CHUNKSIZE, n)) for start in range(0, n, CHUNKSIZE))
+
+
+def _pair_outcomes(bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
+    """:func:`_chunk_outcomes` in a worker process (one job of the pool)."""
+    return _chunk_outcomes(_WORKER["reader"], _WORKER["ctx"], bounds)
+
+
+def _item_outcomes(items: List[Item]) -> List[Union[str, _Outcome]]:
+    """The outcomes of read items (a streamed format's), in order (one job of the pool)."""
+    ctx = _WORKER["ctx"]
+    return [_outcome(item, ctx) for item in items]
 
 
 #: With ``workers=0`` (auto) a worker process is started per this many items at most: starting one (a fresh Python
@@ -355,6 +395,21 @@ def effective_workers(workers: int, n_items: int) -> int:
     return max(1, min(cpus, n_items // ITEMS_PER_WORKER))
 
 
+def start_method(folder_layout: bool) -> str:
+    """The :mod:`multiprocessing` start method of the worker pool.
+
+    ``fork`` for folder layouts (icdar, wordbox) on Linux: the workers inherit the imported modules and the listed
+    pairs, so they start in milliseconds instead of the ~0.5 s a fresh interpreter takes to import swift_ocr (a
+    quarter of a million-record word-box conversion on 2 CPUs). The workers only read files and run plain Python
+    and numpy element access -- no BLAS, no pyarrow, no threads -- so the idle helper threads a parent may hold
+    (OpenBLAS, torch) are never needed in the child. ``spawn`` everywhere else: streamed formats (parquet readers
+    hold pyarrow's thread pools) and platforms where ``fork`` is unsafe (macOS) or missing (Windows).
+    """
+    if folder_layout and sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
 #: Items per job sent to a worker: large enough that inter-process traffic is a small part of the cost of an item.
 CHUNKSIZE = 64
 
@@ -368,21 +423,34 @@ def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Uni
     # parquet, image bytes -- would all travel through pipes to run a task that costs little next to reading them
     workers = effective_workers(workers, len(reader.keys) if reader.pairs else 0)
     if workers == 1:
-        for _, item in reader.iter_samples():
-            yield _outcome(item, ctx)
-        return
-    import multiprocessing
-    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (reader, ctx)) as pool:
         if reader.pairs:
-            yield from pool.imap(_pair_outcome, range(len(reader.pairs)), chunksize=CHUNKSIZE)
-        else:  # streamed formats: read here, a bounded batch at a time
+            for bounds in _chunk_bounds(len(reader.pairs)):
+                yield from _chunk_outcomes(reader, ctx, bounds)
+        else:
+            for _, item in reader.iter_samples():
+                yield _outcome(item, ctx)
+        return
+    method = start_method(bool(reader.pairs))
+    # Jobs are chunks of CHUNKSIZE items and give back one list each: the pool's per-result bookkeeping (locks,
+    # queue, a thread hand-over) then happens once per chunk, not once per item, in this process.
+    with multiprocessing.get_context(method).Pool(workers, _init_worker, (reader, ctx)) as pool:
+        if reader.pairs:
+            for outcomes in pool.imap(_pair_outcomes, _chunk_bounds(len(reader.pairs))):
+                yield from outcomes
+        else:  # streamed formats: read here, a bounded number of chunks at a time
             batch = []
             for _, item in reader.iter_samples():
                 batch.append(item)
                 if len(batch) == 4 * CHUNKSIZE * workers:
-                    yield from pool.map(_item_outcome, batch, chunksize=CHUNKSIZE)
+                    for outcomes in pool.map(_item_outcomes, _chunks(batch)):
+                        yield from outcomes
                     batch = []
-            yield from pool.map(_item_outcome, batch, chunksize=CHUNKSIZE)
+            for outcomes in pool.map(_item_outcomes, _chunks(batch)):
+                yield from outcomes
+
+
+def _chunks(items: List) -> List[List]:
+    return [items[i:i + CHUNKSIZE] for i in range(0, len(items), CHUNKSIZE)]
 
 
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
@@ -425,7 +493,8 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     splits = ["train"] + (["val"] if options.val_ratio > 0 else [])
     got_rows: Dict[str, List[Sample]] = {split: [] for split in splits}
     counts: Counter = Counter()
-    ctx = _Context(task, instruction, max_pixels, options.system, options.output_format)
+    ctx = _Context(task, instruction, max_pixels, options.system, options.output_format,
+                   batch=BATCH and options.output_format == "swift" and task.task in BATCH_TASKS)
     index = 0
     staging = _Staging(paths)
     try:

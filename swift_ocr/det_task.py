@@ -292,6 +292,12 @@ def _meta(size: Tuple[int, int], offset: Tuple[int, int], source_image: str) -> 
             "source_image": source_image}
 
 
+def untiled_meta(size: Tuple[int, int], source_image: str) -> Dict[str, Any]:
+    """The :data:`META_ATTR` metadata of an untiled sample: image ``size`` in pixels, offset ``(0, 0)``,
+    ``source_image`` (an absolute path, as :func:`det` writes it)."""
+    return _meta(size, (0, 0), source_image)
+
+
 def _cuts(groups: List[List[_Item]], lo_axis: int, hi_axis: int, start: int, end: int) -> List[int]:
     """Boundaries ``start = c0 < c1 < ... < cn = end`` (whole pixels) between consecutive groups along one axis:
     half-way between the far edge of a group and the near edge of the next."""
@@ -351,6 +357,45 @@ def _in_tile(item: _Item, tile: Tuple[int, int, int, int]) -> Optional[Region]:
         return None
     r = item.region
     return Region(polygon=clipped, text=r.text, dont_care=False, line=r.line)
+
+
+def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, int], family: str,
+                 order: str = "tb-lr", max_boxes: Optional[int] = None,
+                 codec_params: Optional[Dict[str, Any]] = None) -> Optional[str]:
+    """The target :func:`det` gives a page when it gives one untiled sample and rejects nothing: the care regions'
+    objects in reading order. The batch converter (:mod:`swift_ocr.batch`) calls it for pages whose regions all
+    passed the geometry checks unchanged.
+
+    Args:
+        care: the page's care (not ``###``) regions in source order, unchanged by the geometry checks.
+        boxes: each care region's bounding box ``(x1, y1, x2, y2)``, pixels of the image (as :meth:`Region.bbox`).
+        size: the image's ``(width, height)`` in pixels.
+        family, order, max_boxes, codec_params: as for :func:`det`.
+
+    Returns:
+        The target text, or None when :func:`det` would do anything else -- no care region, a region it rejects
+        (empty transcription, a text the codec cannot carry), more than ``max_boxes`` regions (tiles), a size the
+        codec refuses -- and the caller must run :func:`det` itself.
+
+    Raises:
+        ValueError: unknown family or order, bad ``codec_params``.
+    """
+    codec = _codec(family, codec_params)
+    _check_order(order)
+    if not care or (max_boxes is not None and len(care) > max_boxes):
+        return None
+    encode = _object_encoder(codec, size)
+    if encode is None:
+        return None
+    objects = []
+    try:
+        for region, box in zip(care, boxes):
+            if not region.text.strip():
+                return None
+            objects.append(encode(region, box))
+    except ValueError:
+        return None
+    return codec.join_objects([objects[j] for j in _reading_sequence(boxes, order)])
 
 
 def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[int] = None,

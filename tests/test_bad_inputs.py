@@ -358,3 +358,58 @@ def test_ms_swift_dataset_rejects_the_same(corpus, tmp_path):
         key = lambda r: (r["source"], r["line"] or 0, r["kind"], r["reason"])  # noqa: E731
         assert sorted(read_jsonl(rejects_file), key=key) == sorted(read_jsonl(tmp_path / f"{task}.rejects.jsonl"),
                                                                    key=key)
+
+
+def _plain_for_rec(item: CorpusItem) -> bool:
+    """Whether the careful path would convert the item for ``rec`` without any fix, flag or rejection (an empty
+    transcription is only a region rejection of the ``line`` task)."""
+    return (item.rec == "converted" and item.clipped == (0, 0) and not item.reordered and not item.nfkc
+            and not item.gb18030 and set(item.region_rejects.values()) <= {"empty_text"})
+
+
+@pytest.mark.parametrize("check", ["header", "verify"])
+def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
+    """The converter's batch fast path (swift_ocr.batch) claims the untouched items and leaves every item with a
+    fix, flag or rejection to the careful path."""
+    from swift_ocr.batch import plain_lines
+    from swift_ocr.formats import open_source
+    from swift_ocr.prompts import build_query
+    from swift_ocr.tasks import TaskConfig
+
+    root, items = corpus
+    reader = open_source("icdar", input_path=str(root), check_images=check)
+    raw = []
+    for i in range(len(reader.pairs)):
+        try:
+            raw.append(reader.read_raw(i))
+        except Exception:
+            raw.append(None)
+    for task in (TaskConfig(task="rec"), TaskConfig(task="det", family="internvl")):
+        lines = plain_lines(raw, task, build_query(task.instruction(), 1), None, reader.options)
+        plain = {stem_of(reader.pairs[i].image) for i, line in enumerate(lines) if line is not None}
+        expected = {it.stem for it in items if _plain_for_rec(it)}
+        if check == "header":  # a header check cannot see a truncated file: both paths convert it
+            expected.add("img_truncated")
+        if task.task == "det":  # det also rejects the empty transcription
+            expected -= {it.stem for it in items if "empty_text" in it.region_rejects.values()}
+        assert plain == expected and {"good_ic1", "good_sr000", "bom_crlf", "utf16"} <= plain
+
+
+@pytest.mark.parametrize("task, family", [("rec", "got"), ("det", "internvl"), ("det", "got"),
+                                          ("det", "qwen2_5_vl")])
+def test_batch_fast_path_writes_what_the_careful_path_writes(corpus, tmp_path, monkeypatch, task, family):
+    import swift_ocr.convert as conv
+
+    root, _ = corpus
+    outs = {}
+    for batch in (True, False):
+        monkeypatch.setattr(conv, "BATCH", batch)
+        out = tmp_path / str(batch) / "x.jsonl"
+        report = run_cli(["--format", "icdar", "--input", str(root), "--task", task, "--model-family", family,
+                          "--val-ratio", "0.3", "--output", str(out), "--workers", "1"])
+        report.pop("outputs")
+        files = {name: (out.parent / name).read_text(encoding="utf-8").replace(str(out.parent), "OUT")
+                 for name in ("x.jsonl", "x.val.jsonl", "x.rejects.jsonl")}
+        outs[batch] = report, files
+    assert outs[True] == outs[False]
+    assert outs[True][0]["train"] + outs[True][0]["val"] > 5

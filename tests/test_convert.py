@@ -138,14 +138,14 @@ def test_interrupted_run_keeps_previous_outputs_and_rerun_is_identical(tmp_path,
 
     # a run that dies after 5 items leaves the previous complete outputs untouched and no temporary files
     reader = icdar2015(shared_data)
-    items = reader.iter_samples
+    read_one, calls = reader.read_one, []
 
-    def dying():
-        for i, item in enumerate(items()):
-            if i == 5:
-                raise KeyboardInterrupt
-            yield item
-    reader.iter_samples = dying
+    def dying(index):
+        calls.append(index)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return read_one(index)
+    reader.read_one = dying
     with pytest.raises(KeyboardInterrupt):
         convert(reader, LINE, str(out))
     assert snapshot(tmp_path) == rec_outputs
@@ -166,14 +166,15 @@ def test_killed_run_keeps_previous_outputs(tmp_path, shared_data):
 import os, signal
 from swift_ocr.convert import ConvertOptions, convert
 from swift_ocr.formats import open_source
+import swift_ocr.convert as conv
 reader = open_source("icdar", input_path={str(shared_data / "icdar2015")!r})
-items = reader.iter_samples
-def dying():
-    for i, item in enumerate(items()):
+outcomes = conv._outcomes
+def dying(*args):  # killed after the crops of 6 items have been written
+    for i, outcome in enumerate(outcomes(*args)):
         if i == 6:
             os.kill(os.getpid(), signal.SIGKILL)
-        yield item
-reader.iter_samples = dying
+        yield outcome
+conv._outcomes = dying
 convert(reader, ConvertOptions(task="line", family="got"), {str(out)!r})
 """
     proc = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 # (subcommand, module, help); nested groups such as ``eval rec`` use a tuple path.
 COMMANDS = [
@@ -21,7 +21,18 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def selected_command(argv: Sequence[str]) -> Optional[Tuple[str, ...]]:
+    """The subcommand path ``argv`` starts with (e.g. ``("eval", "rec")``), or None (``--help``, a typo, ...)."""
+    for path, _, _ in COMMANDS:
+        if tuple(argv[: len(path)]) == path:
+            return path
+    return None
+
+
+def build_parser(only: Optional[Tuple[str, ...]] = None) -> argparse.ArgumentParser:
+    """The ``swift-ocr`` parser. Every subcommand is listed (with its help line), but only the module of ``only``
+    -- or, when ``only`` is None, of every subcommand -- is imported and given its arguments: a command does not
+    pay for importing the others (``validate`` alone pulls in the token-budget tables)."""
     parser = argparse.ArgumentParser(prog="swift-ocr", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     groups = {}
@@ -34,14 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
                 groups[key] = group_parser.add_subparsers(dest=f"{name}_command", required=True)
             container = groups[key]
         sub = container.add_parser(path[-1], help=help_text, description=help_text)
-        module = importlib.import_module(module_name)
-        module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        if only is None or path == only:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(selected_command(argv))
     args = parser.parse_args(argv)
     return int(args._run(args) or 0)
 

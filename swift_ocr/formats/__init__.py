@@ -70,13 +70,32 @@ class SourceReader:
         Raises:
             ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
         """
-        if self.format not in ("icdar", "wordbox"):
-            raise ValueError(f"read_one is for folder layouts, not {self.format!r}")
-        module = icdar if self.format == "icdar" else wordbox
         try:
-            return finish_sample(module.read_pair(self.pairs[index], self.options.encoding), self.options)
+            sample = self.read_raw(index)
         except OcrFormatError as e:
             return e
+        return self.finish(sample)
+
+    def finish(self, sample: Sample) -> Item:
+        """:func:`~swift_ocr.formats.checks.finish_sample` with this reader's options: the checked sample, or the
+        OcrFormatError it raised."""
+        try:
+            return finish_sample(sample, self.options)
+        except OcrFormatError as e:
+            return e
+
+    def read_raw(self, index: int) -> Sample:
+        """The ``index``-th item of a folder layout as its reader gives it, before
+        :func:`~swift_ocr.formats.checks.finish_sample` (``image_size`` not read yet).
+
+        Raises:
+            OcrFormatError: the item cannot be read (the error :meth:`read_one` returns).
+            ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
+        """
+        if self.format not in ("icdar", "wordbox"):
+            raise ValueError(f"read_one and read_raw are for folder layouts, not {self.format!r}")
+        module = icdar if self.format == "icdar" else wordbox
+        return module.read_pair(self.pairs[index], self.options.encoding)
 
     def _iter_raw(self) -> Iterator[Tuple[str, Item]]:
         opts = self.options

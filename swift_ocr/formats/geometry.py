@@ -1,4 +1,4 @@
-"""Region geometry checks and repairs (shapely), applied to every region a reader produces.
+"""Region geometry checks and repairs (shapely, imported on first use), applied to every region a reader produces.
 
 All coordinates are pixels of the original image, ``(x, y)`` with y down; the image covers ``[0, W] x [0, H]``.
 
@@ -30,9 +30,6 @@ import math
 from collections import Counter
 from dataclasses import replace
 from typing import List, Optional, Sequence, Tuple
-
-from shapely.geometry import MultiPoint, Polygon, box
-from shapely.validation import explain_validity
 
 from ..errors import Rejection
 from ..sample import Point, Region, Sample
@@ -77,6 +74,9 @@ def _flag(region: Region, source: Optional[str], kind: str, why: str) -> Region:
 
 def _simple_problem(points: Sequence[Point]) -> Optional[Tuple[str, str]]:
     """``(kind, why)`` when ``points`` is not a usable simple polygon, else None."""
+    from shapely.geometry import MultiPoint, Polygon  # imported on first use: most regions take the fast path
+    from shapely.validation import explain_validity
+
     if len(points) < 3:
         return "degenerate_region", f"only {len(points)} point(s)"
     hull = MultiPoint(points).convex_hull.area
@@ -122,6 +122,37 @@ def plain_quad_inside(polygon: Sequence[Point], size: Optional[Tuple[int, int]])
     return abs(twice_area) >= 2 * MIN_REGION_AREA * _AREA_MARGIN
 
 
+def plain_quads_inside(coords, widths, heights):
+    """:func:`plain_quad_inside` for many quads at once (numpy): the same answer for every row, from the same
+    float64 operations in the same order (numpy's element-wise ``+ - *`` and comparisons round exactly as Python's
+    float arithmetic does).
+
+    Args:
+        coords: array ``(m, 8)`` of float64, each row ``x0, y0, x1, y1, x2, y2, x3, y3`` (pixels of the original
+            image, the polygon's points in their stored order).
+        widths, heights: arrays ``(m,)``, the size in pixels of each row's image.
+
+    Returns:
+        bool array ``(m,)``.
+    """
+    import numpy as np
+
+    c = np.asarray(coords, dtype=np.float64).reshape(-1, 8)
+    x0, y0, x1, y1, x2, y2, x3, y3 = c.T
+    w = np.asarray(widths, dtype=np.float64)
+    h = np.asarray(heights, dtype=np.float64)
+    xs, ys = c[:, 0::2], c[:, 1::2]
+    inside = ((xs >= 0) & (xs <= w[:, None])).all(axis=1) & ((ys >= 0) & (ys <= h[:, None])).all(axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN rows are outside anyway (as in Python)
+        c0 = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)
+        c1 = (x2 - x1) * (y3 - y2) - (y2 - y1) * (x3 - x2)
+        c2 = (x3 - x2) * (y0 - y3) - (y3 - y2) * (x0 - x3)
+        c3 = (x0 - x3) * (y1 - y0) - (y0 - y3) * (x1 - x0)
+        twice_area = (x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3)
+    convex = (((c0 > 0) & (c1 > 0) & (c2 > 0) & (c3 > 0)) | ((c0 < 0) & (c1 < 0) & (c2 < 0) & (c3 < 0)))
+    return inside & convex & (np.abs(twice_area) >= 2 * MIN_REGION_AREA * _AREA_MARGIN)
+
+
 def check_region(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
                  fixes: Optional[Counter] = None) -> Region:
     """Check, repair or flag one region (see module docstring). Returns a new region; ``fixes`` (if given) is
@@ -141,6 +172,9 @@ def check_region_shapely(region: Region, size: Optional[Tuple[int, int]], source
                          fixes: Optional[Counter] = None) -> Region:
     """:func:`check_region` without the fast path: every step with shapely (GEOS) geometry. The reference the fast
     path is tested against; same arguments and result."""
+    from shapely.geometry import MultiPoint, Polygon, box  # imported on first use (see _simple_problem)
+    from shapely.validation import explain_validity
+
     fixes = fixes if fixes is not None else Counter()
     points = [(float(x), float(y)) for x, y in region.polygon]
     if len(points) < 3 or MultiPoint(points).convex_hull.area < MIN_REGION_AREA:

@@ -152,3 +152,33 @@ def test_fast_path_takes_both_orientations():
 
     cw = [(10, 10), (50, 12), (48, 30), (9, 28)]
     assert plain_quad_inside(cw, SIZE) and plain_quad_inside(cw[::-1], SIZE)
+
+
+def test_vectorised_fast_path_decides_like_the_scalar_one(shared_data):
+    """plain_quads_inside (numpy, all regions of a chunk at once) gives plain_quad_inside's answer for every quad:
+    the real ICDAR 2015 / SROIE regions, the random boundary quads, and edge values (image edges, -0.0, NaN, inf,
+    straight angles, the area limit)."""
+    import math
+
+    import numpy as np
+
+    from swift_ocr.formats.geometry import plain_quad_inside, plain_quads_inside
+
+    edge = [
+        ([(0, 0), (1, 0), (1, 1), (0, 1)], (100, 100)),
+        ([(0, 0), (1.001, 0), (1.001, 1), (0, 1)], (100, 100)),
+        ([(-0.0, 0), (100, -0.0), (100, 50), (0, 50)], (100, 50)),
+        ([(0, 0), (10, 0), (20, 0), (0, 10)], (100, 100)),
+        ([(0, 0), (10, 0), (10, math.nan), (0, 10)], (100, 100)),
+        ([(0, 0), (math.inf, 0), (10, 10), (0, 10)], (100, 100)),
+        ([(0, 0), (10, 0), (0, 10), (10, 10)], (100, 100)),
+        ([(5, 5), (5, 5), (5, 5), (5, 5)], (100, 100)),
+        ([(100, 100), (0, 100), (0, 0), (100, 0)], (100, 100)),
+    ]
+    quads = [(r.polygon, size) for r, size in _real_regions(shared_data) + _random_quads(4000)] + edge
+    quads = [(p, s) for p, s in quads if len(p) == 4 and s is not None]
+    coords = np.array([[v for pt in p for v in pt] for p, _ in quads], dtype=np.float64)
+    got = plain_quads_inside(coords, [s[0] for _, s in quads], [s[1] for _, s in quads]).tolist()
+    want = [plain_quad_inside(p, s) for p, s in quads]
+    assert got == want
+    assert 200 < sum(want) < len(want) - 200  # both answers are exercised
