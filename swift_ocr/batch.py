@@ -25,7 +25,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .det_task import META_ATTR, plain_target, untiled_meta
+from .codecs.base import box_grid_values
+from .det_task import META_ATTR, box_format, plain_target, untiled_meta
 from .errors import OcrFormatError
 from .formats.checks import ReadOptions
 from .formats.geometry import plain_quads_inside
@@ -94,26 +95,59 @@ def plain_lines(samples: Sequence[Optional[Sample]], task: TaskConfig, query: st
         widths.extend([size[0]] * len(regions))
         heights.extend([size[1]] * len(regions))
         pages.append((k, s, size, len(regions)))
-    if flat:
-        coords = np.array(flat, dtype=np.float64).reshape(-1, 8)
-        ok = plain_quads_inside(coords, widths, heights).tolist()
-        if task.task == "det":  # bounding boxes (pixels); equal to region_bbox's (up to the sign of a zero, which
-            xs, ys = coords[:, 0::2], coords[:, 1::2]  # no box's grid value, line grouping or order depends on)
-            boxes = np.stack([xs.min(axis=1), ys.min(axis=1), xs.max(axis=1), ys.max(axis=1)], axis=1).tolist()
-    params = {"shape": "quad"} if task.det_shape == "quad" else None
+    if not pages:
+        return out
+    coords = np.array(flat, dtype=np.float64).reshape(-1, 8)
+    ok = plain_quads_inside(coords, widths, heights).tolist()
+    plain = []  # (position, sample, size, first row)
     end = 0
     for k, s, size, n in pages:
         start, end = end, end + n
-        if n and not all(ok[start:end]):
-            continue
-        image = os.path.abspath(s.images[0])
-        if task.task == "rec":
+        if all(ok[start:end]):
+            plain.append((k, s, size, start))
+    if task.task == "rec":
+        for k, s, size, _ in plain:
             if s.text.strip():
-                out[k] = swift_row_line(query, s.text, [image], system)
-            continue
-        care = [r for r in s.regions if not r.dont_care]
-        care_boxes = [boxes[start + i] for i, r in enumerate(s.regions) if not r.dont_care]
-        target = plain_target(care, care_boxes, size, task.family, task.order, task.max_boxes, params)
+                out[k] = swift_row_line(query, s.text, [os.path.abspath(s.images[0])], system)
+        return out
+    for (k, s, size, _), target in zip(plain, _det_targets(plain, coords, task)):
         if target is not None:
+            image = os.path.abspath(s.images[0])
             out[k] = swift_row_line(query, target, [image], system, {META_ATTR: untiled_meta(size, image)})
     return out
+
+
+def _det_targets(plain, coords: np.ndarray, task: TaskConfig) -> List[Optional[str]]:
+    """The det target of each plain page (``(position, sample, size, first row in coords)``), or None where
+    :func:`~swift_ocr.det_task.plain_target` declines. Box objects of families with a
+    :class:`~swift_ocr.codecs.base.BoxFormat` are rendered for the whole chunk at once (grid values with
+    :func:`~swift_ocr.codecs.base.box_grid_values`); other families encode region by region."""
+    xs, ys = coords[:, 0::2], coords[:, 1::2]
+    # bounding boxes in pixels: equal to region_bbox's, up to the sign of a zero (no grid value, line grouping or
+    # reading order depends on it)
+    bbox = np.stack([xs.min(axis=1), ys.min(axis=1), xs.max(axis=1), ys.max(axis=1)], axis=1)
+    boxes = bbox.tolist()
+    params = {"shape": "quad"} if task.det_shape == "quad" else None
+    family, order, max_boxes = task.family, task.order, task.max_boxes
+    pages = []  # (care regions, their rows, size, BoxFormat or None)
+    for _, s, size, start in plain:
+        rows = [start + i for i, r in enumerate(s.regions) if not r.dont_care]
+        care = [r for r in s.regions if not r.dont_care]
+        fits = care and (max_boxes is None or len(care) <= max_boxes)
+        pages.append((care, rows, size, box_format(family, size, params) if fits else None))
+    with_format = [p for p in pages if p[3] is not None]
+    values = iter(box_grid_values(bbox[[i for p in with_format for i in p[1]]], [p[3].grid for p in with_format],
+                                  [len(p[1]) for p in with_format]))
+    targets: List[Optional[str]] = []
+    for care, rows, size, fmt in pages:
+        objects = None
+        if fmt is not None:
+            page_values = [next(values) for _ in rows]
+            try:
+                objects = [fmt.render(fmt.text(r), v) for r, v in zip(care, page_values)]
+            except ValueError:  # a text the family cannot carry: the careful path rejects that region
+                targets.append(None)
+                continue
+        targets.append(plain_target(care, [boxes[i] for i in rows], size, family, order, max_boxes, params,
+                                    objects=objects))
+    return targets

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .codecs import Codec, get_codec
-from .codecs.base import ObjectEncoder, region_bbox
+from .codecs.base import BoxFormat, ObjectEncoder, region_bbox
 from .errors import KINDS, OcrFormatError, Rejection
 from .formats.geometry import MIN_REGION_AREA, clip_polygon
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
@@ -359,9 +359,36 @@ def _in_tile(item: _Item, tile: Tuple[int, int, int, int]) -> Optional[Region]:
     return Region(polygon=clipped, text=r.text, dont_care=False, line=r.line)
 
 
+def box_format(family: str, size: Tuple[int, int], codec_params: Optional[Dict[str, Any]] = None
+               ) -> Optional[BoxFormat]:
+    """The family codec's :class:`~swift_ocr.codecs.base.BoxFormat` for images of ``size`` (kept for the next page
+    of that size), or None: the codec has none (quads), or refuses the size.
+
+    Raises:
+        ValueError: unknown family, bad ``codec_params``.
+    """
+    codec = _codec(family, codec_params)
+    key = ("box_format", codec, size, *map(type, size))
+    try:
+        fmt = _ENCODERS.get(key, False)
+    except TypeError:
+        key, fmt = None, False
+    if fmt is False:
+        try:
+            fmt = codec.box_format(size)
+        except ValueError:
+            fmt = None
+        if key is not None:
+            if len(_ENCODERS) >= 256:
+                _ENCODERS.clear()
+            _ENCODERS[key] = fmt
+    return fmt
+
+
 def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, int], family: str,
                  order: str = "tb-lr", max_boxes: Optional[int] = None,
-                 codec_params: Optional[Dict[str, Any]] = None) -> Optional[str]:
+                 codec_params: Optional[Dict[str, Any]] = None,
+                 objects: Optional[Sequence[str]] = None) -> Optional[str]:
     """The target :func:`det` gives a page when it gives one untiled sample and rejects nothing: the care regions'
     objects in reading order. The batch converter (:mod:`swift_ocr.batch`) calls it for pages whose regions all
     passed the geometry checks unchanged.
@@ -371,6 +398,8 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
         boxes: each care region's bounding box ``(x1, y1, x2, y2)``, pixels of the image (as :meth:`Region.bbox`).
         size: the image's ``(width, height)`` in pixels.
         family, order, max_boxes, codec_params: as for :func:`det`.
+        objects: each care region's object, when the caller rendered them already (with the family's
+            :func:`box_format`, whose text check has passed for every region); else they are encoded here.
 
     Returns:
         The target text, or None when :func:`det` would do anything else -- no care region, a region it rejects
@@ -384,17 +413,16 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
     _check_order(order)
     if not care or (max_boxes is not None and len(care) > max_boxes):
         return None
-    encode = _object_encoder(codec, size)
-    if encode is None:
+    if not all(region.text.strip() for region in care):
         return None
-    objects = []
-    try:
-        for region, box in zip(care, boxes):
-            if not region.text.strip():
-                return None
-            objects.append(encode(region, box))
-    except ValueError:
-        return None
+    if objects is None:
+        encode = _object_encoder(codec, size)
+        if encode is None:
+            return None
+        try:
+            objects = [encode(region, box) for region, box in zip(care, boxes)]
+        except ValueError:
+            return None
     return codec.join_objects([objects[j] for j in _reading_sequence(boxes, order)])
 
 

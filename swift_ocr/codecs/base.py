@@ -205,6 +205,82 @@ class Grid:
         return out, out != list(coords)
 
 
+@dataclass(frozen=True)
+class BoxFormat:
+    """How a family writes one box object for images of one size.
+
+    Attributes:
+        grid: the grid the box corners are quantised on (:meth:`Grid.encode`).
+        template: a ``%`` template with one ``%s`` (the object's text) and four ``%d`` (the corners ``u1, v1, u2,
+            v2`` on the grid), the text first -- or last with ``text_last``.
+        text_last: see ``template``.
+        text: ``text(region) -> str``, what goes into ``%s``: the region's text, checked (``ValueError`` for a
+            text the format cannot carry) and quoted where the format needs it.
+
+    :meth:`encoder` is the family's :meth:`Codec.object_encoder`; the batch converter renders the objects of many
+    regions at once with :func:`box_grid_values` and ``template`` (:mod:`swift_ocr.batch`).
+    """
+
+    grid: Grid
+    template: str
+    text_last: bool
+    text: Callable[[Region], str]
+
+    def encoder(self) -> ObjectEncoder:
+        """``encode(region, box=None)``: the object of one region (``box``: its bounding box in pixels, when known)."""
+        put = self.grid.box_formatter(self.template, self.text_last)
+        text = self.text
+
+        def encode(region: Region, box: Optional[Box] = None) -> str:
+            return put(text(region), region_bbox(region) if box is None else box)
+
+        return encode
+
+    def render(self, text: str, values: Sequence[int]) -> str:
+        """The object for ``text`` (already through :attr:`text`) and the four grid values."""
+        return self.template % ((*values, text) if self.text_last else (text, *values))
+
+
+def box_grid_values(boxes, grids: Sequence[Grid], counts: Sequence[int]) -> List[List[int]]:
+    """The four grid values ``[u1, v1, u2, v2]`` that :meth:`Grid.box_formatter` writes for each of many boxes,
+    computed at once with numpy.
+
+    Args:
+        boxes: ``(m, 4)`` finite ``x1, y1, x2, y2`` in pixels of the original image, grouped by image: the first
+            ``counts[0]`` rows belong to ``grids[0]``, the next ``counts[1]`` to ``grids[1]``, ...
+        grids: one :class:`Grid` per group.
+        counts: rows per group (``sum(counts) == m``).
+
+    Returns:
+        ``m`` lists of four Python ints: the formatter's values, from the same float64 operations in the same order
+        (clamp into ``[0, W]``/``[0, H]``, ``x / W * units``, round half to even -- ``numpy.rint`` as Python's
+        ``round`` -- or truncate for a ``floor`` grid, clip into ``[0, max]``). Non-finite boxes are not allowed
+        (the formatter raises for NaN; here the value would be meaningless).
+    """
+    import numpy as np
+
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if not len(b):
+        return []
+
+    def per_row(values, dtype=np.float64):
+        return np.repeat(np.asarray(values, dtype=dtype), counts)[:, None]
+
+    w = per_row([float(g.image_size[0]) for g in grids])
+    h = per_row([float(g.image_size[1]) for g in grids])
+    x = np.minimum(np.maximum(b[:, 0::2], 0.0), w) / w * per_row([g.units_x for g in grids])
+    y = np.minimum(np.maximum(b[:, 1::2], 0.0), h) / h * per_row([g.units_y for g in grids])
+    floor = per_row([g.floor for g in grids], bool)
+    x = np.where(floor, np.trunc(x), np.rint(x))
+    y = np.where(floor, np.trunc(y), np.rint(y))
+    x = np.minimum(np.maximum(x, 0), per_row([g.max_x for g in grids]))
+    y = np.minimum(np.maximum(y, 0), per_row([g.max_y for g in grids]))
+    out = np.empty((len(b), 4), dtype=np.int64)
+    out[:, 0::2] = x
+    out[:, 1::2] = y
+    return out.tolist()
+
+
 def normalised_grid(image_size: ImageSize, units: int, floor: bool = False) -> Grid:
     """A 0..``units`` grid over the whole image (0-1000: ``units=1000``; DeepSeek's 0-999: ``units=999``)."""
     return Grid(check_image_size(image_size), units, units, units, units, floor)
@@ -480,6 +556,16 @@ class Codec(ABC):
 
         return encode
 
+    def box_format(self, image_size: ImageSize) -> Optional[BoxFormat]:
+        """How this codec writes a box object for images of ``image_size`` (:class:`BoxFormat`), when its objects
+        are a template over the four grid corners of the region's bounding box; None otherwise (the default, and
+        quad shapes). Then ``object_encoder(image_size)`` is ``box_format(image_size).encoder()``.
+
+        Raises:
+            ValueError: bad ``image_size``.
+        """
+        return None
+
     def join_objects(self, objects: Sequence[str]) -> str:
         """The target text made of per-region object texts (from :meth:`object_encoder`), in the order given."""
         return "\n".join(objects)
@@ -547,29 +633,40 @@ class TaggedCodec(Codec):
         return "[" + format_list(coords) + "]"
 
     def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
+        fmt = self.box_format(image_size)
+        if fmt is not None:
+            return fmt.encoder()
         grid = self.grid(image_size)
         forbidden = (*self.ref_tags, "\n")
         family = self.family
         (ro, rc), (o, c) = self.ref_tags, self.shape_tags[self.shape]
+
+        # quads (and bodies without a template): encode's own steps, one region at a time
+        def encode(region: Region, box: Optional[Box] = None) -> str:
+            text = check_text(region, family, forbidden)
+            coords = quad_on_grid(region, grid) if self.shape == "quad" else bbox_on_grid(region, grid)
+            return f"{ro}{text}{rc}{o}{self.render_body(coords)}{c}"
+
+        return encode
+
+    def box_format(self, image_size: ImageSize) -> Optional[BoxFormat]:
         body = self.body_template(4) if self.shape == "box" else None
-        if body is None:  # quads (and bodies without a template): encode's own steps, one region at a time
-            def encode(region: Region, box: Optional[Box] = None) -> str:
-                text = check_text(region, family, forbidden)
-                coords = quad_on_grid(region, grid) if self.shape == "quad" else bbox_on_grid(region, grid)
-                return f"{ro}{text}{rc}{o}{self.render_body(coords)}{c}"
-
-            return encode
-
-        put = grid.box_formatter(percent_escape(ro) + "%s" + percent_escape(rc + o) + body + percent_escape(c))
+        grid = self.grid(image_size)
+        if body is None:
+            return None
+        forbidden = (*self.ref_tags, "\n")
+        family = self.family
+        (ro, rc), (o, c) = self.ref_tags, self.shape_tags[self.shape]
         f1, f2, f3 = forbidden
 
-        def encode_box(region: Region, box: Optional[Box] = None) -> str:
-            text = region.text
-            if f1 in text or f2 in text or f3 in text:
+        def text(region: Region) -> str:
+            t = region.text
+            if f1 in t or f2 in t or f3 in t:
                 check_text(region, family, forbidden)  # raises
-            return put(text, region_bbox(region) if box is None else box)
+            return t
 
-        return encode_box
+        return BoxFormat(grid, percent_escape(ro) + "%s" + percent_escape(rc + o) + body + percent_escape(c), False,
+                         text)
 
     def body_template(self, n: int) -> Optional[str]:
         """:meth:`render_body` of ``n`` grid values as a ``%`` template of ``%d`` fields (None: there is none)."""

@@ -32,8 +32,8 @@ from typing import Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw
 
-from .base import (NUMBER, Box, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
-                   format_list, line_of, normalised_grid, numbers, rect_polygon, region_bbox, scan)
+from .base import (BoxFormat, NUMBER, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
+                   format_list, line_of, normalised_grid, numbers, rect_polygon, scan)
 from ..sample import Region
 
 SCALE = 1000
@@ -162,17 +162,19 @@ class GOTCodec(Codec):
         return "\n".join(lines)
 
     def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
-        put = self.grid(image_size).box_formatter(_OBJECT_TEMPLATE, text_last=True)
+        return self.box_format(image_size).encoder()
+
+    def box_format(self, image_size: ImageSize) -> BoxFormat:
         family = self.family
         f1, f2 = _FORBIDDEN
 
-        def encode(region: Region, box: Optional[Box] = None) -> str:
-            text = region.text
-            if f1 in text or f2 in text:
+        def text(region: Region) -> str:
+            t = region.text
+            if f1 in t or f2 in t:
                 check_text(region, family, _FORBIDDEN)  # raises
-            return put(text, region_bbox(region) if box is None else box)
+            return t
 
-        return encode
+        return BoxFormat(self.grid(image_size), _OBJECT_TEMPLATE, True, text)
 
     def parse(self, text: str, image_size: ImageSize) -> ParseResult:
         col = self.collector(image_size)

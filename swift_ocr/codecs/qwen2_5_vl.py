@@ -43,8 +43,8 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence, Tuple
 
-from .base import (Box, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size, line_of,
-                   region_bbox, scan)
+from .base import (BoxFormat, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size,
+                   line_of, scan)
 from ..sample import Region
 
 #: patch 14 x spatial merge 2 (Qwen2-VL / Qwen2.5-VL).
@@ -143,14 +143,12 @@ class Qwen25VLCodec(Codec):
     def object_encoder(self, image_size: ImageSize) -> ObjectEncoder:
         """Each object is ``json.dumps({"bbox_2d": [..], "text_content": text}, ensure_ascii=False)``, spelt out:
         the ints as ``str``, the text quoted by the string encoder ``json.dumps`` uses for ``ensure_ascii=False``."""
-        put = self.grid(image_size).box_formatter('{"bbox_2d": [%d, %d, %d, %d], "text_content": %s}',
-                                                  text_last=True)
+        return self.box_format(image_size).encoder()
+
+    def box_format(self, image_size: ImageSize) -> BoxFormat:
         quote = _JSON_STRING
-
-        def encode(region: Region, box: Optional[Box] = None) -> str:
-            return put(quote(region.text), region_bbox(region) if box is None else box)
-
-        return encode
+        return BoxFormat(self.grid(image_size), '{"bbox_2d": [%d, %d, %d, %d], "text_content": %s}', True,
+                         lambda region: quote(region.text))
 
     def join_objects(self, objects: Sequence[str]) -> str:
         body = "[\n" + ",\n".join("  " + it for it in objects) + "\n]" if objects else "[]"
