@@ -26,6 +26,11 @@ left out of converted items (``line`` task); the rejects file has ``rejected + r
 The same input, options and seed give byte-identical outputs (rows, split, rejects, crops), with any number of
 ``workers``: items are read and run through the task in worker processes (``multiprocessing`` pool, results
 collected in input order), and written by the main process.
+
+Folder layouts (icdar, wordbox) are converted in chunks of :data:`CHUNKSIZE` items: the plain items of a chunk go
+through the batch fast path (:mod:`swift_ocr.batch`), every other item through the careful per-item path
+(:func:`~swift_ocr.formats.checks.finish_sample`, :func:`~swift_ocr.tasks.run_task`, the row); both write the same
+bytes for a plain item.
 """
 from __future__ import annotations
 
