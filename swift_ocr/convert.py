@@ -376,8 +376,9 @@ def _item_outcomes(items: List[Item]) -> List[Union[str, _Outcome]]:
     return [_outcome(item, ctx) for item in items]
 
 
-#: With ``workers=0`` (auto) a worker process is started per this many items at most: starting one (a fresh Python
-#: importing swift_ocr) costs about as much as converting 1,000-2,000 items.
+#: With ``workers=0`` (auto) a worker process is started per this many items at most: a spawned one (a fresh Python
+#: importing swift_ocr) costs about as much as converting 1,000-2,000 items; a forked one (:func:`start_method`) far
+#: less, but below a few thousand items a second process gains little.
 ITEMS_PER_WORKER = 2000
 
 
