@@ -345,20 +345,21 @@ BATCH = True
 
 def _chunk_outcomes(reader: SourceReader, ctx: _Context, bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
     """The outcomes of the folder-layout items ``start <= index < stop``, in order: plain items from the batch fast
-    path, every other one from the careful path (the sample already read is checked, not read again)."""
+    path, every other one from the careful path (the sample or error already read is used, not read again)."""
     indices = range(*bounds)
     if not ctx.batch:
         return [_outcome(reader.read_one(index), ctx) for index in indices]
     raw: List[Optional[Sample]] = []
-    for index in indices:
+    errors: Dict[int, OcrFormatError] = {}
+    for k, index in enumerate(indices):
         try:
             raw.append(reader.read_raw(index))
-        except OcrFormatError:
+        except OcrFormatError as e:
             raw.append(None)
+            errors[k] = e
     lines = plain_lines(raw, ctx.task, ctx.query, ctx.system, reader.options)
-    return [line if line is not None else _outcome(reader.read_one(index) if sample is None
-                                                   else reader.finish(sample), ctx)
-            for index, sample, line in zip(indices, raw, lines)]
+    return [line if line is not None else _outcome(errors[k] if sample is None else reader.finish(sample), ctx)
+            for k, (sample, line) in enumerate(zip(raw, lines))]
 
 
 def _chunk_bounds(n: int):

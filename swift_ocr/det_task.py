@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .codecs import Codec, get_codec
 from .codecs.base import BoxFormat, ObjectEncoder, region_bbox
@@ -95,28 +95,35 @@ def _codec(family: str, params: Optional[Dict[str, Any]]) -> Codec:
     return codec
 
 
-#: Per-region encoders of :func:`_codec`'s codecs, by codec and image size (a page size recurs across a data set).
-_ENCODERS: Dict[Any, ObjectEncoder] = {}
+#: Per-region encoders and box formats of :func:`_codec`'s codecs, by codec and image size (a page size recurs across
+#: a data set).
+_ENCODERS: Dict[Any, Optional[ObjectEncoder]] = {}
+_BOX_FORMATS: Dict[Any, Optional[BoxFormat]] = {}
+
+
+def _per_size(cache: Dict[Any, Any], codec: Codec, size: Tuple[int, int], build: Callable[[Tuple[int, int]], Any]):
+    """``build(size)``, kept in ``cache`` for the next sample of that size (and value types: ``1280`` and ``1280.0``
+    hash alike, a codec may refuse one of them); None when the codec refuses ``size`` (``ValueError``)."""
+    try:
+        key = (codec, size, *map(type, size))
+        if key in cache:
+            return cache[key]
+    except TypeError:  # not a tuple of hashable values: let the codec judge it, uncached
+        key = None
+    try:
+        value = build(size)
+    except ValueError:
+        value = None
+    if key is not None:
+        if len(cache) >= 256:
+            cache.clear()
+        cache[key] = value
+    return value
 
 
 def _object_encoder(codec: Codec, size: Tuple[int, int]) -> Optional[ObjectEncoder]:
-    """``codec.object_encoder(size)``, kept for the next sample of that size (and value types: ``1280`` and
-    ``1280.0`` hash alike, a codec may refuse one of them); None when the codec refuses ``size`` (``ValueError``)."""
-    try:
-        key = (codec, size, *map(type, size))
-        encode = _ENCODERS.get(key)
-    except TypeError:  # not a tuple of hashable values: let the codec judge it, uncached
-        key = encode = None
-    if encode is None:
-        try:
-            encode = codec.object_encoder(size)
-        except ValueError:
-            return None
-        if key is not None:
-            if len(_ENCODERS) >= 256:
-                _ENCODERS.clear()
-            _ENCODERS[key] = encode
-    return encode
+    """``codec.object_encoder(size)``, kept per size (:func:`_per_size`); None when the codec refuses ``size``."""
+    return _per_size(_ENCODERS, codec, size, codec.object_encoder)
 
 
 def det_meta(sample: Sample) -> Optional[Dict[str, Any]]:
@@ -215,6 +222,13 @@ def _text_problem(sample: Sample, region: Region) -> Optional[Rejection]:
     return region.issue
 
 
+def _reject(problem: Rejection, rejected: Optional[List[Rejection]]) -> None:
+    """Record ``problem`` in ``rejected``, or raise it when there is no list (the all-or-nothing callers)."""
+    if rejected is None:
+        raise problem.to_error()
+    rejected.append(problem)
+
+
 def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
             rejected: Optional[List[Rejection]]) -> List[_Item]:
     """The care regions that can be targets; the others become rejections (or the first one is raised)."""
@@ -227,9 +241,7 @@ def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
             except ValueError as e:
                 problem = Rejection(sample.source, region.line, str(e), "unencodable_text")
         if problem is not None:
-            if rejected is None:
-                raise problem.to_error()
-            rejected.append(problem)
+            _reject(problem, rejected)
             continue
         items.append(_Item(i, region, region.bbox()))
     return items
@@ -252,9 +264,7 @@ def _usable_fast(sample: Sample, care: List[Region], encode: ObjectEncoder, reje
             except ValueError as e:
                 problem = Rejection(sample.source, region.line, str(e), "unencodable_text")
         if problem is not None:
-            if rejected is None:
-                raise problem.to_error()
-            rejected.append(problem)
+            _reject(problem, rejected)
             continue
         indices.append(i)
         regions.append(region)
@@ -368,21 +378,7 @@ def box_format(family: str, size: Tuple[int, int], codec_params: Optional[Dict[s
         ValueError: unknown family, bad ``codec_params``.
     """
     codec = _codec(family, codec_params)
-    key = ("box_format", codec, size, *map(type, size))
-    try:
-        fmt = _ENCODERS.get(key, False)
-    except TypeError:
-        key, fmt = None, False
-    if fmt is False:
-        try:
-            fmt = codec.box_format(size)
-        except ValueError:
-            fmt = None
-        if key is not None:
-            if len(_ENCODERS) >= 256:
-                _ENCODERS.clear()
-            _ENCODERS[key] = fmt
-    return fmt
+    return _per_size(_BOX_FORMATS, codec, size, codec.box_format)
 
 
 def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, int], family: str,
@@ -538,9 +534,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
             if r is None:
                 problem = Rejection(sample.source, it.region.line, f"{_label(it.region)}: no area left inside tile "
                                     f"{k} {list(tile)} (lines overlap vertically)", "degenerate_region")
-                if rejected is None:
-                    raise problem.to_error()
-                rejected.append(problem)
+                _reject(problem, rejected)
                 continue
             regions.append(r)
         if not regions:
