@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from itertools import chain
-from typing import List, Optional, Sequence
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .codecs.base import box_grid_values
-from .det_task import META_ATTR, box_format, plain_target, untiled_meta
+from .codecs.base import BoxFormat, box_grid_array
+from .det_task import box_format, plain_target, single_region_lines, untiled_meta_json
 from .errors import OcrFormatError
 from .formats.checks import ReadOptions
 from .formats.geometry import plain_quads_inside
-from .formats.swift_jsonl import swift_row_line
+from .formats.swift_jsonl import one_image_rows
 from .images import probe_image
-from .sample import Sample
+from .sample import Region, Sample
 from .tasks import TaskConfig
 
 #: The tasks the batch path writes (``line`` crops images: always the careful path).
@@ -48,6 +47,14 @@ def _plain_text(text: str, nfkc: bool) -> bool:
     except UnicodeEncodeError:
         return False
     return not nfkc or unicodedata.is_normalized("NFKC", text)
+
+
+def _plain_texts(texts: Sequence[str], nfkc: bool) -> bool:
+    """:func:`_plain_text` for every one of ``texts``, decided on the texts joined by NUL characters: the join is
+    ASCII, or UTF-8-encodable, exactly when every text is; and NUL is a stable character for NFKC (combining class 0,
+    no decomposition, never composes), so the join is in NFKC exactly when every text is (Unicode Standard Annex
+    #15, "Stable Code Points": normalisation commutes with concatenation at such a character)."""
+    return _plain_text("\0".join(texts), nfkc)
 
 
 def plain_lines(samples: Sequence[Optional[Sample]], task: TaskConfig, query: str, system: Optional[str],
@@ -69,85 +76,140 @@ def plain_lines(samples: Sequence[Optional[Sample]], task: TaskConfig, query: st
     out: List[Optional[str]] = [None] * len(samples)
     if task.task not in BATCH_TASKS:
         return out
-    pages = []  # (position, sample, size, number of regions)
-    flat: List[float] = []
-    widths: List[int] = []
-    heights: List[int] = []
-    nfkc = options.nfkc
+    pages = []  # (position, sample, size, first row in coords)
+    counts: List[int] = []  # regions per page
+    flat: List[float] = []  # x0, y0, ..., x3, y3 of every region of those pages
+    nfkc, check, max_pixels = options.nfkc, options.check_images, options.max_image_pixels
     for k, s in enumerate(samples):
         if s is None or s.fixes or s.image_bytes is not None or len(s.images) != 1:
             continue
         regions = s.regions
-        if not _plain_text(s.text, nfkc) or not all(_plain_text(r.text, nfkc) for r in regions):
-            continue
-        if not all(len(r.polygon) == 4 for r in regions):
+        if not _plain_texts([s.text, *[r.text for r in regions]], nfkc):
             continue
         start = len(flat)
-        flat.extend(chain.from_iterable(chain.from_iterable(r.polygon for r in regions)))
-        if len(flat) != start + 8 * len(regions):  # a point that is not an (x, y) pair
+        try:
+            for r in regions:
+                (x0, y0), (x1, y1), (x2, y2), (x3, y3) = r.polygon
+                flat += (x0, y0, x1, y1, x2, y2, x3, y3)
+        except (TypeError, ValueError):  # not 4 points of (x, y)
             del flat[start:]
             continue
         try:
-            size = probe_image(s.images[0], options.check_images, options.max_image_pixels, name=str(s.images[0]))
+            size = probe_image(s.images[0], check, max_pixels, name=str(s.images[0]))
         except OcrFormatError:
             del flat[start:]
             continue
-        widths.extend([size[0]] * len(regions))
-        heights.extend([size[1]] * len(regions))
-        pages.append((k, s, size, len(regions)))
+        pages.append((k, s, size, start // 8))
+        counts.append(len(regions))
     if not pages:
         return out
-    coords = np.array(flat, dtype=np.float64).reshape(-1, 8)
-    ok = plain_quads_inside(coords, widths, heights).tolist()
-    plain = []  # (position, sample, size, first row)
-    end = 0
-    for k, s, size, n in pages:
-        start, end = end, end + n
-        if all(ok[start:end]):
-            plain.append((k, s, size, start))
+    coords = np.fromiter(flat, np.float64, len(flat)).reshape(-1, 8)
+    sizes = np.array([p[2] for p in pages], dtype=np.float64).reshape(-1, 2)
+    ok = plain_quads_inside(coords, np.repeat(sizes[:, 0], counts), np.repeat(sizes[:, 1], counts))
+    # a page is plain when none of its regions is refused: refusals before each page's first and after its last row
+    refused = np.concatenate(([0], np.cumsum(~ok)))
+    starts = np.array([p[3] for p in pages])
+    plain = [p for p, bad in zip(pages, (refused[starts + counts] - refused[starts]).tolist()) if not bad]
+    row = one_image_rows(query, system)
     if task.task == "rec":
         for k, s, size, _ in plain:
             if s.text.strip():
-                out[k] = swift_row_line(query, s.text, [os.path.abspath(s.images[0])], system)
+                out[k] = row(s.text, os.path.abspath(s.images[0]))
         return out
     for (k, s, size, _), target in zip(plain, _det_targets(plain, coords, task)):
         if target is not None:
             image = os.path.abspath(s.images[0])
-            out[k] = swift_row_line(query, target, [image], system, {META_ATTR: untiled_meta(size, image)})
+            out[k] = row(target, image, untiled_meta_json(size, image))
     return out
 
 
 def _det_targets(plain, coords: np.ndarray, task: TaskConfig) -> List[Optional[str]]:
     """The det target of each plain page (``(position, sample, size, first row in coords)``), or None where
     :func:`~swift_ocr.det_task.plain_target` declines. Box objects of families with a
-    :class:`~swift_ocr.codecs.base.BoxFormat` are rendered for the whole chunk at once (grid values with
-    :func:`~swift_ocr.codecs.base.box_grid_values`); other families encode region by region."""
-    xs, ys = coords[:, 0::2], coords[:, 1::2]
+    :class:`~swift_ocr.codecs.base.BoxFormat` are rendered for the whole chunk at once (:func:`_render`); other
+    families encode region by region."""
+    x0, y0, x1, y1, x2, y2, x3, y3 = np.ascontiguousarray(coords.T)
+    minimum, maximum = np.minimum, np.maximum
     # bounding boxes in pixels: equal to region_bbox's, up to the sign of a zero (no grid value, line grouping or
     # reading order depends on it)
-    bbox = np.stack([xs.min(axis=1), ys.min(axis=1), xs.max(axis=1), ys.max(axis=1)], axis=1)
-    boxes = bbox.tolist()
+    bbox = np.stack([minimum(minimum(x0, x1), minimum(x2, x3)), minimum(minimum(y0, y1), minimum(y2, y3)),
+                     maximum(maximum(x0, x1), maximum(x2, x3)), maximum(maximum(y0, y1), maximum(y2, y3))], axis=1)
     params = {"shape": "quad"} if task.det_shape == "quad" else None
     family, order, max_boxes = task.family, task.order, task.max_boxes
-    pages = []  # (care regions, their rows, size, BoxFormat or None)
+    pages: List[_Page] = []
+    formats = {}  # size -> BoxFormat (sizes from probe_image: ints)
     for _, s, size, start in plain:
-        rows = [start + i for i, r in enumerate(s.regions) if not r.dont_care]
-        care = [r for r in s.regions if not r.dont_care]
-        fits = care and (max_boxes is None or len(care) <= max_boxes)
-        pages.append((care, rows, size, box_format(family, size, params) if fits else None))
-    with_format = [p for p in pages if p[3] is not None]
-    values = iter(box_grid_values(bbox[[i for p in with_format for i in p[1]]], [p[3].grid for p in with_format],
-                                  [len(p[1]) for p in with_format]))
+        regions = s.regions
+        care = [r for r in regions if not r.dont_care]
+        rows = list(range(start, start + len(regions))) if len(care) == len(regions) else [
+            i for i, r in enumerate(regions, start) if not r.dont_care]
+        fmt = None
+        if care and (max_boxes is None or len(care) <= max_boxes):
+            fmt = formats.get(size)
+            if fmt is None:
+                fmt = formats[size] = box_format(family, size, params)
+        pages.append(_Page(care, rows, size, fmt))
+    objects = _render([p for p in pages if p.fmt is not None], bbox)
+    # reading sequences of the pages whose lines hold one region each, at once (the others: group_boxes)
+    sequences = (single_region_lines(bbox[[i for p in pages for i in p.rows]], [len(p.rows) for p in pages])
+                 if order != "source" else [None] * len(pages))
     targets: List[Optional[str]] = []
-    for care, rows, size, fmt in pages:
-        objects = None
-        if fmt is not None:
-            page_values = [next(values) for _ in rows]
-            try:
-                objects = [fmt.render(fmt.text(r), v) for r, v in zip(care, page_values)]
-            except ValueError:  # a text the family cannot carry: the careful path rejects that region
-                targets.append(None)
-                continue
-        targets.append(plain_target(care, [boxes[i] for i in rows], size, family, order, max_boxes, params,
-                                    objects=objects))
+    for (care, rows, size, fmt), sequence in zip(pages, sequences):
+        page_objects = next(objects) if fmt is not None else None
+        if fmt is not None and page_objects is None:  # a text the family cannot carry: careful path
+            targets.append(None)
+            continue
+        # the boxes are only read when objects or sequence are missing
+        boxes = bbox[rows].tolist() if page_objects is None or sequence is None else ()
+        targets.append(plain_target(care, boxes, size, family, order, max_boxes, params, objects=page_objects,
+                                    sequence=sequence))
     return targets
+
+
+class _Page(NamedTuple):
+    """A plain page of the det task."""
+
+    care: List[Region]  #: its care regions, in source order
+    rows: List[int]  #: their rows in the chunk's coordinates and bounding boxes
+    size: Tuple[int, int]  #: the image's (width, height), pixels
+    fmt: Optional[BoxFormat]  #: the family's box format for that size; None: encoded region by region, or declined
+
+
+def _render(pages: List[_Page], bbox: np.ndarray) -> Iterator[Optional[List[str]]]:
+    """The box objects of each page (all with a ``fmt``), in source order, or None for a page with a text its format
+    refuses (``ValueError``). ``bbox``: ``(m, 4)`` bounding boxes of the chunk's rows, pixels.
+
+    When every format checks its texts by :attr:`~swift_ocr.codecs.base.BoxFormat.forbidden` strings, shares one
+    template, and no text holds them (nor a NUL character), the objects of all pages come from a single ``%`` over
+    the templates joined by NULs, split at the NULs; otherwise page by page, object by object."""
+    if not pages:
+        return iter(())
+    counts = [len(p.rows) for p in pages]
+    values = box_grid_array(bbox[[i for p in pages for i in p.rows]], [p.fmt.grid for p in pages], counts)
+    fmt = pages[0].fmt
+    texts = [r.text for p in pages for r in p.care]
+    joined = "\0".join(texts)
+    if (fmt.forbidden is not None and "\0" not in fmt.template and joined.count("\0") == len(texts) - 1
+            and all((p.fmt.template, p.fmt.text_last, p.fmt.forbidden) == (fmt.template, fmt.text_last, fmt.forbidden)
+                    for p in pages)
+            and not any(f in joined for f in fmt.forbidden)):
+        args = np.empty((len(texts), 5), dtype=object)  # rows (text, u1, v1, u2, v2), or the text last
+        args[:, 4 if fmt.text_last else 0] = texts
+        args[:, slice(0, 4) if fmt.text_last else slice(1, 5)] = values  # as Python ints
+        objects = ("\0".join([fmt.template] * len(texts)) % tuple(args.ravel().tolist())).split("\0")
+        return _per_page(objects, counts)
+    return (_page_objects(p.fmt, p.care, v) for p, v in zip(pages, _per_page(values.tolist(), counts)))
+
+
+def _per_page(items: List, counts: Sequence[int]) -> Iterator[List]:
+    start = 0
+    for n in counts:
+        yield items[start:start + n]
+        start += n
+
+
+def _page_objects(fmt: BoxFormat, care, values) -> Optional[List[str]]:
+    try:
+        return [fmt.render(fmt.text(r), v) for r, v in zip(care, values)]
+    except ValueError:
+        return None

@@ -24,8 +24,8 @@ such as an image without a label), ``sources == converted_sources + rejected``; 
 left out of converted items (``line`` task); the rejects file has ``rejected + rejected_regions`` rows.
 
 The same input, options and seed give byte-identical outputs (rows, split, rejects, crops), with any number of
-``workers``: items are read and run through the task in worker processes (``multiprocessing`` pool, results
-collected in input order), and written by the main process.
+``workers``: items are read and run through the task in worker processes (a :mod:`concurrent.futures` process pool,
+results collected in input order), and written by the main process.
 
 Folder layouts (icdar, wordbox) are converted in chunks of :data:`CHUNKSIZE` items: the plain items of a chunk go
 through the batch fast path (:mod:`swift_ocr.batch`), every other item through the careful per-item path
@@ -34,6 +34,7 @@ bytes for a plain item.
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import multiprocessing
@@ -42,9 +43,11 @@ import random
 import shutil
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from itertools import islice
+from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 from PIL import Image
 
@@ -271,6 +274,9 @@ class _Context:
     output_format: str
     #: folder-layout items go through the batch fast path first (:mod:`swift_ocr.batch`); see :data:`BATCH`
     batch: bool = False
+    #: positions of the validation items (:func:`val_positions`), for folder layouts: plain items are sorted into
+    #: their split where they are converted (:class:`_Run`)
+    val: FrozenSet[int] = frozenset()
 
     @property
     def query(self) -> str:
@@ -330,12 +336,52 @@ def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
     return out
 
 
+class _Run(NamedTuple):
+    """Consecutive plain converted items (see :func:`_outcome`) of one split, as one piece of text: what a chunk of
+    a folder layout gives back for them, so that the main process handles a few strings per chunk, not one per
+    item."""
+
+    val: bool  #: the items belong to the validation split
+    items: int  #: how many items
+    text: str  #: their jsonl lines, concatenated (each ends in ``\n``)
+
+
+def _runs(outcomes: List[Union[str, _Outcome]], start: int, val: FrozenSet[int]) -> List[Union[_Run, _Outcome]]:
+    """``outcomes`` of the items at positions ``start, start + 1, ...``, with each stretch of plain items (strings)
+    of one split joined into a :class:`_Run`; the other outcomes stay in place, so the order is kept."""
+    out: List[Union[_Run, _Outcome]] = []
+    texts: List[str] = []
+    in_val = False
+    for position, outcome in enumerate(outcomes, start):
+        if type(outcome) is str:
+            v = position in val
+            if texts and v != in_val:
+                out.append(_Run(in_val, len(texts), "".join(texts)))
+                texts = []
+            texts.append(outcome)
+            in_val = v
+            continue
+        if texts:
+            out.append(_Run(in_val, len(texts), "".join(texts)))
+            texts = []
+        out.append(outcome)
+    if texts:
+        out.append(_Run(in_val, len(texts), "".join(texts)))
+    return out
+
+
 _WORKER = {}
 
 
 def _init_worker(reader, ctx):
-    """Pool initializer: the reader and context arrive once per worker process, jobs are only indices."""
+    """Pool initializer: the reader and context arrive once per worker process, jobs are only indices.
+
+    The objects the worker starts with (inherited modules and listing when forked, or just imported) are moved out
+    of the garbage collector's generations (:func:`gc.freeze`): its full collections, triggered by the many small
+    objects each item makes, would otherwise walk them all again and again (and, when forked, copy their memory
+    pages). They live as long as the worker anyway."""
     _WORKER.update(reader=reader, ctx=ctx)
+    gc.freeze()
 
 
 #: Whether the converter tries the batch fast path (:mod:`swift_ocr.batch`) before the careful path; the tests turn
@@ -343,30 +389,29 @@ def _init_worker(reader, ctx):
 BATCH = True
 
 
-def _chunk_outcomes(reader: SourceReader, ctx: _Context, bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
-    """The outcomes of the folder-layout items ``start <= index < stop``, in order: plain items from the batch fast
-    path, every other one from the careful path (the sample or error already read is used, not read again)."""
+def _chunk_outcomes(reader: SourceReader, ctx: _Context, bounds: Tuple[int, int]) -> List[Union[_Run, _Outcome]]:
+    """The outcomes of the folder-layout items ``start <= index < stop``, in order, plain ones joined into runs
+    (:func:`_runs`): plain items from the batch fast path, every other one from the careful path (the sample or
+    error already read is used, not read again)."""
+    return _runs(_chunk_items(reader, ctx, bounds), bounds[0], ctx.val)
+
+
+def _chunk_items(reader: SourceReader, ctx: _Context, bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
     indices = range(*bounds)
     if not ctx.batch:
         return [_outcome(reader.read_one(index), ctx) for index in indices]
-    raw: List[Optional[Sample]] = []
-    errors: Dict[int, OcrFormatError] = {}
-    for k, index in enumerate(indices):
-        try:
-            raw.append(reader.read_raw(index))
-        except OcrFormatError as e:
-            raw.append(None)
-            errors[k] = e
+    read = reader.read_raw_range(*bounds)
+    raw = [item if type(item) is Sample else None for item in read]
     lines = plain_lines(raw, ctx.task, ctx.query, ctx.system, reader.options)
-    return [line if line is not None else _outcome(errors[k] if sample is None else reader.finish(sample), ctx)
-            for k, (sample, line) in enumerate(zip(raw, lines))]
+    return [line if line is not None else _outcome(item if sample is None else reader.finish(sample), ctx)
+            for item, sample, line in zip(read, raw, lines)]
 
 
 def _chunk_bounds(n: int):
     return ((start, min(start + CHUNKSIZE, n)) for start in range(0, n, CHUNKSIZE))
 
 
-def _pair_outcomes(bounds: Tuple[int, int]) -> List[Union[str, _Outcome]]:
+def _pair_outcomes(bounds: Tuple[int, int]) -> List[Union[_Run, _Outcome]]:
     """:func:`_chunk_outcomes` in a worker process (one job of the pool)."""
     return _chunk_outcomes(_WORKER["reader"], _WORKER["ctx"], bounds)
 
@@ -421,11 +466,12 @@ def start_method(folder_layout: bool) -> str:
 CHUNKSIZE = 64
 
 
-def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Union[str, _Outcome]]:
-    """Yield one outcome (see :func:`_outcome`) per item, in input order. With ``workers > 1`` the items of folder
-    layouts (icdar, wordbox) are read, checked, run through the task and rendered in a pool of processes (only
-    finished lines come back); streamed formats (parquet, GOT JSON) are read in this process, the rest runs in the
-    pool."""
+def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Union[str, _Run, _Outcome]]:
+    """Yield the items' outcomes in input order: for folder layouts, chunks' :class:`_Run` and :class:`_Outcome`
+    (:func:`_chunk_outcomes`); for streamed formats one outcome (see :func:`_outcome`) per item. With
+    ``workers > 1`` the items of folder layouts (icdar, wordbox) are read, checked, run through the task and rendered
+    in a pool of processes (only finished lines come back); streamed formats (parquet, GOT JSON) are read in this
+    process, the rest runs in the pool."""
     # auto: processes only where they read the items themselves (folder layouts); a streamed format's items -- for
     # parquet, image bytes -- would all travel through pipes to run a task that costs little next to reading them
     workers = effective_workers(workers, len(reader.keys) if reader.pairs else 0)
@@ -437,27 +483,45 @@ def _outcomes(reader: SourceReader, ctx: _Context, workers: int) -> Iterator[Uni
             for _, item in reader.iter_samples():
                 yield _outcome(item, ctx)
         return
-    method = start_method(bool(reader.pairs))
-    # Jobs are chunks of CHUNKSIZE items and give back one list each: the pool's per-result bookkeeping (locks,
-    # queue, a thread hand-over) then happens once per chunk, not once per item, in this process.
-    with multiprocessing.get_context(method).Pool(workers, _init_worker, (reader, ctx)) as pool:
-        if reader.pairs:
-            for outcomes in pool.imap(_pair_outcomes, _chunk_bounds(len(reader.pairs))):
-                yield from outcomes
-        else:  # streamed formats: read here, a bounded number of chunks at a time
-            batch = []
-            for _, item in reader.iter_samples():
-                batch.append(item)
-                if len(batch) == 4 * CHUNKSIZE * workers:
-                    for outcomes in pool.map(_item_outcomes, _chunks(batch)):
-                        yield from outcomes
-                    batch = []
-            for outcomes in pool.map(_item_outcomes, _chunks(batch)):
-                yield from outcomes
+    # concurrent.futures rather than multiprocessing.Pool: the Pool's worker-handler thread also waits on the result
+    # pipe (bpo-35493) and so wakes up, in this process, every time a worker sends a result back
+    context = multiprocessing.get_context(start_method(bool(reader.pairs)))
+    with ProcessPoolExecutor(workers, context, _init_worker, (reader, ctx)) as pool:
+        try:
+            if reader.pairs:
+                yield from _in_order(pool, _pair_outcomes, _chunk_bounds(len(reader.pairs)), 4 * workers)
+            else:  # streamed formats: read here, a bounded number of chunks at a time
+                yield from _in_order(pool, _item_outcomes, _chunks(_read_items(reader)), 4 * workers)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
-def _chunks(items: List) -> List[List]:
-    return [items[i:i + CHUNKSIZE] for i in range(0, len(items), CHUNKSIZE)]
+def _in_order(pool: ProcessPoolExecutor, fn, jobs: Iterable, window: int) -> Iterator:
+    """The items of the lists ``fn(job)`` gives for each of ``jobs``, run in ``pool``, in the order of ``jobs``;
+    at most ``window`` jobs are submitted and not yet consumed (a bounded amount of results waits in memory)."""
+    pending: Deque[Future] = deque()
+    for job in jobs:
+        pending.append(pool.submit(fn, job))
+        if len(pending) >= window:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
+
+
+def _read_items(reader: SourceReader) -> Iterator[Item]:
+    for _, item in reader.iter_samples():
+        yield item
+
+
+def _chunks(items: Iterable) -> Iterator[List]:
+    """Consecutive lists of :data:`CHUNKSIZE` items (the last one shorter)."""
+    it = iter(items)
+    while True:
+        chunk = list(islice(it, CHUNKSIZE))
+        if not chunk:
+            return
+        yield chunk
 
 
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
@@ -501,12 +565,25 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     got_rows: Dict[str, List[Sample]] = {split: [] for split in splits}
     counts: Counter = Counter()
     ctx = _Context(task, instruction, max_pixels, options.system, options.output_format,
-                   batch=BATCH and options.output_format == "swift" and task.task in BATCH_TASKS)
+                   batch=BATCH and options.output_format == "swift" and task.task in BATCH_TASKS,
+                   val=frozenset(val) if reader.pairs else frozenset())
     index = 0
+    position = -1
     staging = _Staging(paths)
     try:
         files = {split: staging.open(split) for split in splits} if options.output_format == "swift" else {}
-        for position, out in enumerate(_outcomes(reader, ctx, options.workers)):
+        for out in _outcomes(reader, ctx, options.workers):
+            if type(out) is _Run:  # plain converted items of a chunk, all of one split
+                report.sources += out.items
+                report.converted_sources += out.items
+                position += out.items
+                split = "val" if out.val else "train"
+                n = out.text.count("\n")
+                index += n
+                counts[split] += n
+                files[split].write(out.text)
+                continue
+            position += 1
             report.sources += 1
             if type(out) is str:  # plain converted item (see _outcome)
                 report.converted_sources += 1

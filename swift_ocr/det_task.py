@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .codecs import Codec, get_codec
@@ -149,36 +151,66 @@ def group_boxes(boxes: Sequence[Box]) -> List[List[int]]:
     by_centre = [((y1 + y2) / 2, x1, i) for i, (x1, y1, _, y2) in enumerate(boxes)]
     by_centre.sort()
     lines: List[List[int]] = []
-    line: Optional[List[int]] = None
-    top = bottom = 0.0  # y1, y2 of a line's first region; once it has more: all of them in tops, bottoms
-    tops: List[float] = []
-    bottoms: List[float] = []
+    line: List[int] = []
+    n = 0  # regions in the current line
+    tops = bottoms = 0.0  # sums of their y1 and y2, added up in line order as sum() does: sum(tops) / n is the mean
     for _, _, i in by_centre:
         _, y1, _, y2 = boxes[i]
-        if line is not None:
-            n = len(line)
-            if n == 1:  # the line's mean extent, sum([top]) / 1 without the list
-                ly1, ly2 = (0 + top) / 1, (0 + bottom) / 1
-            else:
-                ly1, ly2 = sum(tops) / n, sum(bottoms) / n
+        if n:
+            ly1, ly2 = tops / n, bottoms / n  # the line's mean extent
             # overlap = min(y2, ly2) - max(y1, ly1), keeping the builtins' choice between equal values
             overlap = (ly2 if ly2 < y2 else y2) - (ly1 if ly1 > y1 else y1)
             if overlap > 0:
                 h, lh = y2 - y1, ly2 - ly1
                 if overlap >= LINE_OVERLAP * (lh if lh < h else h):
-                    if n == 1:
-                        tops, bottoms = [top, y1], [bottom, y2]
-                    else:
-                        tops.append(y1)
-                        bottoms.append(y2)
                     line.append(i)
+                    tops += y1
+                    bottoms += y2
+                    n += 1
                     continue
-        line, top, bottom = [i], y1, y2
+        line = [i]
         lines.append(line)
+        tops, bottoms, n = 0 + y1, 0 + y2, 1  # as sum([y1]): 0 + y1
     for k, line in enumerate(lines):
         if len(line) > 1:
             lines[k] = [j for _, j in sorted([(boxes[j][0], j) for j in line])]
     return lines
+
+
+def single_region_lines(boxes, counts: Sequence[int]) -> List[Optional[List[int]]]:
+    """For many pages at once (numpy): the reading sequence of each page whose lines (:func:`group_boxes`) all hold
+    one region -- then ``tb-lr`` and ``tb-rl`` both read the regions in :func:`group_boxes`' sort by centre -- and
+    None for the other pages (they need :func:`group_boxes`).
+
+    A page has only one-region lines exactly when no region, taken in that sort, would join a line made of the region
+    before it alone (:func:`group_boxes`' test, the same float64 operations): by induction every line then keeps one
+    region, and every region is compared with exactly that line.
+
+    Args:
+        boxes: ``(m, 4)`` finite ``x1, y1, x2, y2`` (pixels), page by page: the first ``counts[0]`` rows are the
+            first page's regions (in source order), and so on.
+        counts: regions per page.
+
+    Returns:
+        Per page: indices into its own regions in reading order, or None.
+    """
+    import numpy as np
+
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
+    page = np.repeat(np.arange(len(counts)), counts)
+    local = np.arange(len(b)) - np.repeat(starts, counts)  # index within the page
+    x1, y1, y2 = b[:, 0], b[:, 1], b[:, 3]
+    order = np.lexsort((local, x1, (y1 + y2) / 2, page))  # by page, then group_boxes' key (centre y, x1, index)
+    y1, y2, page = y1[order], y2[order], page[order]
+    overlap = np.minimum(y2[1:], y2[:-1]) - np.maximum(y1[1:], y1[:-1])
+    height = y2 - y1
+    joins = (page[1:] == page[:-1]) & (overlap > 0) & (overlap >= LINE_OVERLAP * np.minimum(height[1:], height[:-1]))
+    shared = set(page[1:][joins].tolist())
+    sequence = local[order].tolist()
+    return [None if k in shared else sequence[start:start + n]
+            for k, (start, n) in enumerate(zip(starts.tolist(), counts.tolist()))]
 
 
 def _check_order(order: str) -> None:
@@ -308,6 +340,15 @@ def untiled_meta(size: Tuple[int, int], source_image: str) -> Dict[str, Any]:
     return _meta(size, (0, 0), source_image)
 
 
+_UNTILED_META_JSON = encode_basestring(META_ATTR) + ': {"image_size": [%d, %d], "offset": [0, 0], "source_image": %s}'
+
+
+def untiled_meta_json(size: Tuple[int, int], source_image: str) -> str:
+    """The row member ``"swift_ocr": {...}`` of :func:`untiled_meta` as JSON text, as ``json.dumps(...,
+    ensure_ascii=False)`` writes it (for :func:`~swift_ocr.formats.swift_jsonl.swift_row_line`'s ``extra_json``)."""
+    return _UNTILED_META_JSON % (int(size[0]), int(size[1]), encode_basestring(source_image))
+
+
 def _cuts(groups: List[List[_Item]], lo_axis: int, hi_axis: int, start: int, end: int) -> List[int]:
     """Boundaries ``start = c0 < c1 < ... < cn = end`` (whole pixels) between consecutive groups along one axis:
     half-way between the far edge of a group and the near edge of the next."""
@@ -381,21 +422,27 @@ def box_format(family: str, size: Tuple[int, int], codec_params: Optional[Dict[s
     return _per_size(_BOX_FORMATS, codec, size, codec.box_format)
 
 
+_text = attrgetter("text")
+
+
 def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, int], family: str,
                  order: str = "tb-lr", max_boxes: Optional[int] = None,
                  codec_params: Optional[Dict[str, Any]] = None,
-                 objects: Optional[Sequence[str]] = None) -> Optional[str]:
+                 objects: Optional[Sequence[str]] = None, sequence: Optional[Sequence[int]] = None) -> Optional[str]:
     """The target :func:`det` gives a page when it gives one untiled sample and rejects nothing: the care regions'
     objects in reading order. The batch converter (:mod:`swift_ocr.batch`) calls it for pages whose regions all
     passed the geometry checks unchanged.
 
     Args:
         care: the page's care (not ``###``) regions in source order, unchanged by the geometry checks.
-        boxes: each care region's bounding box ``(x1, y1, x2, y2)``, pixels of the image (as :meth:`Region.bbox`).
+        boxes: each care region's bounding box ``(x1, y1, x2, y2)``, pixels of the image (as :meth:`Region.bbox`);
+            only read when ``objects`` or ``sequence`` is not given.
         size: the image's ``(width, height)`` in pixels.
         family, order, max_boxes, codec_params: as for :func:`det`.
         objects: each care region's object, when the caller rendered them already (with the family's
             :func:`box_format`, whose text check has passed for every region); else they are encoded here.
+        sequence: the reading ``order`` of ``care`` (indices), when the caller knows it already (e.g. from
+            :func:`single_region_lines`); else it is found from ``boxes``.
 
     Returns:
         The target text, or None when :func:`det` would do anything else -- no care region, a region it rejects
@@ -409,7 +456,7 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
     _check_order(order)
     if not care or (max_boxes is not None and len(care) > max_boxes):
         return None
-    if not all(region.text.strip() for region in care):
+    if not all(map(str.strip, map(_text, care))):  # C-level loops: the batch converter calls this for every page
         return None
     if objects is None:
         encode = _object_encoder(codec, size)
@@ -419,7 +466,9 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
             objects = [encode(region, box) for region, box in zip(care, boxes)]
         except ValueError:
             return None
-    return codec.join_objects([objects[j] for j in _reading_sequence(boxes, order)])
+    if sequence is None:
+        sequence = _reading_sequence(boxes, order)
+    return codec.join_objects([objects[j] for j in sequence])
 
 
 def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[int] = None,

@@ -124,3 +124,52 @@ def test_batch_path_leaves_failed_reads_and_fixed_samples_to_the_careful_path(sh
     sample.fixes["gb18030_files"] += 1
     assert plain_lines([None, sample], task, query, None, reader.options) == [None, None]
     assert plain_lines([reader.read_raw(0)], TaskConfig(task="line"), query, None, reader.options) == [None]
+
+
+def test_texts_are_checked_joined_as_one_by_one():
+    """_plain_texts (the texts joined by NULs, checked once) answers as _plain_text on every text, for each NFKC
+    setting: combining marks and Hangul jamo that would compose across the joint, compatibility characters,
+    full-width punctuation, NULs inside texts, lone surrogates."""
+    import itertools
+    import random
+
+    from swift_ocr.batch import _plain_text, _plain_texts
+
+    parts = ["abc", "", "e", "\u0301", "e\u0301", "\u00e9", "\u1100", "\u1161", "\u11a8", "\uac00", "ﬁ", "Ａ",
+             "，", "收据", "\u00a0", "\x00", "a\x00\u0301", "\ud800", "x\udfff", "\u212b", "\u0344", "\u0f73"]
+    rng = random.Random(11)
+    cases = [list(c) for c in itertools.product(parts, repeat=2)]
+    cases += [[rng.choice(parts) + rng.choice(parts) for _ in range(rng.randint(1, 5))] for _ in range(3000)]
+    for texts in cases:
+        for nfkc in (True, False):
+            assert _plain_texts(texts, nfkc) == all(_plain_text(t, nfkc) for t in texts), (texts, nfkc)
+
+
+def test_chunks_are_read_as_items_one_by_one(shared_data, tmp_path):
+    """read_raw_range: each item's sample as read_raw gives it, or the error read_raw raises, in order."""
+    from swift_ocr.errors import OcrFormatError
+
+    root = tmp_path / "icdar"
+    shutil.copytree(shared_data / "icdar2015", root)
+    labels = sorted((root / "gts").iterdir())
+    labels[1].write_bytes(b"1,2,3\n")  # malformed line
+    labels[3].write_bytes(b"")  # empty label file
+    reader = open_source("icdar", input_path=str(root))
+    n = len(reader.pairs)
+
+    def one(i):
+        try:
+            return reader.read_raw(i)
+        except OcrFormatError as e:
+            return e
+
+    def same(a, b):
+        if isinstance(a, OcrFormatError):
+            return type(a) is type(b) and (a.kind, a.source, a.line, str(a)) == (b.kind, b.source, b.line, str(b))
+        return a == b
+
+    got = reader.read_raw_range(0, n)
+    assert len(got) == n and sum(isinstance(x, OcrFormatError) for x in got) == 2
+    assert all(same(a, one(i)) for i, a in enumerate(got))
+    assert all(same(a, one(i)) for i, a in enumerate(reader.read_raw_range(2, 5), 2))
+    assert reader.read_raw_range(4, 4) == []

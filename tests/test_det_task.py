@@ -13,7 +13,8 @@ from PIL import Image, ImageChops
 
 from swift_ocr import det_task
 from swift_ocr.codecs import get_codec
-from swift_ocr.det_task import DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order
+from swift_ocr.det_task import (DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order,
+                                single_region_lines, untiled_meta, untiled_meta_json)
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats import open_source
 from swift_ocr.prompts import DET_PROMPTS, FAMILIES, det_prompt
@@ -304,6 +305,51 @@ def test_group_boxes_is_the_first_group_lines(sroie, icdar, data_templates):
         if n % 7 == 0:
             boxes[0] = (float("nan"), 1.0, 2.0, float("nan"))
         assert group_boxes(boxes) == _reference_group_lines(boxes), boxes
+
+
+
+def test_single_region_lines_are_group_boxes_one_region_lines(sroie, icdar, data_templates):
+    """For many pages at once: the sorted-by-centre sequence exactly for the pages whose group_boxes lines all hold one
+    region (every reading order then reads them in that sequence), None for the others; real and crowded pages."""
+    pages = [[r.bbox() for r in s.care_regions()] for s in sroie + icdar + _samples(data_templates / "wordbox",
+                                                                                      "wordbox")]
+    pages += [[(0.0, 5.0, 10.0, 5.0), (0.0, 5.0, 10.0, 10.0)],  # a zero-height box touching the next: no overlap
+              [(0.0, 0.0, 10.0, 10.0), (0.0, 5.0, 10.0, 15.0)],  # overlap exactly half the smaller height: one line
+              [(0.0, 0.0, 10.0, 10.0), (0.0, 5.5, 10.0, 15.5)],  # just under half: two lines
+              [(5.0, 0.0, 9.0, 0.0), (0.0, 0.0, 4.0, 0.0)],  # same centre, zero heights: two lines, x1 decides
+              [(5.0, 0.0, 9.0, 10.0), (0.0, 0.0, 4.0, 10.0)]]  # same centre: one line
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 2, 3] + list(range(1, 40)) * 3:  # ties, shared centres, zero heights, lines one box apart
+        xs = rng.integers(0, 50, size=(n, 2)).astype(float)
+        ys = rng.integers(0, rng.choice([6, 30]), size=(n, 2)).astype(float) * rng.choice([0.5, 2.5, 7.0])
+        pages.append([(min(a), min(b), max(a), max(b)) for a, b in zip(xs.tolist(), ys.tolist())])
+    got = single_region_lines(np.array([b for page in pages for b in page], dtype=float).reshape(-1, 4),
+                              [len(page) for page in pages])
+    singles = 0
+    for boxes, sequence in zip(pages, got):
+        lines = group_boxes(boxes)
+        if all(len(line) == 1 for line in lines):
+            singles += 1
+            assert sequence == [line[0] for line in lines], boxes
+            assert sequence == reading_order_boxes(boxes, "tb-rl") == reading_order_boxes(boxes, "tb-lr"), boxes
+        else:
+            assert sequence is None, boxes
+    assert 10 < singles < len(pages) - 10  # both kinds of page were tried
+
+
+def reading_order_boxes(boxes, order):
+    """reading_order of regions with these bounding boxes, as indices."""
+    from swift_ocr.sample import Region
+    regions = [Region([(x1, y1), (x2, y1), (x2, y2), (x1, y2)], str(i)) for i, (x1, y1, x2, y2) in enumerate(boxes)]
+    return [int(r.text) for r in reading_order(regions, order)]
+
+
+def test_untiled_meta_json_is_json_dumps_of_the_metadata():
+    import json
+    for size, image in [((1280, 720), "/data/imgs/img_1.jpg"), ((1, 99999), '/d/q"uote\\back\tslash.png'),
+                        ((640, 480), "/数据/收据 1.jpg"), ((3, 4), "/x/\u2028\x00.jpg")]:
+        member = json.dumps({META_ATTR: untiled_meta(size, image)}, ensure_ascii=False)[1:-1]
+        assert untiled_meta_json(size, image) == member
 
 
 @pytest.mark.parametrize("family,params", CODECS)

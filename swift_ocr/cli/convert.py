@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from ..formats import FORMATS
@@ -93,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
                                  strict=args.strict, output_format=output_format, lang=args.lang,
                                  order=args.order, max_boxes=args.max_boxes, tiling=args.tiling,
                                  det_shape=args.det_shape, workers=args.workers)
+        # This process ends after the conversion: what it holds now (modules, the listing) lives to the end, so it
+        # is moved out of the garbage collector's generations instead of being walked again by every full
+        # collection that the many small objects of the items trigger.
+        gc.freeze()
         report = convert(reader, options, args.output)
     except (OcrFormatError, ValueError) as e:
         print(f"swift-ocr convert: error: {e}", file=sys.stderr)

@@ -216,15 +216,18 @@ class BoxFormat:
         text_last: see ``template``.
         text: ``text(region) -> str``, what goes into ``%s``: the region's text, checked (``ValueError`` for a
             text the format cannot carry) and quoted where the format needs it.
+        forbidden: when not None, what ``text`` does in full: it returns the region's text unchanged, and raises
+            ``ValueError`` when the text holds one of these strings -- so a caller may check many texts at once.
 
     :meth:`encoder` is the family's :meth:`Codec.object_encoder`; the batch converter renders the objects of many
-    regions at once with :func:`box_grid_values` and ``template`` (:mod:`swift_ocr.batch`).
+    regions at once with :func:`box_grid_array` and ``template`` (:mod:`swift_ocr.batch`).
     """
 
     grid: Grid
     template: str
     text_last: bool
     text: Callable[[Region], str]
+    forbidden: Optional[Tuple[str, ...]] = None
 
     def encoder(self) -> ObjectEncoder:
         """``encode(region, box=None)``: the object of one region (``box``: its bounding box in pixels, when known)."""
@@ -242,7 +245,12 @@ class BoxFormat:
 
 
 def box_grid_values(boxes, grids: Sequence[Grid], counts: Sequence[int]) -> List[List[int]]:
-    """The four grid values ``[u1, v1, u2, v2]`` that :meth:`Grid.box_formatter` writes for each of many boxes,
+    """:func:`box_grid_array` as ``m`` lists of four Python ints."""
+    return box_grid_array(boxes, grids, counts).tolist()
+
+
+def box_grid_array(boxes, grids: Sequence[Grid], counts: Sequence[int]):
+    """The four grid values ``u1, v1, u2, v2`` that :meth:`Grid.box_formatter` writes for each of many boxes,
     computed at once with numpy.
 
     Args:
@@ -252,33 +260,32 @@ def box_grid_values(boxes, grids: Sequence[Grid], counts: Sequence[int]) -> List
         counts: rows per group (``sum(counts) == m``).
 
     Returns:
-        ``m`` lists of four Python ints: the formatter's values, from the same float64 operations in the same order
-        (clamp into ``[0, W]``/``[0, H]``, ``x / W * units``, round half to even -- ``numpy.rint`` as Python's
-        ``round`` -- or truncate for a ``floor`` grid, clip into ``[0, max]``). Non-finite boxes are not allowed
-        (the formatter raises for NaN; here the value would be meaningless).
+        int64 array ``(m, 4)``: the formatter's values, from the same float64 operations in the same order (clamp
+        into ``[0, W]``/``[0, H]``, ``x / W * units``, round half to even -- ``numpy.rint`` as Python's ``round`` --
+        or truncate for a ``floor`` grid, clip into ``[0, max]``). Non-finite boxes are not allowed (the formatter
+        raises for NaN; here the value would be meaningless).
     """
     import numpy as np
 
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if not len(b):
-        return []
-
-    def per_row(values, dtype=np.float64):
-        return np.repeat(np.asarray(values, dtype=dtype), counts)[:, None]
-
-    w = per_row([float(g.image_size[0]) for g in grids])
-    h = per_row([float(g.image_size[1]) for g in grids])
-    x = np.minimum(np.maximum(b[:, 0::2], 0.0), w) / w * per_row([g.units_x for g in grids])
-    y = np.minimum(np.maximum(b[:, 1::2], 0.0), h) / h * per_row([g.units_y for g in grids])
-    floor = per_row([g.floor for g in grids], bool)
-    x = np.where(floor, np.trunc(x), np.rint(x))
-    y = np.where(floor, np.trunc(y), np.rint(y))
-    x = np.minimum(np.maximum(x, 0), per_row([g.max_x for g in grids]))
-    y = np.minimum(np.maximum(y, 0), per_row([g.max_y for g in grids]))
+        return np.empty((0, 4), dtype=np.int64)
+    # one row of parameters per grid, repeated for its boxes
+    params = np.array([(float(g.image_size[0]), float(g.image_size[1]), g.units_x, g.units_y, g.max_x, g.max_y,
+                        g.floor) for g in grids], dtype=np.float64)
+    w, h, units_x, units_y, max_x, max_y, floor = np.repeat(params, counts, axis=0).T[:, :, None]
+    x = np.minimum(np.maximum(b[:, 0::2], 0.0), w) / w * units_x
+    y = np.minimum(np.maximum(b[:, 1::2], 0.0), h) / h * units_y
+    if params[:, 6].any():
+        floor = floor.astype(bool)
+        x = np.where(floor, np.trunc(x), np.rint(x))
+        y = np.where(floor, np.trunc(y), np.rint(y))
+    else:
+        x, y = np.rint(x), np.rint(y)
     out = np.empty((len(b), 4), dtype=np.int64)
-    out[:, 0::2] = x
-    out[:, 1::2] = y
-    return out.tolist()
+    out[:, 0::2] = np.minimum(np.maximum(x, 0), max_x)
+    out[:, 1::2] = np.minimum(np.maximum(y, 0), max_y)
+    return out
 
 
 def normalised_grid(image_size: ImageSize, units: int, floor: bool = False) -> Grid:
@@ -666,7 +673,7 @@ class TaggedCodec(Codec):
             return t
 
         return BoxFormat(grid, percent_escape(ro) + "%s" + percent_escape(rc + o) + body + percent_escape(c), False,
-                         text)
+                         text, forbidden)
 
     def body_template(self, n: int) -> Optional[str]:
         """:meth:`render_body` of ``n`` grid values as a ``%`` template of ``%d`` fields (None: there is none)."""

@@ -174,7 +174,7 @@ class GOTCodec(Codec):
                 check_text(region, family, _FORBIDDEN)  # raises
             return t
 
-        return BoxFormat(self.grid(image_size), _OBJECT_TEMPLATE, True, text)
+        return BoxFormat(self.grid(image_size), _OBJECT_TEMPLATE, True, text, _FORBIDDEN)
 
     def parse(self, text: str, image_size: ImageSize) -> ParseResult:
         col = self.collector(image_size)

@@ -92,10 +92,28 @@ class SourceReader:
             OcrFormatError: the item cannot be read (the error :meth:`read_one` returns).
             ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
         """
+        return self._pair_reader()(self.pairs[index], self.options.encoding)
+
+    def read_raw_range(self, start: int, stop: int) -> List[Union[Sample, OcrFormatError]]:
+        """:meth:`read_raw` of the items ``start <= index < stop``, in order: each one's Sample, or the OcrFormatError
+        reading it gave (the pairs of the range are listed at once).
+
+        Raises:
+            ValueError: the format is not a folder layout.
+        """
+        read_pair, encoding = self._pair_reader(), self.options.encoding
+        out: List[Union[Sample, OcrFormatError]] = []
+        for pair in self.pairs[start:stop]:
+            try:
+                out.append(read_pair(pair, encoding))
+            except OcrFormatError as e:
+                out.append(e)
+        return out
+
+    def _pair_reader(self):
         if self.format not in ("icdar", "wordbox"):
             raise ValueError(f"read_one and read_raw are for folder layouts, not {self.format!r}")
-        module = icdar if self.format == "icdar" else wordbox
-        return module.read_pair(self.pairs[index], self.options.encoding)
+        return (icdar if self.format == "icdar" else wordbox).read_pair
 
     def _iter_raw(self) -> Iterator[Tuple[str, Item]]:
         opts = self.options

@@ -138,11 +138,13 @@ def plain_quads_inside(coords, widths, heights):
     import numpy as np
 
     c = np.asarray(coords, dtype=np.float64).reshape(-1, 8)
-    x0, y0, x1, y1, x2, y2, x3, y3 = c.T
+    x0, y0, x1, y1, x2, y2, x3, y3 = np.ascontiguousarray(c.T)  # one contiguous row per coordinate
     w = np.asarray(widths, dtype=np.float64)
     h = np.asarray(heights, dtype=np.float64)
-    xs, ys = c[:, 0::2], c[:, 1::2]
-    inside = ((xs >= 0) & (xs <= w[:, None])).all(axis=1) & ((ys >= 0) & (ys <= h[:, None])).all(axis=1)
+    # every coordinate inside: the smallest >= 0 and the largest <= the size (a NaN makes both comparisons False)
+    minimum, maximum = np.minimum, np.maximum
+    inside = ((minimum(minimum(x0, x1), minimum(x2, x3)) >= 0) & (maximum(maximum(x0, x1), maximum(x2, x3)) <= w)
+              & (minimum(minimum(y0, y1), minimum(y2, y3)) >= 0) & (maximum(maximum(y0, y1), maximum(y2, y3)) <= h))
     with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN rows are outside anyway (as in Python)
         c0 = (x1 - x0) * (y2 - y1) - (y1 - y0) * (x2 - x1)
         c1 = (x2 - x1) * (y3 - y2) - (y2 - y1) * (x3 - x2)

@@ -93,7 +93,8 @@ def parse_icdar_text(text: str, source: Optional[str] = None) -> List[Region]:
                 label = parts[8]
                 if len(label) >= 2 and label[0] == '"' and label[-1] == '"':
                     label = label[1:-1]
-                append(Region([(x0, y0), (x1, y1), (x2, y2), (x3, y3)], label, label.strip() == DONT_CARE, no))
+                dont_care = DONT_CARE in label and label.strip() == DONT_CARE  # no stripped copy for most labels
+                append(Region([(x0, y0), (x1, y1), (x2, y2), (x3, y3)], label, dont_care, no))
                 continue
         append(parse_icdar_line(line, source, no))
     return regions

@@ -88,8 +88,11 @@ class FolderPairs(_SequenceABC):
         return os.path.join(self.image_dir, os.fsdecode(self._images[index]))
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+        if isinstance(index, slice):  # a chunk of pairs: the names of all of them at once
+            # os.path.join(folder, name) for a name of a folder listing (never absolute, no separator)
+            image_dir, label_dir = os.path.join(self.image_dir, ""), os.path.join(self.label_dir, "")
+            return [Pair(image_dir + os.fsdecode(image), label_dir + os.fsdecode(label))
+                    for image, label in zip(self._images[index].tolist(), self._labels[index].tolist())]
         return Pair(self.image(index), os.path.join(self.label_dir, os.fsdecode(self._labels[index])))
 
     def __eq__(self, other) -> bool:

@@ -8,8 +8,9 @@ from typing import List, Optional, Tuple
 
 from ..errors import OcrFormatError
 
-# Tried in order when no encoding is given. GB18030 is a superset of GBK and GB2312.
-FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Tried in order when no encoding is given (GB18030 is a superset of GBK and GB2312). A UTF-8 BOM is removed after
+#: decoding, as any leading BOM (plain ``utf-8`` is the built-in codec; ``utf-8-sig`` is a Python-level wrapper).
+FALLBACK_ENCODINGS = ("utf-8", "gb18030")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Windows Notepad's "Unicode"
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from swift_ocr.formats.swift_jsonl import swift_row_line, to_swift_row
+from swift_ocr.formats.swift_jsonl import one_image_rows, swift_row_line, to_swift_row
 from swift_ocr.io_utils import dumps_line
 
 
@@ -47,3 +47,25 @@ def test_real_detection_rows(shared_data, tmp_path):
 def test_image_tag_count_is_checked():
     with pytest.raises(ValueError, match="1 <image> tag"):
         swift_row_line("<image>x", "y", ["a.jpg", "b.jpg"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text(), st.text(), st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()))
+def test_one_image_rows_are_swift_row_lines(response, instruction, image, system, meta):
+    """The batch converter's row writer (query and system encoded once) writes swift_row_line's text; extra_json is
+    the extra members as JSON text."""
+    query = "<image>" + instruction.replace("<image>", "")
+    row = one_image_rows(query, system)
+    assert row(response, image) == swift_row_line(query, response, [image], system) == _reference(
+        query, response, [image], system)
+    if meta is not None:
+        member = json.dumps({"k": meta}, ensure_ascii=False)[1:-1]
+        assert row(response, image, member) == swift_row_line(query, response, [image], system,
+                                                              extra_json=member) == _reference(
+            query, response, [image], system, {"k": meta})
+
+
+def test_one_image_rows_need_one_image_tag():
+    for query in ("no tag", "<image><image>two"):
+        with pytest.raises(ValueError, match="<image> tag"):
+            one_image_rows(query)
