@@ -137,13 +137,18 @@ def _det_targets(plain, coords: np.ndarray, task: TaskConfig) -> List[Optional[s
     params = {"shape": "quad"} if task.det_shape == "quad" else None
     family, order, max_boxes = task.family, task.order, task.max_boxes
     pages: List[_Page] = []
+    formats = {}  # size -> BoxFormat (sizes from probe_image: ints)
     for _, s, size, start in plain:
         regions = s.regions
         care = [r for r in regions if not r.dont_care]
         rows = list(range(start, start + len(regions))) if len(care) == len(regions) else [
             i for i, r in enumerate(regions, start) if not r.dont_care]
-        fits = care and (max_boxes is None or len(care) <= max_boxes)
-        pages.append(_Page(care, rows, size, box_format(family, size, params) if fits else None))
+        fmt = None
+        if care and (max_boxes is None or len(care) <= max_boxes):
+            fmt = formats.get(size)
+            if fmt is None:
+                fmt = formats[size] = box_format(family, size, params)
+        pages.append(_Page(care, rows, size, fmt))
     objects = _render([p for p in pages if p.fmt is not None], bbox)
     # reading sequences of the pages whose lines hold one region each, at once (the others: group_boxes)
     sequences = (single_region_lines(bbox[[i for p in pages for i in p.rows]], [len(p.rows) for p in pages])
