@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from functools import lru_cache
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -197,10 +198,40 @@ def _render(pages: List[_Page], bbox: np.ndarray) -> Iterator[Optional[List[str]
             and not any(f in joined for f in fmt.forbidden)):
         args = np.empty((len(texts), 5), dtype=object)  # rows (text, u1, v1, u2, v2), or the text last
         args[:, 4 if fmt.text_last else 0] = texts
-        args[:, slice(0, 4) if fmt.text_last else slice(1, 5)] = values  # as Python ints
-        objects = ("\0".join([fmt.template] * len(texts)) % tuple(args.ravel().tolist())).split("\0")
+        numerals = _numerals(int(values.max()) if len(values) else 0)
+        if numerals is None:  # as Python ints for %d
+            args[:, slice(0, 4) if fmt.text_last else slice(1, 5)] = values
+            template = fmt.template
+        else:  # as their decimal strings, for the same template with %s: %d's own work done once per value
+            args[:, slice(0, 4) if fmt.text_last else slice(1, 5)] = numerals[values]
+            template = _decimal_fields_as_strings(fmt.template)
+        objects = ("\0".join([template] * len(texts)) % tuple(args.ravel().tolist())).split("\0")
         return _per_page(objects, counts)
     return (_page_objects(p.fmt, p.care, v) for p, v in zip(pages, _per_page(values.tolist(), counts)))
+
+
+#: Largest grid value written from :func:`_numerals`' table (0-1000 grids, and pixel grids of images up to this size);
+#: larger values are formatted by ``%d`` one by one.
+MAX_NUMERAL = 1 << 14
+_NUMERALS = np.array(["0"], dtype=object)
+
+
+def _numerals(largest: int) -> Optional[np.ndarray]:
+    """An object array whose item ``i`` is ``"%d" % i`` for ``0 <= i <= largest`` (grown on demand and kept), or None
+    when ``largest`` exceeds :data:`MAX_NUMERAL`."""
+    global _NUMERALS
+    if largest > MAX_NUMERAL:
+        return None
+    if largest >= len(_NUMERALS):
+        _NUMERALS = np.array(["%d" % i for i in range(max(largest + 1, 2 * len(_NUMERALS)))], dtype=object)
+    return _NUMERALS
+
+
+@lru_cache(maxsize=64)
+def _decimal_fields_as_strings(template: str) -> str:
+    """``template`` with its ``%d`` fields as ``%s`` (``"%%"``, a literal percent sign, is kept: the pairs are found
+    from the left, as ``%`` reads them), so that ``t % (..., "%d" % v, ...)`` is ``template % (..., v, ...)``."""
+    return "%%".join(part.replace("%d", "%s") for part in template.split("%%"))
 
 
 def _per_page(items: List, counts: Sequence[int]) -> Iterator[List]:

@@ -5,10 +5,12 @@ All coordinates are pixels of the original image (x right, y down).
 Integrity checks (``check`` levels, the converter's ``--check-images``):
 
 * ``header`` -- the header is read (format and size), nothing is decoded. JPEG and PNG files (recognised by their
-  first bytes, whatever the extension) are read with ``imagesize`` (only the markers up to the frame header, about
-  5x faster than Pillow's ``Image.open``); any other format, and any file ``imagesize`` cannot size, goes through
+  first bytes, whatever the extension) are sized from the first :data:`HEAD_BYTES` bytes of the file, read with one
+  system call: JPEG by libjpeg-turbo's header reader (``simplejpeg.decode_jpeg_header``: the markers up to the
+  first scan, in C), PNG by ``imagesize`` (the ``IHDR`` chunk). Any other format, and any file these cannot size
+  (for JPEG also one whose first scan starts beyond the bytes read, e.g. after a large EXIF block), goes through
   Pillow, which also gives the precise error. ``tests/test_images.py`` checks that both give the same sizes on the
-  real images of ``../shared/data``;
+  real images of ``../shared/data`` and on damaged headers;
 * ``verify`` (default) -- the whole file is read once without building full-size pixels: JPEG is decoded at 1/8
   scale (``Image.draft``: libjpeg's DCT scaling still walks the whole entropy-coded stream, so truncation is
   found), PNG is checked with ``Image.verify()`` (every chunk's CRC, up to ``IEND``), other formats are decoded.
@@ -36,6 +38,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import imagesize
 from PIL import Image, ImageFile, UnidentifiedImageError
+from simplejpeg import decode_jpeg_header
 
 try:  # imagesize's parser itself, without ``get``'s per-call ``isinstance`` check against a typing Protocol (slow)
     from imagesize.imagesize import _read_image_metadata
@@ -43,6 +46,7 @@ except ImportError:  # a future imagesize without it: the public API (same parse
     _read_image_metadata = None
 
 from .errors import OcrFormatError
+from .io_utils import read_bytes
 
 # Pillow's default MAX_IMAGE_PIXELS (PIL/Image.py: ``int(1024 * 1024 * 1024 // 4 // 3)``).
 DEFAULT_MAX_IMAGE_PIXELS = 89_478_485
@@ -110,24 +114,38 @@ def _is_empty(src: Source) -> bool:
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: Bytes read from the start of an image file by :func:`header_size_fast`: enough for a JPEG's markers up to its first
+#: scan (the real JPEGs of ``../shared/data`` start their scan at byte 426-641; a camera's EXIF block with its
+#: thumbnail can take tens of KiB, and such a file is then sized by Pillow) and for a PNG's ``IHDR``.
+HEAD_BYTES = 16384
 
 
 def header_size_fast(path) -> Optional[Tuple[int, int]]:
     """``(width, height)`` in pixels (as stored, no EXIF rotation: the same as Pillow's ``Image.size``) of a JPEG or
-    PNG file, from its header via ``imagesize``; None when this cannot decide (another format, a file too short or
-    not readable, a header ``imagesize`` cannot size) -- the caller then asks Pillow. Never raises."""
+    PNG file, from the first :data:`HEAD_BYTES` bytes of the file; None when this cannot decide (another format, a
+    file too short or not readable, a header the reader refuses, a JPEG whose first scan starts beyond those bytes)
+    -- the caller then asks Pillow. Never raises.
+
+    JPEG: libjpeg-turbo's ``tjDecompressHeader`` (``simplejpeg.decode_jpeg_header``, strict: a recoverable error such
+    as junk between markers also declines), which reads the markers up to the first scan (SOS) and takes the size
+    from the frame header (SOFn), as Pillow's ``JpegImagePlugin`` does. PNG: ``imagesize`` (the ``IHDR`` chunk)."""
     try:
-        with open(path, "rb") as f:
-            magic = f.read(8)
-            if not (magic[:3] == _JPEG_MAGIC or magic == _PNG_MAGIC):
-                return None
-            f.seek(0)
+        head = read_bytes(path, HEAD_BYTES)
+    except (OSError, TypeError, ValueError):  # missing, a folder, not a path
+        return None
+    try:
+        if head[:3] == _JPEG_MAGIC:
+            h, w = decode_jpeg_header(head)[:2]
+        elif head[:8] == _PNG_MAGIC:
             if _read_image_metadata is None:
-                w, h = imagesize.get(f, exif_rotation=False)  # (-1, -1) for anything it cannot parse
+                w, h = imagesize.get(io.BytesIO(head), exif_rotation=False)  # (-1, -1) for anything it cannot parse
             else:
-                meta = _read_image_metadata(f, size=True, dpi=False, colors=False, rotation=False, channels=False)
+                meta = _read_image_metadata(io.BytesIO(head), size=True, dpi=False, colors=False, rotation=False,
+                                            channels=False)
                 w, h = meta.width, meta.height
-    except Exception:  # as imagesize.get: whatever a broken header makes the parser raise means "cannot size"
+        else:
+            return None
+    except Exception:  # whatever a broken header makes a parser raise (simplejpeg: ValueError) means "cannot size"
         return None
     return (w, h) if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0 else None
 

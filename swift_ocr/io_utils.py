@@ -1,11 +1,12 @@
-"""Atomic output files: written under a temporary name in the target folder, then renamed."""
+"""File helpers: atomic output files (written under a temporary name in the target folder, then renamed), JSON lines,
+and plain reads of input files."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import tempfile
-from typing import IO, Iterator
+from typing import IO, Iterator, Optional
 
 
 @contextlib.contextmanager
@@ -36,3 +37,36 @@ def dumps_line(obj) -> str:
     """One JSON line (UTF-8 text kept readable, keys in insertion order) ending in ``\\n``; the same text as
     ``json.dumps(obj, ensure_ascii=False) + "\\n"``."""
     return _LINE_ENCODER.encode(obj) + "\n"
+
+
+#: read-only; binary on Windows (no newline translation); not inherited by child processes
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_SIZE = 1 << 16
+
+
+def read_bytes(path, limit: Optional[int] = None) -> bytes:
+    """The content of the file ``path`` (to its end, as ``open(path, "rb").read()``), or its first bytes with one read
+    of at most ``limit`` bytes (fewer when the file is shorter). Made of ``os.open``/``os.read``/``os.close``: the
+    converter reads one label file and one image header per item, and ``open()`` builds buffered file objects that
+    cost about as much as the rest of the read.
+
+    Raises:
+        OSError: as ``open()`` and ``read()`` raise it (an ``os.read`` error gets the file name, as ``open()``'s
+            errors carry it, e.g. ``IsADirectoryError: [Errno 21] Is a directory: 'path'``).
+    """
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        if limit is not None:
+            return os.read(fd, limit)
+        chunks = []
+        while True:  # to the end of the file, as FileIO.readall (a short read need not be the end)
+            chunk = os.read(fd, _READ_SIZE)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError as e:
+        if e.filename is None:
+            raise OSError(e.errno, e.strerror, os.fspath(path)) from None
+        raise
+    finally:
+        os.close(fd)

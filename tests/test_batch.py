@@ -173,3 +173,29 @@ def test_chunks_are_read_as_items_one_by_one(shared_data, tmp_path):
     assert all(same(a, one(i)) for i, a in enumerate(got))
     assert all(same(a, one(i)) for i, a in enumerate(reader.read_raw_range(2, 5), 2))
     assert reader.read_raw_range(4, 4) == []
+
+
+@pytest.mark.parametrize("options", [dict(task="det", family="internvl"), dict(task="det", family="qwen2_5_vl")],
+                         ids=["internvl", "qwen2_5_vl"])
+def test_grid_values_past_the_numeral_table_are_written_by_percent_d(monkeypatch, tmp_path, shared_data, options):
+    """A chunk whose largest grid value exceeds MAX_NUMERAL is written with the %d template (the SROIE receipts'
+    values go up to 1000 on InternVL's grid and to the image width in Qwen2.5-VL's pixels): same bytes."""
+    import swift_ocr.batch as batch
+
+    monkeypatch.setattr(batch, "MAX_NUMERAL", 200)
+    outs = _convert_both(monkeypatch, tmp_path, "icdar", shared_data / "sroie", **options)
+    assert outs[True] == outs[False] and outs[True][0]["train"] > 0
+
+
+def test_decimal_fields_become_string_fields_and_percent_signs_stay():
+    from swift_ocr.batch import _decimal_fields_as_strings, _numerals
+
+    templates = {"[%d, %d, %d, %d] %s": True, "%s<%%d>[%d,%d,%d,%d]": False, "%s%%%d%%%%d %d%d%d": False,
+                 "100%% %s %d,%d,%d,%d%%": False}
+    for template, text_last in templates.items():
+        converted = _decimal_fields_as_strings(template)
+        for values in [(0, 1, 999, 1000), (7, 12345, 3, 0)]:
+            strings = tuple(_numerals(max(values))[list(values)])
+            args, str_args = ((*values, "t"), (*strings, "t")) if text_last else (("t", *values), ("t", *strings))
+            assert converted % str_args == template % args
+    assert _numerals(10 ** 9) is None

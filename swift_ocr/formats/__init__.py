@@ -92,7 +92,7 @@ class SourceReader:
             OcrFormatError: the item cannot be read (the error :meth:`read_one` returns).
             ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
         """
-        return self._pair_reader()(self.pairs[index], self.options.encoding)
+        return self._module().read_pair(self.pairs[index], self.options.encoding)
 
     def read_raw_range(self, start: int, stop: int) -> List[Union[Sample, OcrFormatError]]:
         """:meth:`read_raw` of the items ``start <= index < stop``, in order: each one's Sample, or the OcrFormatError
@@ -101,19 +101,22 @@ class SourceReader:
         Raises:
             ValueError: the format is not a folder layout.
         """
-        read_pair, encoding = self._pair_reader(), self.options.encoding
+        read_paths, encoding = self._module().read_paths, self.options.encoding
+        pairs = self.pairs
+        paths = (pairs.paths(slice(start, stop)) if isinstance(pairs, FolderPairs)
+                 else [(p.image, p.label) for p in pairs[start:stop]])
         out: List[Union[Sample, OcrFormatError]] = []
-        for pair in self.pairs[start:stop]:
+        for image, label in paths:
             try:
-                out.append(read_pair(pair, encoding))
+                out.append(read_paths(image, label, encoding))
             except OcrFormatError as e:
                 out.append(e)
         return out
 
-    def _pair_reader(self):
+    def _module(self):
         if self.format not in ("icdar", "wordbox"):
             raise ValueError(f"read_one and read_raw are for folder layouts, not {self.format!r}")
-        return (icdar if self.format == "icdar" else wordbox).read_pair
+        return icdar if self.format == "icdar" else wordbox
 
     def _iter_raw(self) -> Iterator[Tuple[str, Item]]:
         opts = self.options

@@ -145,4 +145,9 @@ def read_pair(pair: Pair, encoding: Optional[str] = None) -> Sample:
     """Read an (image, ICDAR label) :class:`~swift_ocr.formats.layout.Pair` without opening the image:
     ``image_size`` stays None until :func:`~swift_ocr.formats.checks.finish_sample` checks the image (its header is
     read once per item)."""
-    return read_icdar_file(pair.label, pair.image, encoding, read_size=False)
+    return read_paths(pair.image, pair.label, encoding)
+
+
+def read_paths(image: str, label: str, encoding: Optional[str] = None) -> Sample:
+    """:func:`read_pair` of the pair ``(image, label)`` given as its two paths."""
+    return read_icdar_file(label, image, encoding, read_size=False)

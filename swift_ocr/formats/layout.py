@@ -88,12 +88,17 @@ class FolderPairs(_SequenceABC):
         return os.path.join(self.image_dir, os.fsdecode(self._images[index]))
 
     def __getitem__(self, index):
-        if isinstance(index, slice):  # a chunk of pairs: the names of all of them at once
-            # os.path.join(folder, name) for a name of a folder listing (never absolute, no separator)
-            image_dir, label_dir = os.path.join(self.image_dir, ""), os.path.join(self.label_dir, "")
-            return [Pair(image_dir + os.fsdecode(image), label_dir + os.fsdecode(label))
-                    for image, label in zip(self._images[index].tolist(), self._labels[index].tolist())]
+        if isinstance(index, slice):
+            return [Pair(image, label) for image, label in self.paths(index)]
         return Pair(self.image(index), os.path.join(self.label_dir, os.fsdecode(self._labels[index])))
+
+    def paths(self, index: slice) -> List[Tuple[str, str]]:
+        """``[(image, label), ...]``: the absolute paths of the pairs ``self[index]``, as plain tuples (a chunk of
+        pairs listed at once, without a :class:`Pair` object each: the converter's readers take the two paths)."""
+        # os.path.join(folder, name) for a name of a folder listing (never absolute, no separator)
+        image_dir, label_dir, fsdecode = os.path.join(self.image_dir, ""), os.path.join(self.label_dir, ""), os.fsdecode
+        return [(image_dir + fsdecode(image), label_dir + fsdecode(label))
+                for image, label in zip(self._images[index].tolist(), self._labels[index].tolist())]
 
     def __eq__(self, other) -> bool:
         if isinstance(other, _SequenceABC) and not isinstance(other, (str, bytes)):

@@ -7,6 +7,7 @@ import unicodedata
 from typing import List, Optional, Tuple
 
 from ..errors import OcrFormatError
+from ..io_utils import read_bytes
 
 #: Tried in order when no encoding is given (GB18030 is a superset of GBK and GB2312). A UTF-8 BOM is removed after
 #: decoding, as any leading BOM (plain ``utf-8`` is the built-in codec; ``utf-8-sig`` is a Python-level wrapper).
@@ -74,14 +75,14 @@ def read_label_text(path, encoding: Optional[str] = None) -> Tuple[List[Tuple[in
 
 
 def read_label_bytes(path: str) -> bytes:
-    """The raw content of a label file.
+    """The raw content of a label file (:func:`swift_ocr.io_utils.read_bytes`).
 
     Raises:
-        OcrFormatError: kind ``file_not_found`` or ``unreadable_file`` (e.g. a folder, no permission).
+        OcrFormatError: kind ``file_not_found`` or ``unreadable_file`` (e.g. a folder, no permission), with the
+            message ``open()`` gives.
     """
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return read_bytes(path)
     except OSError as e:
         kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
         raise OcrFormatError(path, None, f"cannot read label file: {e}", kind) from e

@@ -229,3 +229,8 @@ def read_pair(pair: Pair, encoding=None) -> Sample:
     """Read an (image, word-box JSON) pair without opening the image (``image_size`` is set by
     :func:`~swift_ocr.formats.checks.finish_sample`). ``encoding`` is ignored: JSON is UTF-8 (RFC 8259)."""
     return read_wordbox_file(pair.label, pair.image, read_size=False)
+
+
+def read_paths(image: str, label: str, encoding=None) -> Sample:
+    """:func:`read_pair` of the pair ``(image, label)`` given as its two paths."""
+    return read_wordbox_file(label, image, read_size=False)
