@@ -203,13 +203,14 @@ class _Staging:
         self.files: Dict[str, Tuple[str, object]] = {}
         self.images_tmp: Optional[str] = None
 
-    def open(self, name: str):
+    def open(self, name: str, binary: bool = False):
+        """A new staged file for the output ``name``: UTF-8 text, or ``binary`` (bytes written as they are)."""
         final = self.paths[name]
         folder = os.path.dirname(final)
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(final)}.", suffix=".tmp", dir=folder)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
-        f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        f = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self.files[name] = (tmp, f)
         return f
 
@@ -337,13 +338,15 @@ def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
 
 
 class _Run(NamedTuple):
-    """Consecutive plain converted items (see :func:`_outcome`) of one split, as one piece of text: what a chunk of
-    a folder layout gives back for them, so that the main process handles a few strings per chunk, not one per
-    item."""
+    """Consecutive plain converted items (see :func:`_outcome`) of one split, as one piece of UTF-8 text: what a
+    chunk of a folder layout gives back for them, so that the main process handles a few byte strings per chunk,
+    not one string per item. Encoded and counted where the chunk was converted (a worker process): the main process
+    only writes the bytes, which it would otherwise decode from the pipe, encode again and scan for line ends."""
 
     val: bool  #: the items belong to the validation split
     items: int  #: how many items
-    text: str  #: their jsonl lines, concatenated (each ends in ``\n``)
+    rows: int  #: how many jsonl lines
+    data: bytes  #: their jsonl lines, concatenated (each ends in ``\n``), UTF-8
 
 
 def _runs(outcomes: List[Union[str, _Outcome]], start: int, val: FrozenSet[int]) -> List[Union[_Run, _Outcome]]:
@@ -356,18 +359,23 @@ def _runs(outcomes: List[Union[str, _Outcome]], start: int, val: FrozenSet[int])
         if type(outcome) is str:
             v = position in val
             if texts and v != in_val:
-                out.append(_Run(in_val, len(texts), "".join(texts)))
+                out.append(_run(in_val, texts))
                 texts = []
             texts.append(outcome)
             in_val = v
             continue
         if texts:
-            out.append(_Run(in_val, len(texts), "".join(texts)))
+            out.append(_run(in_val, texts))
             texts = []
         out.append(outcome)
     if texts:
-        out.append(_Run(in_val, len(texts), "".join(texts)))
+        out.append(_run(in_val, texts))
     return out
+
+
+def _run(val: bool, texts: List[str]) -> _Run:
+    data = "".join(texts).encode("utf-8")
+    return _Run(val, len(texts), data.count(b"\n"), data)
 
 
 _WORKER = {}
@@ -571,17 +579,17 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     position = -1
     staging = _Staging(paths)
     try:
-        files = {split: staging.open(split) for split in splits} if options.output_format == "swift" else {}
+        # jsonl rows are written as UTF-8 bytes: chunks come back from the workers encoded (see _Run)
+        files = {split: staging.open(split, binary=True) for split in splits} if options.output_format == "swift" else {}
         for out in _outcomes(reader, ctx, options.workers):
             if type(out) is _Run:  # plain converted items of a chunk, all of one split
                 report.sources += out.items
                 report.converted_sources += out.items
                 position += out.items
                 split = "val" if out.val else "train"
-                n = out.text.count("\n")
-                index += n
-                counts[split] += n
-                files[split].write(out.text)
+                index += out.rows
+                counts[split] += out.rows
+                files[split].write(out.data)
                 continue
             position += 1
             report.sources += 1
@@ -591,7 +599,7 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
                 n = out.count("\n")
                 index += n
                 counts[split] += n
-                files[split].write(out)
+                files[split].write(out.encode("utf-8"))
                 continue
             for rej, region in out.rejections:
                 reject(rej, region)
@@ -606,7 +614,7 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
             if out.lines is not None:
                 index += len(out.lines)
                 counts[split] += len(out.lines)
-                files[split].writelines(out.lines)
+                files[split].write("".join(out.lines).encode("utf-8"))
                 continue
             for s in out.samples:
                 index += 1
@@ -619,7 +627,7 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
                 if options.output_format == "got":
                     got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line))
                 else:
-                    files[split].write(_row_line(s, images, ctx))
+                    files[split].write(_row_line(s, images, ctx).encode("utf-8"))
         report.train, report.val = counts["train"], counts["val"]
         for split in splits:
             if options.output_format == "got":

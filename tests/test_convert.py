@@ -284,12 +284,13 @@ def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templa
 
 
 def test_runs_keep_order_and_split():
-    """A chunk's plain items (strings) of one split are joined into runs; other outcomes stay where they were."""
+    """A chunk's plain items (strings) of one split are joined into runs of UTF-8 bytes, their jsonl lines counted;
+    other outcomes stay where they were."""
     from swift_ocr.convert import _Outcome, _Run, _runs
 
     odd = _Outcome(converted=False)
-    outcomes = ["a\n", "b\n", odd, "c\n", "d\n", "e\n", "f\nf2\n"]
+    outcomes = ["a\n", "b\n", odd, "收据 c\n", "d\n", "e\n", "f\nf2\n"]
     got = _runs(outcomes, 10, frozenset({14, 15}))  # positions 10..16; d and e are validation items
-    assert got == [_Run(False, 2, "a\nb\n"), odd, _Run(False, 1, "c\n"), _Run(True, 2, "d\ne\n"),
-                   _Run(False, 1, "f\nf2\n")]
+    assert got == [_Run(False, 2, 2, b"a\nb\n"), odd, _Run(False, 1, 1, "收据 c\n".encode()), _Run(True, 2, 2, b"d\ne\n"),
+                   _Run(False, 1, 2, b"f\nf2\n")]
     assert _runs([], 0, frozenset()) == [] and _runs([odd], 0, frozenset({0})) == [odd]
