@@ -35,8 +35,12 @@ SPEED_TARGET = 2.0
 WORKERS_TARGET = 1.5
 #: Pairs of runs per speed ratio (floor + conversion, or 1 + 2 workers, back to back); the median pair counts. This
 #: shared machine's speed varies by up to 2x within minutes, and a run with two worker processes feels that more than
-#: the one-process floor: a ratio is only meaningful between runs made under the same conditions.
-REPEATS = 3
+#: the one-process floor: a ratio is only meaningful between runs made under the same conditions, and with 5 pairs
+#: two disturbed ones do not move the median.
+REPEATS = 5
+#: ``--workers 1`` runs for the memory target and the one-worker INFO line of the second task (the first task takes
+#: them from its ``--workers 1`` then ``2`` pairs).
+ONE_WORKER_RUNS = 3
 
 PER_FILE = {"icdar": 10, "wordbox": 40}
 
@@ -150,7 +154,7 @@ def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icd
 
             s = convert(1, small)
             w12 = paired(REPEATS, lambda: convert(1), lambda: convert(2)) if task == tasks[0] else None
-            b = _best([one for one, _ in w12] if w12 else [convert(1) for _ in range(REPEATS)])
+            b = _best([one for one, _ in w12] if w12 else [convert(1) for _ in range(ONE_WORKER_RUNS)])
             for size, r in ((small, s), (large, b)):
                 log(f"  convert {fmt} {task} {size:>9} records, 1 worker: {r['wall_s']:7.2f} s, "
                     f"peak RSS {mib(r['peak_rss_kib'])}, images decoded {r['decoded']}")
