@@ -580,7 +580,8 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     staging = _Staging(paths)
     try:
         # jsonl rows are written as UTF-8 bytes: chunks come back from the workers encoded (see _Run)
-        files = {split: staging.open(split, binary=True) for split in splits} if options.output_format == "swift" else {}
+        files = ({split: staging.open(split, binary=True) for split in splits} if options.output_format == "swift"
+                 else {})
         for out in _outcomes(reader, ctx, options.workers):
             if type(out) is _Run:  # plain converted items of a chunk, all of one split
                 report.sources += out.items

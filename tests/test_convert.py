@@ -291,6 +291,6 @@ def test_runs_keep_order_and_split():
     odd = _Outcome(converted=False)
     outcomes = ["a\n", "b\n", odd, "收据 c\n", "d\n", "e\n", "f\nf2\n"]
     got = _runs(outcomes, 10, frozenset({14, 15}))  # positions 10..16; d and e are validation items
-    assert got == [_Run(False, 2, 2, b"a\nb\n"), odd, _Run(False, 1, 1, "收据 c\n".encode()), _Run(True, 2, 2, b"d\ne\n"),
-                   _Run(False, 1, 2, b"f\nf2\n")]
+    assert got == [_Run(False, 2, 2, b"a\nb\n"), odd, _Run(False, 1, 1, "收据 c\n".encode()),
+                   _Run(True, 2, 2, b"d\ne\n"), _Run(False, 1, 2, b"f\nf2\n")]
     assert _runs([], 0, frozenset()) == [] and _runs([odd], 0, frozenset({0})) == [odd]
