@@ -244,11 +244,6 @@ class BoxFormat:
         return self.template % ((*values, text) if self.text_last else (text, *values))
 
 
-def box_grid_values(boxes, grids: Sequence[Grid], counts: Sequence[int]) -> List[List[int]]:
-    """:func:`box_grid_array` as ``m`` lists of four Python ints."""
-    return box_grid_array(boxes, grids, counts).tolist()
-
-
 def box_grid_array(boxes, grids: Sequence[Grid], counts: Sequence[int]):
     """The four grid values ``u1, v1, u2, v2`` that :meth:`Grid.box_formatter` writes for each of many boxes,
     computed at once with numpy.

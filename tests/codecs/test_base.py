@@ -196,10 +196,10 @@ def test_object_encoder_refuses_what_encode_refuses(family, params):
         assert str(fast.value) == str(careful.value)
 
 
-def test_box_grid_values_are_the_formatters_values():
-    """box_grid_values (numpy, many images at once) against Grid.box_formatter's ints on the tricky finite boxes
+def test_box_grid_array_values_are_the_formatters_values():
+    """box_grid_array (numpy, many images at once) against Grid.box_formatter's ints on the tricky finite boxes
     of every grid kind, all grids in one call (grouped rows)."""
-    from swift_ocr.codecs.base import box_grid_values
+    from swift_ocr.codecs.base import box_grid_array
 
     grids, boxes, counts, want = [], [], [], []
     for g in _grids():
@@ -209,16 +209,16 @@ def test_box_grid_values_are_the_formatters_values():
         counts.append(len(finite))
         boxes.extend([float(v) for v in b] for b in finite)
         want.extend([int(v) for v in fmt("t", b).split()[1:]] for b in finite)
-    got = box_grid_values(np.array(boxes), grids, counts)
+    got = box_grid_array(np.array(boxes), grids, counts).tolist()
     assert got == want and all(type(v) is int for row in got for v in row)
-    assert box_grid_values(np.zeros((0, 4)), [], []) == []
+    assert box_grid_array(np.zeros((0, 4)), [], []).tolist() == []
 
 
 @pytest.mark.parametrize("family,params", ENCODER_CODECS)
 def test_box_format_renders_the_object_encoders_objects(family, params, real_samples):
     """A family's BoxFormat (template, text, grid values) writes what its object encoder writes, on every real
     page at its own size and at a smaller one (regions outside the image); None for quad shapes."""
-    from swift_ocr.codecs.base import box_grid_values
+    from swift_ocr.codecs.base import box_grid_array
 
     codec = get_codec(family, **params)
     for s in real_samples:
@@ -229,5 +229,5 @@ def test_box_format_renders_the_object_encoders_objects(family, params, real_sam
                 continue
             care = s.care_regions()
             enc = codec.object_encoder(size)
-            values = box_grid_values(np.array([r.bbox() for r in care], dtype=float), [fmt.grid], [len(care)])
+            values = box_grid_array(np.array([r.bbox() for r in care], dtype=float), [fmt.grid], [len(care)]).tolist()
             assert [fmt.render(fmt.text(r), v) for r, v in zip(care, values)] == [enc(r) for r in care], s.source
