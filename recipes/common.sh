@@ -3,9 +3,10 @@
 #
 #   . "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 #
-# Every recipe prints the exact `swift ...` command line it runs (shell-quoted, prefixed with the
-# torchrun-related environment variables ms-swift reads), then runs it, and prints its result as
-# KEY=VALUE on the last line of stdout so that scripts can be chained:
+# Every recipe prints the exact `swift ...` command line it runs after "+ " (every word quoted with printf %q,
+# prefixed with the torchrun-related environment variables ms-swift reads and any other variable the recipe
+# exports for ms-swift, such as MAX_NUM, so that it can be pasted into bash as is), then runs it, and prints its
+# result as KEY=VALUE on the last line of stdout so that scripts can be chained:
 #   CHECKPOINT=$(recipes/got_ocr2/sft_lora.sh | tail -n 1 | sed 's/^CHECKPOINT=//')
 
 SWIFT_OCR_RECIPES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -66,12 +67,128 @@ so_extra_args() {
     fi
 }
 
-# so_run COMMAND...: print the command line (with the distributed-launch variables that ms-swift's
-# launcher reads), then run it. Returns the command's exit status. With DRY_RUN=true it only prints
-# and ends the calling script with status 0.
-so_run() {
+# so_posint NAME VALUE: VALUE must be a positive integer (decimal, no sign, no leading zero), else exit 2 naming NAME.
+so_posint() {
+    [[ "$2" =~ ^[1-9][0-9]*$ ]] || so_die "$1 must be a positive integer, got '$2'"
+}
+
+# so_list ARRAY NAME: split the list setting NAME (DATASET, VAL_DATASET) into the array ARRAY:
+#   * a value with a newline: one entry per line (surrounding blanks trimmed, blank lines skipped), so entries may
+#     hold spaces: DATASET=$'/data/my receipts/train.jsonl\n/data/more.jsonl';
+#   * else a value that names an existing file or folder is one entry (a single path with spaces);
+#   * else whitespace-separated words: DATASET="a.jsonl b.jsonl".
+# Entries are never glob-expanded.
+so_list() {
+    local -n _so_list_out=$1
+    local _so_value=${!2:-} _so_line
+    _so_list_out=()
+    if [[ "$_so_value" == *$'\n'* ]]; then
+        while IFS= read -r _so_line; do
+            _so_line=${_so_line#"${_so_line%%[![:space:]]*}"}
+            _so_line=${_so_line%"${_so_line##*[![:space:]]}"}
+            [[ -n "$_so_line" ]] && _so_list_out+=("$_so_line")
+        done <<<"$_so_value"
+    elif [[ -e "$_so_value" ]]; then
+        _so_list_out=("$_so_value")
+    else
+        read -r -a _so_list_out <<<"$_so_value"
+    fi
+    return 0
+}
+
+# so_words ARRAY NAME: the whitespace-separated words of the setting NAME (TARGET_MODULES, REPORT_TO) into the array
+# ARRAY, one argument each, never glob-expanded (TARGET_MODULES="*" stays "*").
+so_words() {
+    local -n _so_words_out=$1
+    read -r -a _so_words_out <<<"${!2:-}"
+    return 0
+}
+
+# so_launch_vars: check NPROC_PER_NODE, NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT (see so_launch) and set
+# SO_WORLD_SIZE = NNODES x NPROC_PER_NODE. Empty ones are unset.
+so_launch_vars() {
+    local var nproc nodes
+    # an empty launch variable would still make ms-swift start torchrun (it tests `is None`), with an empty value
+    for var in NPROC_PER_NODE NNODES NODE_RANK MASTER_ADDR MASTER_PORT; do
+        [[ -n "${!var-x}" ]] || unset "$var"
+    done
+    nproc=${NPROC_PER_NODE:-1}
+    nodes=${NNODES:-1}
+    so_posint NPROC_PER_NODE "$nproc"
+    so_posint NNODES "$nodes"
+    if ((nodes > 1)); then
+        [[ -n "${MASTER_ADDR:-}" ]] || so_die "NNODES=$nodes: set MASTER_ADDR to the address of the NODE_RANK=0 machine"
+        if ! [[ "${NODE_RANK:-}" =~ ^(0|[1-9][0-9]*)$ ]] || ((NODE_RANK >= nodes)); then
+            so_die "NNODES=$nodes: set NODE_RANK to this machine's rank, 0..$((nodes - 1)), got '${NODE_RANK:-}'"
+        fi
+    fi
+    if [[ -n "${MASTER_PORT:-}" ]]; then
+        if ! [[ "$MASTER_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((MASTER_PORT > 65535)); then
+            so_die "MASTER_PORT must be a port number 1..65535, got '$MASTER_PORT'"
+        fi
+    fi
+    SO_WORLD_SIZE=$((nodes * nproc))
+    return 0
+}
+
+# so_launch TOTAL_BATCH_SIZE_DEFAULT: check the multi-process settings and derive batch and DeepSpeed settings.
+# Shared by every training recipe:
+#   NPROC_PER_NODE [1] NNODES [1]: positive integers (left unset when unset: ms-swift starts torchrun only when one
+#     of them is set); world size SO_WORLD_SIZE = NNODES x NPROC_PER_NODE processes.
+#   NNODES>1: NODE_RANK in 0..NNODES-1 and MASTER_ADDR are required. MASTER_PORT, when set: 1..65535.
+#   BATCH_SIZE [1] per device; TOTAL_BATCH_SIZE [TOTAL_BATCH_SIZE_DEFAULT] the target global batch;
+#   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x world size), at least 1]: set it to override the derivation.
+#   DEEPSPEED [zero2 when the world size is over 1, else none]: zero0 zero1 zero2 zero3 zero2_offload zero3_offload
+#     (ms-swift's built-in configs, any case, passed in lower case), none, or a DeepSpeed JSON file (made absolute).
+# Sets BATCH_SIZE, TOTAL_BATCH_SIZE, GRAD_ACC, DEEPSPEED, SO_WORLD_SIZE and the array SO_DEEPSPEED_ARGS.
+# shellcheck disable=SC2034  # SO_DEEPSPEED_ARGS is used by the recipes
+so_launch() {
+    local global
+    so_launch_vars
+
+    BATCH_SIZE=${BATCH_SIZE:-1}
+    so_posint BATCH_SIZE "$BATCH_SIZE"
+    TOTAL_BATCH_SIZE=${TOTAL_BATCH_SIZE:-$1}
+    so_posint TOTAL_BATCH_SIZE "$TOTAL_BATCH_SIZE"
+    if [[ -n "${GRAD_ACC:-}" ]]; then
+        so_posint GRAD_ACC "$GRAD_ACC"
+    else
+        GRAD_ACC=$((TOTAL_BATCH_SIZE / (BATCH_SIZE * SO_WORLD_SIZE)))
+        ((GRAD_ACC >= 1)) || GRAD_ACC=1
+    fi
+    global=$((BATCH_SIZE * SO_WORLD_SIZE * GRAD_ACC))
+    so_log "world size $SO_WORLD_SIZE (NNODES x NPROC_PER_NODE), BATCH_SIZE=$BATCH_SIZE," \
+        "GRAD_ACC=$GRAD_ACC: global batch $global"
+    ((global == TOTAL_BATCH_SIZE)) ||
+        so_log "note: the global batch $global differs from TOTAL_BATCH_SIZE=$TOTAL_BATCH_SIZE" \
+            "(set GRAD_ACC, BATCH_SIZE or TOTAL_BATCH_SIZE to choose)"
+
+    if [[ -z "${DEEPSPEED:-}" ]]; then
+        if ((SO_WORLD_SIZE > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
+    fi
+    case "${DEEPSPEED,,}" in
+        none | zero0 | zero1 | zero2 | zero3 | zero2_offload | zero3_offload) DEEPSPEED=${DEEPSPEED,,} ;;
+        *)
+            [[ -f "$DEEPSPEED" ]] || so_die "DEEPSPEED=$DEEPSPEED: not one of zero0 zero1 zero2 zero3 zero2_offload" \
+                "zero3_offload none, and no such JSON file"
+            DEEPSPEED=$(so_abspath "$DEEPSPEED")
+            ;;
+    esac
+    SO_DEEPSPEED_ARGS=()
+    [[ "$DEEPSPEED" != none ]] && SO_DEEPSPEED_ARGS=(--deepspeed "$DEEPSPEED")
+    return 0
+}
+
+# Environment variables printed in front of the command by so_run when set: the launch variables ms-swift's
+# launcher reads, plus what a recipe adds with SO_CMD_ENV+=(NAME) (e.g. MAX_NUM, read by ms-swift's templates).
+SO_CMD_ENV=()
+
+# so_show COMMAND...: print the command line on stdout after "+ ", prefixed with the environment assignments it
+# depends on, every word quoted with printf %q, so that what follows "+ " can be pasted into bash as is. With
+# DRY_RUN=true it then ends the calling script with status 0.
+so_show() {
     local prefix="" var
-    for var in CUDA_VISIBLE_DEVICES NPROC_PER_NODE NNODES NODE_RANK MASTER_ADDR MASTER_PORT; do
+    for var in CUDA_VISIBLE_DEVICES NPROC_PER_NODE NNODES NODE_RANK MASTER_ADDR MASTER_PORT "${SO_CMD_ENV[@]}"; do
         if [[ -n "${!var:-}" ]]; then
             prefix+="$var=$(printf '%q' "${!var}") "
         fi
@@ -83,37 +200,100 @@ so_run() {
         so_log "DRY_RUN: not running it"
         exit 0
     fi
+}
+
+# so_run COMMAND...: so_show the command line, then run it. Returns the command's exit status.
+so_run() {
+    so_show "$@"
     "$@"
 }
 
 # so_sft ARGS...: run `swift sft` ("${SWIFT_CMD[@]}" ARGS) writing into $OUTPUT_DIR, then find the run directory
-# (ms-swift's new vN-<timestamp>, or $OUTPUT_DIR itself when ADD_VERSION is false) and its last LoRA checkpoint,
-# and print them as the last two lines of stdout: RUN_DIR=... and CHECKPOINT=...
+# (ms-swift's new vN-<timestamp>, or $OUTPUT_DIR itself when ADD_VERSION is false) and the checkpoint this run
+# saved last, and print them as the last two lines of stdout: RUN_DIR=... and CHECKPOINT=...
+# The checkpoint is the one this run recorded: `last_model_checkpoint` of the last line ms-swift appended to
+# RUN_DIR/logging.jsonl (its final train summary, swift/pipelines/train/sft.py), never a guess from folder names,
+# so leftovers of earlier runs in a reused OUTPUT_DIR are not reported. On a multi-node run only NODE_RANK 0 (where
+# ms-swift writes the checkpoints) looks for them; the other nodes print nothing after the log.
 so_sft() {
-    local before after new run_dir checkpoint start new_dirs
+    local before after new run_dir checkpoint start new_dirs log_offset=0
     before=$(_so_run_dirs)
+    if ! so_is_true "$ADD_VERSION" && [[ -f "$OUTPUT_DIR/logging.jsonl" ]]; then
+        log_offset=$(wc -c <"$OUTPUT_DIR/logging.jsonl")
+    fi
     start=$SECONDS
     so_run "${SWIFT_CMD[@]}" "$@"
+    so_log "swift sft finished in $((SECONDS - start)) s"
+    if [[ -n "${NODE_RANK:-}" && "$NODE_RANK" != 0 ]]; then
+        so_log "NODE_RANK=$NODE_RANK: the checkpoints are written on the NODE_RANK=0 machine"
+        return 0
+    fi
     if so_is_true "$ADD_VERSION"; then
         after=$(_so_run_dirs)
         new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')
         [[ -n "$new" ]] || so_die "swift sft made no new run directory under $OUTPUT_DIR"
         # Several new ones only if another run wrote into OUTPUT_DIR meanwhile: take the newest.
         mapfile -t new_dirs <<<"$new"
+        # shellcheck disable=SC2012  # ms-swift's own vN-<timestamp> names
         run_dir=$(ls -1dt -- "${new_dirs[@]}" | head -n 1)
     else
         run_dir=$OUTPUT_DIR
     fi
-    if [[ -L "$run_dir/last-checkpoint" ]]; then
-        checkpoint="$run_dir/$(readlink "$run_dir/last-checkpoint")"
-    else
-        checkpoint=$(find "$run_dir" -mindepth 1 -maxdepth 1 -type d -name 'checkpoint-*' | sort -V | tail -n 1)
-    fi
-    [[ -n "$checkpoint" && -f "$checkpoint/adapter_config.json" ]] ||
-        so_die "no LoRA checkpoint with adapter_config.json in $run_dir"
-    so_log "swift sft finished in $((SECONDS - start)) s"
+    checkpoint=$(_so_last_checkpoint "$run_dir/logging.jsonl" "$log_offset")
+    [[ -f "$checkpoint/adapter_config.json" ]] ||
+        so_die "the checkpoint recorded in $run_dir/logging.jsonl, $checkpoint, has no adapter_config.json"
     echo "RUN_DIR=$run_dir"
     echo "CHECKPOINT=$checkpoint"
+}
+
+# _so_last_checkpoint LOGGING_JSONL BYTE_OFFSET: the `last_model_checkpoint` of the last record at or after
+# BYTE_OFFSET of ms-swift's logging.jsonl that has one (symlinks such as --create_checkpoint_symlink's `last`
+# resolved to the checkpoint folder). Exits 2 when this run recorded none.
+_so_last_checkpoint() {
+    local log=$1 offset=$2 checkpoint target
+    [[ -f "$log" ]] || so_die "swift sft wrote no $log (ms-swift's record of the run and its checkpoints)"
+    checkpoint=$("$(_so_python)" - "$log" "$offset" <<'PY'
+import json
+import sys
+
+path, offset = sys.argv[1], int(sys.argv[2])
+record = None
+with open(path, "rb") as f:
+    f.seek(offset)
+    for line in f:
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and "last_model_checkpoint" in obj:
+            record = obj
+if record is None:
+    sys.exit(3)
+print(record["last_model_checkpoint"] or "")
+PY
+    ) || so_die "$log has no final record with last_model_checkpoint from this run (did swift sft finish?)"
+    [[ -n "$checkpoint" ]] ||
+        so_die "swift sft saved no checkpoint (last_model_checkpoint is null in $log): check SAVE_STEPS / MAX_STEPS"
+    [[ "$checkpoint" == /* ]] || checkpoint="$PWD/$checkpoint"
+    if [[ -L "$checkpoint" ]]; then
+        target=$(readlink -- "$checkpoint")
+        [[ "$target" == /* ]] || target="$(dirname -- "$checkpoint")/$target"
+        checkpoint=$target
+    fi
+    printf '%s\n' "${checkpoint%/}"
+}
+
+# _so_python: a Python interpreter for small helpers: the one next to the ms-swift launcher, else python3.
+_so_python() {
+    local launcher
+    launcher=$(command -v -- "${SWIFT_CMD[0]}" 2>/dev/null || true)
+    if [[ -n "$launcher" && -x "$(dirname -- "$launcher")/python" ]]; then
+        printf '%s\n' "$(dirname -- "$launcher")/python"
+    elif command -v python3 >/dev/null 2>&1; then
+        printf '%s\n' python3
+    else
+        so_die "no python3 to read ms-swift's logging.jsonl"
+    fi
 }
 
 # Run directories (ms-swift's vN-<timestamp>) under $OUTPUT_DIR, sorted.
@@ -131,7 +311,7 @@ so_merge() {
     if [[ -n "$MERGED_DIR" ]]; then
         merged=$(so_abspath "$MERGED_DIR")
     else
-        merged="$ADAPTERS-merged"   # ms-swift's own default for --merge_lora
+        merged="${ADAPTERS:?}-merged"   # ms-swift's own default for --merge_lora
     fi
     local args=(export --adapters "$ADAPTERS" --merge_lora true --output_dir "$merged")
     so_is_true "$EXIST_OK" && args+=(--exist_ok true)
@@ -147,28 +327,34 @@ so_merge() {
     echo "MERGED=$merged"
 }
 
-# so_infer MODEL MODEL_TYPE TEMPLATE [EXTRA SWIFT ARGS...]: `swift infer` over $VAL_DATASET (space separated) into
-# $RESULT_PATH. The model: ADAPTERS (a LoRA checkpoint; MODEL / MODEL_TYPE / TEMPLATE only when set, MERGE_LORA,
+# so_infer MODEL MODEL_TYPE TEMPLATE [EXTRA SWIFT ARGS...]: `swift infer` over $VAL_DATASET (a list: see so_list)
+# into $RESULT_PATH. The model: ADAPTERS (a LoRA checkpoint; MODEL / MODEL_TYPE / TEMPLATE only when set, MERGE_LORA,
 # LOAD_DATA_ARGS), else MODEL / MODEL_TYPE / TEMPLATE with the given defaults (the family's base model).
 # Generation: MAX_NEW_TOKENS [4096], TEMPERATURE [0], INFER_BACKEND [transformers], MAX_BATCH_SIZE [1],
-# TORCH_DTYPE, VAL_DATASET_SAMPLE. An existing RESULT_PATH is an error unless OVERWRITE=true (ms-swift appends).
+# TORCH_DTYPE, VAL_DATASET_SAMPLE. An existing RESULT_PATH is an error unless OVERWRITE=true (ms-swift appends);
+# it is deleted only after every check passed and the command was printed, and never with DRY_RUN.
 # The given args and EXTRA come last. Prints RESULT_PATH=... last.
 so_infer() {
     local default_model=$1 default_type=$2 default_template=$3
     shift 3
-    local adapters=${ADAPTERS:-} load_data_args=${LOAD_DATA_ARGS:-false} val=${VAL_DATASET:-} result start
-    if [[ -z "$val" ]] && ! { so_is_true "$load_data_args" && [[ -n "$adapters" ]]; }; then
+    local adapters=${ADAPTERS:-} load_data_args=${LOAD_DATA_ARGS:-false} result start val_list=() overwrite=false
+    so_launch_vars
+    so_list val_list VAL_DATASET
+    if ((${#val_list[@]} == 0)) && ! { so_is_true "$load_data_args" && [[ -n "$adapters" ]]; }; then
         so_die "set VAL_DATASET to an ms-swift jsonl (or ADAPTERS=... LOAD_DATA_ARGS=true)"
     fi
     result=$(so_abspath "${RESULT_PATH:-output/infer_result/$(date +%Y%m%d-%H%M%S).jsonl}")
-    if [[ -e "$result" ]]; then
+    if [[ -e "$result" || -L "$result" ]]; then
+        [[ -d "$result" ]] && so_die "RESULT_PATH=$result is a folder; swift infer needs a .jsonl file path"
         so_is_true "${OVERWRITE:-false}" ||
-            so_die "$result exists and swift infer would append to it; set OVERWRITE=true or another RESULT_PATH"
-        rm -f -- "$result"
+            so_die "RESULT_PATH=$result exists and swift infer would append to it; set OVERWRITE=true" \
+                "or another RESULT_PATH"
+        overwrite=true
     fi
     local args=(infer)
     if [[ -n "$adapters" ]]; then
-        [[ -f "$adapters/adapter_config.json" ]] || so_die "$adapters: no adapter_config.json, not a LoRA checkpoint"
+        [[ -f "$adapters/adapter_config.json" ]] ||
+            so_die "ADAPTERS=$adapters: no adapter_config.json, not a LoRA checkpoint"
         args+=(--adapters "$(so_abspath "${adapters%/}")")
         [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
         [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
@@ -179,11 +365,7 @@ so_infer() {
         args+=(--model "${MODEL:-$default_model}" --model_type "${MODEL_TYPE:-$default_type}"
             --template "${TEMPLATE:-$default_template}")
     fi
-    if [[ -n "$val" ]]; then
-        local val_words
-        read -r -a val_words <<<"$val"
-        args+=(--val_dataset "${val_words[@]}")
-    fi
+    ((${#val_list[@]} > 0)) && args+=(--val_dataset "${val_list[@]}")
     args+=(--result_path "$result"
         --infer_backend "${INFER_BACKEND:-transformers}" --max_batch_size "${MAX_BATCH_SIZE:-1}"
         --max_new_tokens "${MAX_NEW_TOKENS:-4096}" --temperature "${TEMPERATURE:-0}")
@@ -191,7 +373,12 @@ so_infer() {
     [[ -n "${VAL_DATASET_SAMPLE:-}" ]] && args+=(--val_dataset_sample "$VAL_DATASET_SAMPLE")
     args+=("$@" "${EXTRA[@]}")
     start=$SECONDS
-    so_run "${SWIFT_CMD[@]}" "${args[@]}"
+    so_show "${SWIFT_CMD[@]}" "${args[@]}"   # ends the script here with DRY_RUN
+    if [[ "$overwrite" == true ]]; then
+        so_log "OVERWRITE=true: deleting $result"
+        rm -f -- "$result"
+    fi
+    "${SWIFT_CMD[@]}" "${args[@]}"
     [[ -s "$result" ]] || so_die "swift infer wrote no results to $result"
     so_log "swift infer finished in $((SECONDS - start)) s ($(wc -l <"$result") rows)"
     echo "RESULT_PATH=$result"

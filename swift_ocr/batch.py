@@ -4,10 +4,15 @@ ms-swift jsonl row of a chunk of freshly read samples at once, for the samples t
 A sample is plain when the careful per-item path -- :func:`~swift_ocr.formats.checks.finish_sample`, then
 :func:`~swift_ocr.tasks.run_task`, then the row -- finds nothing to change, flag or reject in it:
 
-* the reader made no fix (e.g. a GB18030 label file is counted) and the sample has exactly one image file;
-* the image passes the image check (:func:`~swift_ocr.images.probe_image` at the reader's level);
+* the reader made no fix (e.g. a GB18030 label file is counted; so is an ICDAR label file read in a variant other
+  than ICDAR 2015 -- MLT, polygon, 2013 -- which therefore always takes the careful path) and the sample has exactly
+  one image file;
+* the image passes the image check (:func:`~swift_ocr.images.probe_image_opaque` at the reader's level) and is
+  certainly opaque (a JPEG, or a header with no alpha channel or transparent colour: images with transparency are
+  composited on white by the careful path);
 * every text (the sample's and each region's) is valid UTF-8 and, with NFKC on, already in NFKC;
-* every region is a 4-point polygon that :func:`~swift_ocr.formats.geometry.plain_quad_inside` accepts -- decided
+* every region is a 4-point polygon that :func:`~swift_ocr.formats.geometry.plain_quad_inside` accepts (strictly
+  convex, clockwise, inside the image: counter-clockwise quads are re-ordered by the careful path) -- decided
   for all regions of the chunk by one vectorised :func:`~swift_ocr.formats.geometry.plain_quads_inside`;
 * the task keeps the page whole: ``rec`` -- a non-empty target; ``det`` -- one untiled target with no region
   rejected (:func:`~swift_ocr.det_task.plain_target`).
@@ -31,7 +36,7 @@ from .errors import OcrFormatError
 from .formats.checks import ReadOptions
 from .formats.geometry import plain_quads_inside
 from .formats.swift_jsonl import one_image_rows
-from .images import probe_image
+from .images import probe_image_opaque
 from .sample import Region, Sample
 from .tasks import TaskConfig
 
@@ -96,8 +101,10 @@ def plain_lines(samples: Sequence[Optional[Sample]], task: TaskConfig, query: st
             del flat[start:]
             continue
         try:
-            size = probe_image(s.images[0], check, max_pixels, name=str(s.images[0]))
+            size, opaque = probe_image_opaque(s.images[0], check, max_pixels, name=str(s.images[0]))
         except OcrFormatError:
+            opaque = False
+        if not opaque:  # a bad image, or one that may be composited on white: the careful path
             del flat[start:]
             continue
         pages.append((k, s, size, start // 8))

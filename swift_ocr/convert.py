@@ -12,7 +12,9 @@ Outputs for ``--output DIR/name.jsonl``:
   marked as ours by a ``.swift-ocr-images`` file. It is replaced as a whole on every run (no stale crops from an
   earlier run with other options), and removed when a run writes no images. A folder of that name that swift-ocr
   did not make (e.g. DBNet's ``train_images/`` next to ``--output train.jsonl``) is never touched: a run that would
-  have to write images there stops with an error before reading anything.
+  have to write images there stops with an error before reading anything. Files are named
+  ``<row index:07d>_<image stem>[_l<line>].<ext>``; a name over 255 bytes (a long source stem) is shortened
+  deterministically (:func:`image_file_name`).
 
 Interrupted runs: everything is first written under temporary names in the output folder (``.name.jsonl.*.tmp``,
 ``.name_images.*.tmp/``); only when all items are done are the outputs renamed into place (images folder first,
@@ -35,11 +37,13 @@ bytes for a plain item.
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -51,9 +55,10 @@ from typing import Deque, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple,
 
 from PIL import Image
 
-from .errors import OcrFormatError, Rejection
+from .errors import OcrFormatError, Rejection, printable
 from .formats import Item, SourceReader, got_json
 from .batch import BATCH_TASKS, plain_lines
+from .formats.layout import bad_filename_reason, utf8_ok
 from .formats.swift_jsonl import swift_row_line
 from .io_utils import dumps_line
 from .prompts import build_query
@@ -78,7 +83,7 @@ class ConvertOptions:
     seed: int = 42
     strict: bool = False
     output_format: str = "swift"  # or "got"
-    system: Optional[str] = None
+    system: Optional[str] = None  # None: the task's own (det options other than the defaults: TaskConfig.system)
     # det task (see swift_ocr.tasks.TaskConfig)
     lang: str = "en"
     order: str = "tb-lr"
@@ -183,6 +188,35 @@ def _image_ext(data: bytes) -> str:
     except Exception:
         return ".bin"
     return {"jpeg": ".jpg"}.get(fmt, "." + fmt)
+
+
+#: The longest file name, in bytes, most file systems take (ext4, XFS, btrfs, APFS: 255; NTFS: 255 UTF-16 units).
+NAME_MAX = 255
+#: A line crop's region tag (``<stem>_l<line>``, :func:`swift_ocr.tasks.run_task`), kept whole in shortened names.
+_REGION_TAG = re.compile(r"_l\d+\Z")
+
+
+def image_file_name(index: int, name: str, ext: str) -> str:
+    """The file name of the ``index``-th image written into the images folder: ``<index:07d>_<name><ext>``, where
+    ``name`` is the sample's image stem (``<source stem>_l<line>`` for a line crop) and ``ext`` its extension with
+    the dot.
+
+    A name longer than :data:`NAME_MAX` bytes in UTF-8 (a long source stem; writing it fails with "File name too
+    long") is shortened deterministically: the source stem is cut at a character boundary and followed by ``~`` and
+    the first 10 hex digits of the SHA-256 of the whole stem, keeping the index, the region tag (``_l<line>``) and
+    the extension, so names stay unique and the same input gives the same names. Names that fit are unchanged.
+    Never raises for lone surrogates in ``name`` (each counts as 3 bytes).
+    """
+    full = f"{index:07d}_{name}{ext}"
+    if len(full.encode("utf-8", "surrogatepass")) <= NAME_MAX:
+        return full
+    tag = _REGION_TAG.search(name)
+    stem, tag = (name[:tag.start()], tag.group()) if tag else (name, "")
+    raw = stem.encode("utf-8", "surrogatepass")
+    digest = "~" + hashlib.sha256(raw).hexdigest()[:10]
+    room = NAME_MAX - len(f"{index:07d}_{digest}{tag}{ext}".encode("utf-8", "surrogatepass"))
+    short = raw[:max(room, 0)].decode("utf-8", "ignore")  # cut at a character boundary (a partial one is dropped)
+    return f"{index:07d}_{short}{digest}{tag}{ext}"
 
 
 def _umask() -> int:
@@ -309,7 +343,8 @@ class _Outcome:
 def _row_line(sample: Sample, images: List[str], ctx: _Context) -> str:
     """One ms-swift jsonl line for ``sample`` whose images are ``images`` (final paths)."""
     extra = {META_ATTR: det_meta(sample)} if ctx.task.task == "det" else None
-    return swift_row_line(build_query(ctx.instruction, len(images)), sample.text, images, ctx.system, extra)
+    instruction = ctx.instruction if sample.prompt is None else sample.prompt  # an item's own (GOT JSON) prompt
+    return swift_row_line(build_query(instruction, len(images)), sample.text, images, ctx.system, extra)
 
 
 def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
@@ -320,8 +355,9 @@ def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
         return _Outcome([(Rejection.from_error(item), False)], converted=False)
     result = run_task(ctx.task, item, ctx.max_pixels)
     out = _Outcome([(rej, True) for rej in result.region_rejections])
-    if result.failure is not None:
-        out.rejections.append((result.failure, False))
+    failure = result.failure or bad_filename_rejection(item, result.samples)
+    if failure is not None:
+        out.rejections.append((failure, False))
         out.converted = False
         return out
     if item.fixes:
@@ -335,6 +371,16 @@ def _outcome(item, ctx: _Context) -> Union[str, _Outcome]:
     else:
         out.samples = result.samples
     return out
+
+
+def bad_filename_rejection(item: Sample, samples: Sequence[Sample]) -> Optional[Rejection]:
+    """A ``bad_filename`` rejection of ``item`` when an image path of its task ``samples`` cannot be written as UTF-8
+    (a file name whose bytes are not UTF-8 -- folder layouts reject those while listing, but a GOT JSON or parquet
+    path may hold a lone surrogate); None when all can."""
+    bad = [p for s in samples for p in s.images if not (p.isascii() or utf8_ok(p))]
+    if not bad:
+        return None
+    return Rejection(printable(item.source), item.line, bad_filename_reason(bad), "bad_filename")
 
 
 class _Run(NamedTuple):
@@ -572,7 +618,8 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     splits = ["train"] + (["val"] if options.val_ratio > 0 else [])
     got_rows: Dict[str, List[Sample]] = {split: [] for split in splits}
     counts: Counter = Counter()
-    ctx = _Context(task, instruction, max_pixels, options.system, options.output_format,
+    system = options.system if options.system is not None else task.system()
+    ctx = _Context(task, instruction, max_pixels, system, options.output_format,
                    batch=BATCH and options.output_format == "swift" and task.task in BATCH_TASKS,
                    val=frozenset(val) if reader.pairs else frozenset())
     index = 0
@@ -624,9 +671,11 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
                     images = [os.path.abspath(p) for p in s.images]
                 else:
                     name = os.path.splitext(os.path.basename(s.images[0]))[0] if s.images else "image"
-                    images = [staging.write_image(s.image_bytes, f"{index:07d}_{name}{_image_ext(s.image_bytes)}")]
+                    images = [staging.write_image(s.image_bytes, image_file_name(index, name,
+                                                                                 _image_ext(s.image_bytes)))]
                 if options.output_format == "got":
-                    got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line))
+                    got_rows[split].append(Sample(images=images, text=s.text, source=s.source, line=s.line,
+                                                   prompt=s.prompt))
                 else:
                     files[split].write(_row_line(s, images, ctx).encode("utf-8"))
         report.train, report.val = counts["train"], counts["val"]
@@ -665,6 +714,11 @@ def format_report(report: ConvertReport) -> str:
                      "into the image")
     if fx.get("reordered_polygons"):
         lines.append(f"reordered the points of {fx['reordered_polygons']} self-intersecting polygons")
+    if fx.get("reoriented_quads"):
+        lines.append(f"put the points of {fx['reoriented_quads']} counter-clockwise quads in clockwise order from "
+                     "the top-left")
+    if fx.get("flattened_images"):
+        lines.append(f"composited {fx['flattened_images']} images with transparent pixels on white (written as PNG)")
     if fx.get("nfkc_texts"):
         lines.append(f"NFKC-normalised {fx['nfkc_texts']} transcriptions")
     if fx.get("gb18030_files"):

@@ -33,6 +33,7 @@ label under ``--gt``, or two candidate labels for one image.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class RowInfo:
         offset: ``(x, y)`` pixels added to parsed coordinates to reach the source image (``(0, 0)`` untiled).
         report: the codec's :class:`~swift_ocr.codecs.base.ParseReport` of the ``response``.
         label_report: the report of the ``labels`` (None when the ground truth came from ``--gt``).
+        n_det: detections (regions) parsed from the ``response``, duplicates included.
     """
 
     line: int
@@ -78,6 +80,7 @@ class RowInfo:
     offset: Tuple[float, float]
     report: ParseReport
     label_report: Optional[ParseReport] = None
+    n_det: int = 0
 
 
 @dataclass
@@ -117,8 +120,21 @@ class DetImage:
 
     @property
     def duplicates(self) -> int:
-        """Exact duplicate objects dropped from the responses (repetition loops)."""
+        """Exact duplicate objects in the responses (repeats of an earlier object of the same response with the
+        same text and grid box: repetition loops). They are kept in :attr:`det` and scored like any detection,
+        as the official ICDAR 2015 script does; this count only makes the loops visible."""
         return sum(r.report.duplicates for r in self.rows)
+
+    @property
+    def extra_text(self) -> List[str]:
+        """Non-blank response text outside any detection object (prose, or a whole answer in another family's
+        format), all rows, in order (:attr:`~swift_ocr.codecs.base.ParseReport.extra_text`)."""
+        return [s for r in self.rows for s in r.report.extra_text]
+
+    @property
+    def responses_without_detections(self) -> int:
+        """Rows whose response gave no detection at all (empty, prose only, broken, or another format)."""
+        return sum(1 for r in self.rows if r.n_det == 0)
 
 
 def shift_region(region: Region, dx: float, dy: float) -> Region:
@@ -339,13 +355,17 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
     Returns:
         Images with ground truth and detections in pixels of the source image; per-row parse reports in
         ``rows``. An image whose response parsed to nothing has ``det == []`` (its ground truth counts as
-        missed).
+        missed). Exact duplicate objects are kept (every detection counts, as in the official ICDAR 2015
+        script; ``codec`` is used as if built with ``dedupe=False``) and counted in the reports.
 
     Raises:
         OSError: the result file cannot be opened.
         OcrFormatError: see the module docstring; always names ``file:line`` of the row or the label file.
     """
     family = family or getattr(codec, "family", type(codec).__name__)
+    if getattr(codec, "dedupe", False):  # scoring sees every detection: a repetition loop costs precision
+        codec = copy.copy(codec)
+        codec.dedupe = False
     source = os.fspath(results)
     results_dir = os.path.dirname(os.path.abspath(source))
     index = gt
@@ -377,7 +397,8 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
                 item.gt = read_icdar_labels(item.label_file)
         parsed = codec.parse(row.pred, size)
         item.det.extend(shift_region(r, *offset) for r in parsed.regions)
-        info = RowInfo(line=row.line, image=own_image, image_size=size, offset=offset, report=parsed.report)
+        info = RowInfo(line=row.line, image=own_image, image_size=size, offset=offset, report=parsed.report,
+                       n_det=len(parsed.regions))
         if index is None:
             labels = codec.parse(row.ref, size)
             _check_labels(labels.report, row.ref, family, row)

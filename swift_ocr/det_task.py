@@ -45,7 +45,7 @@ target is an :class:`~swift_ocr.errors.OcrFormatError`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -54,6 +54,7 @@ from .codecs import Codec, get_codec
 from .codecs.base import BoxFormat, ObjectEncoder, region_bbox
 from .errors import KINDS, OcrFormatError, Rejection
 from .formats.geometry import MIN_REGION_AREA, clip_polygon
+from .formats.polygons import min_area_quad
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
 from .sample import Region, Sample
 
@@ -471,6 +472,17 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
     return codec.join_objects([objects[j] for j in sequence])
 
 
+def _polygons_as_quads(sample: Sample) -> Sample:
+    """A copy of ``sample`` whose regions of more than 4 vertices (polygon label files, clipped quads) are their
+    minimum-area rectangle (:func:`~swift_ocr.formats.polygons.min_area_quad`; kept as they are when it has no
+    area): the quad form of a target carries exactly 4 vertices. Pixels of the original image."""
+    regions = []
+    for r in sample.regions:
+        quad = min_area_quad(r.polygon) if len(r.polygon) > 4 and r.issue is None else None
+        regions.append(replace(r, polygon=quad) if quad is not None else r)
+    return replace(sample, regions=regions)
+
+
 def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[int] = None,
         tiling: str = "strips", *, rejected: Optional[List[Rejection]] = None,
         codec_params: Optional[Dict[str, Any]] = None,
@@ -508,6 +520,8 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
     """
     codec = _codec(family, codec_params)
     _check_order(order)
+    if (codec_params or {}).get("shape") == "quad" and any(len(r.polygon) > 4 for r in sample.regions):
+        sample = _polygons_as_quads(sample)
     if tiling not in TILINGS:
         raise ValueError(f"unknown tiling {tiling!r}; choose from {', '.join(TILINGS)}")
     if max_boxes is not None and (not isinstance(max_boxes, int) or max_boxes < 1):

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .images import to_rgb
 from .sample import Point, Region
 
 __all__ = ["COLOURS", "FONT_PATH", "line_width", "font_size", "load_font", "draw_regions", "save_png"]
@@ -143,14 +144,15 @@ def draw_regions(image: Image.Image, gt: Sequence[Region], det: Optional[Sequenc
     """A copy of ``image`` (RGB, same size) with the regions and a legend drawn on it.
 
     Args:
-        image: the image the polygons refer to (any mode; converted to RGB).
+        image: the image the polygons refer to (any mode; converted to RGB, transparent pixels composited on
+            white by :func:`swift_ocr.images.to_rgb`).
         gt: ground-truth regions (``dont_care`` ones dashed grey).
         det: predicted regions, or None to draw ground truth alone.
         match: the :class:`~swift_ocr.metrics.det.ImageMatch` of ``gt`` and ``det`` (indices into both), which
             colours predictions matched / wrong text / discarded; None draws every prediction as unmatched.
         title: text opening the legend (e.g. the image name).
     """
-    out = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    out = to_rgb(image)  # always a new image
     size = out.size
     draw = ImageDraw.Draw(out)
     w = line_width(size)

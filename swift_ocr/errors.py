@@ -18,12 +18,18 @@ KINDS: Dict[str, str] = {
     "bad_list_line": "a list-file line that is not '<image> [<label>]'",
     "file_not_found": "a file named by a list file or a data file does not exist",
     "outside_root": "an image path that escapes the dataset root (refused unless allowed explicitly)",
+    "bad_filename": "an image or label file whose name is not valid UTF-8 (e.g. GBK names from a Chinese zip); "
+                    "the item is rejected, the name shown with its bytes escaped",
     # label files
     "unreadable_file": "a label or data file cannot be read (permissions, I/O error)",
     "bad_encoding": "a label file is not valid text in the given (or any fallback) encoding",
     "invalid_json": "a JSON label file does not parse",
     "empty_label": "a label file without any text region or character",
     "bad_coordinates": "fewer than 8 coordinates, or a coordinate that is not a finite number",
+    "ambiguous_layout": "an ICDAR-family label file whose layout (2015, MLT, polygon, 2013) cannot be told from its "
+                        "lines (a number-list transcription, lines of different layouts): --icdar-variant decides",
+    "bad_script": "an MLT line whose 9th field is not a script name, or a script filter on a file without scripts",
+    "other_script": "an MLT label file with readable regions, none of them in the selected scripts (--scripts)",
     "bad_record": "a record of the wrong shape (word-box entry, GOT conversation, parquet row)",
     "bad_text": "a transcription that cannot be written as UTF-8 (e.g. a lone surrogate)",
     # images
@@ -40,12 +46,30 @@ KINDS: Dict[str, str] = {
     "outside_image": "a region that lies entirely outside its image",
     "self_intersecting": "a region whose polygon crosses itself and cannot be repaired by reordering its points",
     "no_usable_region": "the line or det task rejected every readable region of an image",
+    "unsupported_prompt": "an item's own prompt (a GOT box or colour prompt) that the target model family has no "
+                          "equivalent for: it asks for one region, so it is never rewritten to read the whole page",
     # det task (swift_ocr.det_task.DET_KINDS)
     "unencodable_text": "a transcription the family's detection format cannot carry (e.g. '</ref>' for internvl, "
                         "a newline for got)",
     "too_many_boxes": "a page with more care regions than max_boxes, with tiling 'none'",
 }
 FORMAT = "format"
+
+
+def printable(text: Optional[str]) -> Optional[str]:
+    """``text`` unchanged when it can be written as UTF-8 (None stays None); else with each undecodable byte of a
+    file name (a surrogate-escaped character, as :func:`os.fsdecode` makes them, U+DC80..U+DCFF) shown as ``\\xNN``
+    and any other lone surrogate as ``\\udNNN``, so that the result names the file and is valid UTF-8 text."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else c.encode("utf-8", "backslashreplace").decode("ascii") if 0xD800 <= ord(c) <= 0xDFFF else c
+                   for c in text)
 
 
 class OcrFormatError(ValueError):
@@ -83,7 +107,10 @@ class Rejection:
     kind: str = FORMAT
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "line": self.line, "kind": self.kind, "reason": self.reason}
+        """The rejects-file row. ``source`` and ``reason`` are made writable as UTF-8 (:func:`printable`): a file
+        name that is not valid UTF-8 shows its bytes escaped (``\\xb7``) instead of failing the whole write."""
+        return {"source": printable(self.source), "line": self.line, "kind": self.kind,
+                "reason": printable(self.reason)}
 
     def to_error(self) -> OcrFormatError:
         return OcrFormatError(self.source, self.line, self.reason, self.kind)

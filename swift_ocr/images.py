@@ -2,6 +2,11 @@
 
 All coordinates are pixels of the original image (x right, y down).
 
+Transparency: every image this project decodes into pixels (line crops, det tiles, ``swift-ocr draw``) is
+composited on white (:func:`to_rgb`), and images with transparent pixels that are handed on to ms-swift are first
+replaced by a flattened PNG (:func:`flatten_transparency`), because a plain RGB conversion drops the alpha channel and
+turns a transparent background into whatever colour it stores -- usually black.
+
 Integrity checks (``check`` levels, the converter's ``--check-images``):
 
 * ``header`` -- the header is read (format and size), nothing is decoded. JPEG and PNG files (recognised by their
@@ -129,6 +134,24 @@ def header_size_fast(path) -> Optional[Tuple[int, int]]:
     JPEG: libjpeg-turbo's ``tjDecompressHeader`` (``simplejpeg.decode_jpeg_header``, strict: a recoverable error such
     as junk between markers also declines), which reads the markers up to the first scan (SOS) and takes the size
     from the frame header (SOFn), as Pillow's ``JpegImagePlugin`` does. PNG: ``imagesize`` (the ``IHDR`` chunk)."""
+    found = _header_fast(path)
+    return None if found is None else found[0]
+
+
+def _png_opaque(head: bytes) -> bool:
+    """True when a PNG certainly has no transparency, from its first bytes (PNG 1.2, sections 4.1.1 and 4.2.1.1): the
+    ``IHDR`` colour type (byte 25) has no alpha channel (0 grey, 2 RGB, 3 palette; 4 and 6 have one) and no ``tRNS``
+    chunk comes before the first ``IDAT`` (the standard puts ``tRNS`` before it). False also when ``IDAT`` is not in
+    ``head`` (undecided); the bytes ``tRNS`` inside another chunk's data also give False (only ever too careful)."""
+    if len(head) < 26 or head[25] not in (0, 2, 3):
+        return False
+    idat = head.find(b"IDAT", 33)
+    return idat > 0 and head.find(b"tRNS", 33, idat) < 0
+
+
+def _header_fast(path) -> Optional[Tuple[Tuple[int, int], bool]]:
+    """:func:`header_size_fast` and whether the image is certainly opaque (a JPEG; a PNG by :func:`_png_opaque`):
+    ``((width, height), opaque)``, or None when undecided."""
     try:
         head = read_bytes(path, HEAD_BYTES)
     except (OSError, TypeError, ValueError):  # missing, a folder, not a path
@@ -136,7 +159,9 @@ def header_size_fast(path) -> Optional[Tuple[int, int]]:
     try:
         if head[:3] == _JPEG_MAGIC:
             h, w = decode_jpeg_header(head)[:2]
+            opaque = True
         elif head[:8] == _PNG_MAGIC:
+            opaque = _png_opaque(head)
             if _read_image_metadata is None:
                 w, h = imagesize.get(io.BytesIO(head), exif_rotation=False)  # (-1, -1) for anything it cannot parse
             else:
@@ -147,7 +172,7 @@ def header_size_fast(path) -> Optional[Tuple[int, int]]:
             return None
     except Exception:  # whatever a broken header makes a parser raise (simplejpeg: ValueError) means "cannot size"
         return None
-    return (w, h) if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0 else None
+    return ((w, h), opaque) if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0 else None
 
 
 def probe_image(src: Source, check: str = "verify", max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
@@ -165,14 +190,24 @@ def probe_image(src: Source, check: str = "verify", max_pixels: Optional[int] = 
             ``image_too_large``, naming the image.
         ValueError: unknown ``check`` level.
     """
+    return probe_image_opaque(src, check, max_pixels, name)[0]
+
+
+def probe_image_opaque(src: Source, check: str = "verify", max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
+                       name: Optional[str] = None) -> Tuple[Tuple[int, int], bool]:
+    """:func:`probe_image` (same checks, arguments and errors) and whether the image is certainly opaque:
+    ``((width, height), opaque)``. ``opaque`` is True for a JPEG, and for any image whose header (mode and
+    ``info``, read by Pillow; or, at the ``header`` level, a PNG's chunks before its pixel data) shows neither an
+    alpha channel nor a transparent colour (Pillow's ``Image.has_transparency_data`` is False). False means "may
+    have transparent pixels" (:func:`flatten_transparency` decides)."""
     if check not in CHECK_LEVELS:
         raise ValueError(f"unknown image check {check!r}; choose from {', '.join(CHECK_LEVELS)}")
     name = _name(src, name)
     if check == "header" and not isinstance(src, (bytes, bytearray)):
-        size = header_size_fast(src)
-        if size is not None:
-            _check_pixels(size, max_pixels, name)
-            return size
+        found = _header_fast(src)
+        if found is not None:
+            _check_pixels(found[0], max_pixels, name)
+            return found
     if _is_empty(src):
         raise OcrFormatError(name, None, "image file is empty (0 bytes)", "image_empty")
     with _our_limits():
@@ -180,8 +215,9 @@ def probe_image(src: Source, check: str = "verify", max_pixels: Optional[int] = 
             with _open(src) as im:
                 size = im.size
                 _check_pixels(size, max_pixels, name)
+                opaque = not im.has_transparency_data
                 if check == "header":
-                    return size
+                    return size, opaque
                 if check == "decode":
                     im.load()
                 elif im.format in ("JPEG", "MPO"):
@@ -191,7 +227,7 @@ def probe_image(src: Source, check: str = "verify", max_pixels: Optional[int] = 
                     im.verify()
                 else:
                     im.load()
-                return size
+                return size, opaque
         except OcrFormatError:
             raise
         except Exception as e:  # Pillow's plugins raise many types on broken data (OSError, SyntaxError, ...)
@@ -208,9 +244,62 @@ def image_size(path, max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> Tu
     return probe_image(path, "header", max_pixels)
 
 
+#: The colour transparent pixels are composited on (white: the paper of pages, receipts and signs) wherever this
+#: project turns an image with transparency into RGB (:func:`to_rgb`). A plain ``Image.convert("RGB")`` -- what
+#: Pillow, and so ms-swift's ``load_image``, does -- drops the alpha channel and keeps whatever colour the transparent
+#: pixels happen to store, usually black: dark text on a transparent background became an all-black image.
+BACKGROUND = (255, 255, 255)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """A new RGB image of ``image`` (same size, pixels), with any transparency composited on :data:`BACKGROUND`.
+
+    Modes with an alpha channel (``RGBA``, ``LA``, ``PA``, premultiplied ``RGBa``/``La``) and images whose
+    ``info["transparency"]`` names a transparent colour or palette entries (``P``, ``L``, ``RGB`` PNGs with a ``tRNS``
+    chunk, GIFs) are converted to RGBA by Pillow and alpha-composited ("over") on an opaque white image: a pixel of
+    alpha ``a`` becomes ``round(c * a / 255 + 255 * (1 - a / 255))`` per channel; fully opaque pixels keep their
+    colour exactly. Every other mode is ``image.convert("RGB")``, as before.
+    """
+    if not image.has_transparency_data:
+        return image.convert("RGB")
+    rgba = (image.convert("LA") if image.mode == "La" else image).convert("RGBA")  # Pillow has no La -> RGBA
+    out = Image.new("RGBA", image.size, BACKGROUND + (255,))
+    out.alpha_composite(rgba)
+    return out.convert("RGB")
+
+
+def flatten_transparency(src: Source, max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
+                         name: Optional[str] = None) -> Optional[bytes]:
+    """PNG bytes of the image (path or encoded bytes) composited on :data:`BACKGROUND` (:func:`to_rgb`) when at least
+    one of its pixels is not fully opaque, else None (the image can be handed on as it is: an opaque image's RGB
+    pixels are the same either way). For images handed on to ms-swift, whose loader drops the alpha channel (see
+    :data:`BACKGROUND`). Decodes the image; call it for images :func:`probe_image_opaque` does not call opaque.
+
+    Raises:
+        OcrFormatError: the image cannot be decoded or is over ``max_pixels`` (kinds as in :func:`probe_image`).
+    """
+    name = _name(src, name)
+    with _our_limits():
+        try:
+            with _open(src) as im:
+                _check_pixels(im.size, max_pixels, name)
+                im.load()
+                if not im.has_transparency_data:
+                    return None
+                alpha = (im.convert("LA") if im.mode == "La" else im).convert("RGBA").getchannel("A")
+                if alpha.getextrema()[0] == 255:
+                    return None
+                return encode_png(to_rgb(im))
+        except OcrFormatError:
+            raise
+        except Exception as e:  # see probe_image
+            raise _classify(e, name, "decode") from e
+
+
 def open_rgb(path_or_bytes: Source, max_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
              name: Optional[str] = None) -> Image.Image:
-    """Decode an image file (path or encoded bytes) into an RGB ``PIL.Image``.
+    """Decode an image file (path or encoded bytes) into an RGB ``PIL.Image``; transparent pixels are composited on
+    white (:func:`to_rgb`), so that dark text on a transparent background stays dark text on white.
 
     Raises:
         OcrFormatError: missing, empty, truncated or corrupt image, or one over ``max_pixels`` (kinds as in
@@ -224,7 +313,7 @@ def open_rgb(path_or_bytes: Source, max_pixels: Optional[int] = DEFAULT_MAX_IMAG
             with _open(path_or_bytes) as im:
                 _check_pixels(im.size, max_pixels, name)
                 im.load()
-                return im.convert("RGB")
+                return to_rgb(im)
         except OcrFormatError:
             raise
         except Exception as e:  # see probe_image
@@ -235,9 +324,12 @@ def rectify_quad(image: Image.Image, quad: Sequence[Tuple[float, float]]) -> Ima
     """Cut a (possibly rotated) quadrilateral out of ``image`` and warp it to an upright rectangle.
 
     Args:
-        image: the full image.
-        quad: 4 points ``[(x, y)] * 4`` in pixels of ``image``, clockwise from the top-left corner of the
-            text (ICDAR 2015 order: top-left, top-right, bottom-right, bottom-left).
+        image: the full image (RGB, e.g. from :func:`open_rgb`: transparency already composited on white).
+        quad: 4 points ``[(x, y)] * 4`` in pixels of ``image``, clockwise on screen (y down) from the top-left
+            corner of the text (ICDAR 2015 order: top-left, top-right, bottom-right, bottom-left). The points are
+            used in the order given: a counter-clockwise quad gives a transposed, mirrored crop. Regions checked by
+            :func:`swift_ocr.formats.geometry.check_region` are clockwise (counter-clockwise quads are re-ordered
+            there, from their top-left corner, and counted).
 
     Returns:
         The crop, ``width`` = mean length of the top and bottom edges, ``height`` = mean length of the left and

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Tuple, Union
 
 from swift_ocr.errors import OcrFormatError
 
-__all__ = ["ResultRow", "iter_raw_rows", "iter_results", "parse_row", "read_results"]
+__all__ = ["ResultRow", "iter_raw_rows", "iter_results", "parse_row", "read_results", "report_json",
+           "report_line", "print_report"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -182,3 +184,42 @@ def iter_results(path: PathLike) -> Iterator[ResultRow]:
 def read_results(path: PathLike) -> List[ResultRow]:
     """All rows of :func:`iter_results` as a list (convenience for small files)."""
     return list(iter_results(path))
+
+
+# ------------------------------------------------------------------------------------- writing reports
+#
+# Texts read from a result file with ``json`` may hold lone surrogates (``"\ud800"`` is valid JSON, but no
+# UTF-8 can encode it), and paths from the command line may hold ``surrogateescape`` characters. Reports
+# made of them must still be written and printed.
+
+_READABLE = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(obj, ensure_ascii=False) builds per call
+
+
+def report_json(obj: Any) -> str:
+    """``json.dumps(obj, ensure_ascii=False)`` (UTF-8 text kept readable), or, when that text holds a character
+    UTF-8 cannot encode (a lone surrogate such as ``"\\ud800"``), ``json.dumps(obj)`` with ``ensure_ascii=True``:
+    every non-ASCII character escaped as ``\\uXXXX``. Either way valid JSON that ``json.loads`` turns back into
+    ``obj`` exactly (lossless), and always encodable as UTF-8. No newline at the end."""
+    text = _READABLE.encode(obj)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True)
+    return text
+
+
+def report_line(obj: Any) -> str:
+    """One JSON line for a jsonl report file written as UTF-8: :func:`report_json` plus ``"\\n"``."""
+    return report_json(obj) + "\n"
+
+
+def print_report(text: str, file=None) -> None:
+    """``print(text, file=file)`` (default ``sys.stdout``) that does not fail on characters the stream's encoding
+    cannot write (lone surrogates, or non-ASCII on an ASCII terminal): they are then written as Python
+    backslash escapes (``\\ud800``), the rest of the text unchanged."""
+    file = sys.stdout if file is None else file
+    try:
+        print(text, file=file)
+    except UnicodeEncodeError:
+        encoding = getattr(file, "encoding", None) or "utf-8"
+        print(text.encode(encoding, "backslashreplace").decode(encoding), file=file)

@@ -15,7 +15,8 @@ from .errors import Rejection
 Point = Tuple[float, float]
 
 # Keys of :attr:`Sample.fixes`: changes made to an item while reading it (counted, never silent).
-FIX_KEYS = ("clipped_coordinates", "clipped_regions", "reordered_polygons", "nfkc_texts", "gb18030_files")
+FIX_KEYS = ("clipped_coordinates", "clipped_regions", "reordered_polygons", "nfkc_texts", "gb18030_files",
+            "reoriented_quads", "flattened_images")
 
 
 @dataclass(slots=True)  # readers make one per text line: slots make them smaller and faster to build
@@ -25,7 +26,9 @@ class Region:
     Attributes:
         polygon: vertices ``[(x, y), ...]`` in pixels of the original image, in the order given by the
             source file (ICDAR quads: 4 points, clockwise from the top-left in well-formed files; word-box
-            characters: the 4 corners of the axis-aligned box, clockwise from the top-left).
+            characters: the 4 corners of the axis-aligned box, clockwise from the top-left). After
+            :func:`swift_ocr.formats.geometry.check_region` every usable 4-point region is clockwise on screen
+            (counter-clockwise quads and bow-ties are re-ordered and counted in ``Sample.fixes``).
         text: the transcription. For do-not-care regions this is the source's marker (``###``) or the
             (unreadable) text, and must not be used as a target.
         dont_care: True for regions marked ``###`` in ICDAR files (ICDAR 2015 Challenge 4 protocol:
@@ -35,6 +38,12 @@ class Region:
             ``self_intersecting``; see :func:`swift_ocr.formats.geometry.check_region`). Tasks that need the
             geometry (``line`` crops) skip the region and record this rejection; tasks that use the text only
             (``rec``) keep the transcription.
+        script: the region's script as its source names it (ICDAR 2017/2019 MLT's script column: ``Latin``,
+            ``Chinese``, ..., see :data:`swift_ocr.formats.icdar.MLT_SCRIPTS`), None when the source has none.
+            Metadata only: never part of a target.
+
+    Polygons may have any number of vertices >= 3 (polygon label files: Total-Text, CTW1500); tasks that need a
+    4-point shape use the polygon's minimum-area rectangle (:func:`swift_ocr.formats.polygons.min_area_quad`).
     """
 
     polygon: List[Point]
@@ -42,6 +51,7 @@ class Region:
     dont_care: bool = False
     line: Optional[int] = None
     issue: Optional[Rejection] = None
+    script: Optional[str] = None
 
     def bbox(self) -> Tuple[float, float, float, float]:
         """Axis-aligned bounding box ``(x1, y1, x2, y2)`` of the polygon, pixels of the original image."""
@@ -63,11 +73,20 @@ class Sample:
         source: the label file (or parquet/JSON file) the sample was read from.
         line: 1-based line / row / record number within ``source`` (None when the whole file is the sample).
         image_size: ``(width, height)`` of ``images[0]`` in pixels when known (read from the image header).
-        image_bytes: encoded image bytes when the image has no file of its own (parquet rows, crops); the
+        image_bytes: encoded image bytes when the image has no file of its own (parquet rows, crops, an image
+            with transparent pixels composited on white by :func:`swift_ocr.formats.checks.check_images`); the
             matching ``images`` entry is then a display name only.
         fixes: counts of the changes made while reading (keys in :data:`FIX_KEYS`: coordinates clipped into
             the image, regions clipped, self-intersecting polygons reordered, texts changed by NFKC, label files
-            that were not UTF-8 and were decoded with the GB18030 fallback).
+            that were not UTF-8 and were decoded with the GB18030 fallback, counter-clockwise quads put in
+            clockwise order, images with transparent pixels composited on white). The ICDAR reader also counts
+            here, outside :data:`FIX_KEYS`, a label file read as MLT, polygon or ICDAR 2013 and the regions a
+            script filter made do-not-care (:data:`swift_ocr.formats.icdar.VARIANT_FIX_KEYS`), for the converter's
+            summary; like any fix, they send the item through the converter's careful path.
+        prompt: the item's own instruction (without ``<image>`` tags) when its source has one (GOT JSON's human
+            turn), else None (the task's instruction is used). Readers store the source's text; the ``rec`` task
+            replaces it with the instruction for the target family (:func:`swift_ocr.prompts.carry_prompt`) and
+            the writers use it instead of the default.
     """
 
     images: List[str]
@@ -78,6 +97,7 @@ class Sample:
     image_size: Optional[Tuple[int, int]] = None
     image_bytes: Optional[bytes] = None
     fixes: Dict[str, int] = field(default_factory=Counter)
+    prompt: Optional[str] = None
 
     def care_regions(self) -> List[Region]:
         """The regions that are targets (not do-not-care), in source order."""

@@ -10,29 +10,37 @@ Dataset syntax (``--dataset`` / ``--val_dataset``), after ``--custom_register_pa
   for ``icdar``, a DBNet list file; ``parquet``/``got``: the file. Relative to the working directory.
 * options: ``task`` (``rec``/``line``, default ``rec``), ``family`` (required: ``got``, ``internvl``, ``qwen2_vl``,
   ``qwen2_5_vl``, ``deepseek_ocr``), ``prompt``, ``prompt_style``, ``encoding``, ``image_column``, ``text_column``,
+  ``image_root`` (``got`` only: the folder the JSON's image paths are relative to, default the JSON file's folder;
+  relative to the working directory, like the converter's ``--image-root``),
   ``rejects`` (a jsonl file that rejected items are appended to; default: ``$SWIFT_OCR_REJECTS`` if set), and the
   converter's reading options ``nfkc`` (``1``/``0``, default 1), ``check_images`` (``header``/``verify``/``decode``),
-  ``max_image_pixels`` (0: no limit) and ``allow_outside_root`` (``0``/``1``).
+  ``max_image_pixels`` (0: no limit) and ``allow_outside_root`` (``0``/``1``); for ``icdar`` ``icdar_variant``
+  (``auto``/``2015``/``mlt``/``polygon``/``2013``, the converter's ``--icdar-variant``) and ``scripts`` (MLT script
+  names separated by ``,``, the converter's ``--scripts``).
 
 e.g. ``--dataset 'swift-ocr/icdar:data/sroie?family=got'``. ms-swift's own ``#N`` sampling suffix still works.
+Option values are percent-encoded (see :func:`parse_spec`; :func:`dataset_spec` writes a spec).
 (The path travels in the part ms-swift calls "subsets": ms-swift splits it at ``/`` and we join it back.)
 
-The loader lists the (image, label) pairs or reads the parquet file with ``datasets``; the preprocessor's
-``preprocess(row)`` reads one item with the same readers, shared checks (:func:`swift_ocr.formats.checks.finish_sample`:
-image checks, NFKC, clipping), task (:func:`swift_ocr.tasks.run_task`) and prompts as ``swift-ocr convert``, so both
-routes give the same samples and reject the same items and regions with the same kinds. Items and regions that are
-left out are logged one by one with file, line, kind and reason (never hidden behind ms-swift's limit of 10
-tracebacks) and appended to the rejects file when one is set, as ``{"source", "line", "kind", "reason"}`` rows
-like the converter's. ms-swift runs ``preprocess`` in ``datasets.map`` worker processes, so a file, not a counter
-in memory, is what carries rejections back; after the map the loader logs a summary (rejections per kind, clipped
-coordinates, NFKC changes) from a per-load tally file. With ms-swift's ``--strict true`` the first rejection stops
-loading with its error. Rows served from ms-swift's map cache (``--load_from_cache_file true``) are not
-preprocessed again, so their rejections are not logged again either.
+The loader lists the (image, label) pairs or reads the parquet file with ``datasets`` (an ``Image()`` column is cast
+to ``Image(decode=False)``, so rows carry the stored ``{bytes, path}`` as the converter reads them). The
+preprocessor's ``preprocess(row)`` reads one item with the same readers, shared checks
+(:func:`swift_ocr.formats.checks.finish_sample`: image checks, NFKC, clipping), task
+(:func:`swift_ocr.tasks.run_task`) and prompts as ``swift-ocr convert``, so both routes give the same samples and
+reject the same items and regions with the same kinds. Items and regions that are left out are logged one by one
+with file, line, kind and reason (never hidden behind ms-swift's limit of 10 tracebacks) and appended to the rejects
+file when one is set, as ``{"source", "line", "kind", "reason"}`` rows like the converter's. ms-swift runs
+``preprocess`` in ``datasets.map`` worker processes, so a file, not a counter in memory, is what carries rejections
+back; after the map the loader logs a summary (rejections per kind, clipped coordinates, NFKC changes) from a
+per-load tally file. With ms-swift's ``--strict true`` the first rejection stops loading with its error. Rows served
+from ms-swift's map cache (``--load_from_cache_file true``) are not preprocessed again, so their rejections are not
+logged again either.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import urllib.parse
 from collections import Counter
@@ -43,10 +51,10 @@ from datasets import Dataset as HfDataset
 from swift.dataset import DatasetLoader, DatasetMeta, RowPreprocessor, register_dataset
 from swift.utils import get_logger
 
-from .errors import OcrFormatError, Rejection
+from .errors import OcrFormatError, Rejection, printable
 from .formats import FORMATS, got_json, icdar, parquet, wordbox
 from .formats.checks import ReadOptions, finish_sample
-from .formats.layout import Pair, discover_pairs
+from .formats.layout import Pair, bad_filename_reason, discover_pairs, utf8_ok
 from .formats.swift_jsonl import to_swift_row
 from .images import DEFAULT_MAX_IMAGE_PIXELS
 from .prompts import build_query, check_family
@@ -56,21 +64,64 @@ from .tasks import TaskConfig, TaskOutput, run_task
 
 logger = get_logger()
 DATASET_PREFIX = "swift-ocr/"
-OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "rejects",
+OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "image_root",
+               "rejects",
                "nfkc", "check_images", "max_image_pixels", "allow_outside_root",
-               "lang", "order", "max_boxes", "tiling", "det_shape")
+               "lang", "order", "max_boxes", "tiling", "det_shape", "icdar_variant", "scripts")
 # Where rejections are appended when the dataset spec has no ``rejects=`` option.
 REJECTS_ENV = "SWIFT_OCR_REJECTS"
+
+
+#: Options whose value is free text rather than a path or a keyword (see :func:`parse_spec`).
+TEXT_OPTIONS = ("prompt",)
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def quote_option(value: str) -> str:
+    """``value`` percent-encoded (RFC 3986, UTF-8) so that it reaches :func:`parse_spec` intact through ms-swift's
+    dataset syntax: every character but letters, digits and ``-._~`` is encoded, e.g. ``'OCR with format: '`` ->
+    ``'OCR%20with%20format%3A%20'``. Hand-written specs need only encode what the syntax would change (see
+    :func:`parse_spec`)."""
+    return urllib.parse.quote(value, safe="")
+
+
+def dataset_spec(fmt: str, path: str, **options: str) -> str:
+    """The ``--dataset`` string ``swift-ocr/<fmt>:<path>?k=v&...`` with each value encoded by :func:`quote_option`
+    (the path is left as it is: write it without spaces around ``/``, ``#`` or a leading ``hf::``/``ms::``)."""
+    query = "&".join(f"{k}={quote_option(str(v))}" for k, v in options.items())
+    return f"{DATASET_PREFIX}{fmt}:{path}" + (f"?{query}" if query else "")
 
 
 def parse_spec(path_and_query: str) -> tuple:
     """Split ``'<path>?k=v&...'`` into ``(path, options)``.
 
+    Values are percent-decoded (``urllib.parse.unquote``, UTF-8: ``%20`` a space, ``%2F`` ``/``, ``%25`` ``%``);
+    ``+`` is a plus sign, not a space (this is not HTML form encoding). ms-swift's dataset syntax
+    (``swift/dataset/dataset_syntax.py``) reads the spec before we do: it cuts a trailing ``#N`` (sample count),
+    splits the rest at ``/`` and strips the spaces at both ends of each piece, and we only see the pieces joined
+    again. So in a free-text value (:data:`TEXT_OPTIONS`: ``prompt``) write ``/`` as ``%2F``, ``#`` as ``%23``,
+    ``&`` as ``%26``, ``%`` as ``%25`` and spaces at the end of the value as ``%20`` (GOT's ``OCR: ``:
+    ``prompt=OCR:%20``); :func:`quote_option` / :func:`dataset_spec` do it for you. A raw ``/`` in a free-text
+    value is refused, since the spaces around it may already be gone; so is a ``%`` that starts no escape.
+
     Raises:
-        ValueError: unknown option, or a missing/unknown ``family``.
+        ValueError: unknown or repeated option, a raw ``/`` in a free-text value, a bad ``%`` escape, or a
+            missing/unknown ``family``.
     """
     path, _, query = path_and_query.partition("?")
-    options = {k: v[-1] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+    options: Dict[str, str] = {}
+    for part in query.split("&") if query else []:
+        raw_key, _, raw = part.partition("=")
+        key = urllib.parse.unquote(raw_key)
+        if _BAD_ESCAPE.search(raw):
+            raise ValueError(f"swift-ocr dataset option {key}={raw!r}: a '%' that starts no escape; write '%' as %25 "
+                             "(values are percent-encoded)")
+        if key in TEXT_OPTIONS and "/" in raw:
+            raise ValueError(f"swift-ocr dataset option {key}={raw!r}: write '/' as %2F -- ms-swift splits a dataset "
+                             "spec at '/' and strips the spaces around it, so the text would change")
+        if key in options:
+            raise ValueError(f"swift-ocr dataset option {key!r} is given twice")
+        options[key] = urllib.parse.unquote(raw, errors="strict")
     unknown = set(options) - set(OPTION_KEYS)
     if unknown:
         raise ValueError(f"unknown swift-ocr dataset option(s) {sorted(unknown)}; known: {', '.join(OPTION_KEYS)}")
@@ -108,7 +159,9 @@ def read_options(options: Dict[str, str]) -> ReadOptions:
         raise ValueError(f"swift-ocr dataset option max_image_pixels={pixels!r} is not an integer") from None
     return ReadOptions(encoding=options.get("encoding") or None, nfkc=_flag(options, "nfkc", True),
                        check_images=options.get("check_images") or "verify", max_image_pixels=max_pixels,
-                       allow_outside_root=_flag(options, "allow_outside_root", False))
+                       allow_outside_root=_flag(options, "allow_outside_root", False),
+                       icdar_variant=options.get("icdar_variant") or "auto",
+                       scripts=tuple(options["scripts"].split(",")) if options.get("scripts") else None)
 
 
 def _append_line(path: str, obj: dict) -> None:
@@ -135,7 +188,8 @@ def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, s
 
 
 def summarise_tally(path: str) -> Dict[str, Any]:
-    """Counts from a tally file: ``{"rejected": {kind: n}, "fixes": {key: n}}``."""
+    """Counts from a tally file: ``{"rejected": {kind: n}, "fixes": {key: n}, "icdar_variants": {variant: n}}``
+    (label files read as ICDAR MLT, polygon or 2013, :data:`swift_ocr.formats.icdar.VARIANT_FIX_KEYS`)."""
     rejected, fixes = Counter(), Counter()
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
@@ -145,7 +199,8 @@ def summarise_tally(path: str) -> Dict[str, Any]:
                     fixes.update(obj["fixes"])
                 else:
                     rejected[obj["kind"]] += 1
-    return {"rejected": dict(sorted(rejected.items())), "fixes": {k: fixes.get(k, 0) for k in FIX_KEYS}}
+    return {"rejected": dict(sorted(rejected.items())), "fixes": {k: fixes.get(k, 0) for k in FIX_KEYS},
+            "icdar_variants": {v: fixes.get(k, 0) for v, k in icdar.VARIANT_FIX_KEYS.items()}}
 
 
 def task_config(options: Dict[str, str]) -> TaskConfig:
@@ -177,7 +232,9 @@ def task_rows(sample: Sample, options: Dict[str, str]) -> Tuple[TaskOutput, List
     for s in result.samples:
         images = [_image_entry(s)] if s.image_bytes is not None else [
             {"bytes": None, "path": os.path.abspath(p)} for p in s.images]
-        row = to_swift_row(build_query(instruction, len(images)), s.text, [str(i) for i in range(len(images))])
+        own = instruction if s.prompt is None else s.prompt  # an item's own (GOT JSON) prompt, carried by the task
+        row = to_swift_row(build_query(own, len(images)), s.text, [str(i) for i in range(len(images))],
+                           task.system())
         row["images"] = images
         if task.task == "det":
             row[META_ATTR] = det_meta(s)
@@ -212,6 +269,7 @@ class OcrPreprocessor(RowPreprocessor):
         self.source = source
         self.tally: Optional[str] = None  # set by the loader for its summary
         self.strict = False  # ms-swift's --strict: stop at the first rejection
+        self._recorded: set = set()  # rejections recorded by this process (each once, see _reject)
 
     def read(self, row: Dict[str, Any]) -> Sample:
         """Read the source item of one row with swift-ocr's readers and shared checks
@@ -220,21 +278,26 @@ class OcrPreprocessor(RowPreprocessor):
         ropts = read_options(opts)
         if self.fmt in ("icdar", "wordbox"):
             pair = Pair(row["image_path"], row["label_path"], row.get("list_file"), row.get("line"))
-            module = icdar if self.fmt == "icdar" else wordbox
-            sample = module.read_pair(pair, ropts.encoding)
+            sample = (icdar.read_pair(pair, ropts.encoding, ropts.icdar_variant, ropts.scripts)
+                      if self.fmt == "icdar" else wordbox.read_pair(pair, ropts.encoding))
         elif self.fmt == "parquet":
             sample = parquet.sample_from_row(row, self.source or "<parquet>", row.get("__row", 0) or 0,
                                              opts.get("image_column", "image"), opts.get("text_column", "text"),
                                              allow_outside_root=ropts.allow_outside_root)
         elif self.fmt == "got":
             sample = got_json.sample_from_entry(json.loads(row["entry"]), row["source"], row["index"],
+                                                opts.get("image_root") or None,
                                                 allow_outside_root=ropts.allow_outside_root)
         else:
             raise ValueError(f"unknown format {self.fmt!r}")
         return finish_sample(sample, ropts)
 
     def _reject(self, problem) -> None:
-        record_rejection(problem, self.options, self.tally)
+        rej = problem if isinstance(problem, Rejection) else Rejection.from_error(problem)
+        key = (rej.source, rej.line, rej.kind, rej.reason)
+        if key not in self._recorded:  # an IterableDataset preprocesses its first rows again to find its features
+            self._recorded.add(key)
+            record_rejection(problem, self.options, self.tally)
         if self.strict:
             raise problem.to_error() if isinstance(problem, Rejection) else problem
 
@@ -249,6 +312,10 @@ class OcrPreprocessor(RowPreprocessor):
             self._reject(rej)
         if result.failure is not None:
             self._reject(result.failure)
+            return []
+        bad = [p for s in result.samples for p in s.images if not utf8_ok(p)]
+        if bad:  # a path arrow cannot hold (not UTF-8): the converter's bad_filename, not a pyarrow traceback
+            self._reject(Rejection(printable(sample.source), sample.line, bad_filename_reason(bad), "bad_filename"))
             return []
         if self.tally and sample.fixes:
             _append_line(self.tally, {"fixes": {k: v for k, v in sample.fixes.items() if v}})
@@ -265,6 +332,10 @@ class OcrDatasetLoader(DatasetLoader):
         if not path:
             raise ValueError(f"swift-ocr/{self.fmt}: give a path, e.g. 'swift-ocr/{self.fmt}:data/train?family=got'")
         path = os.path.abspath(path)
+        if options.get("image_root"):
+            if self.fmt != "got":
+                raise ValueError(f"swift-ocr/{self.fmt}: the image_root option is for got only")
+            options["image_root"] = os.path.abspath(options["image_root"])  # the map's workers may run elsewhere
         if self.streaming:  # preprocessed lazily while training: rejections are logged, no summary
             return self._load(path, self.fmt, options, read_options(options), None)
         fd, tally = tempfile.mkstemp(prefix="swift-ocr-tally.", suffix=".jsonl")
@@ -287,6 +358,8 @@ class OcrDatasetLoader(DatasetLoader):
                 record_rejection(rej, options, tally)
                 if self.strict:
                     raise rej.to_error()
+            if not pairs:  # nothing to preprocess: stop here, not in ms-swift (ZeroDivisionError for '#N')
+                raise empty_dataset_error(fmt, path, options, 0, tally)
             opts = json.dumps(options, sort_keys=True)
             rows = []
             for p in pairs:
@@ -297,8 +370,15 @@ class OcrDatasetLoader(DatasetLoader):
             dataset = HfDataset.from_list(rows)
         elif fmt == "parquet":
             from datasets import load_dataset as hf_load_dataset
+            from datasets import Image as HfImage
             source = path
             dataset = hf_load_dataset("parquet", data_files=path, split="train", streaming=self.streaming)
+            column = options.get("image_column", "image")
+            feature = (dataset.features or {}).get(column)
+            if isinstance(feature, HfImage) and feature.decode:
+                # a parquet written by ``datasets`` (``Image()`` column) would reach us as decoded PIL images:
+                # keep the stored {bytes, path} instead, read like ``swift-ocr convert`` reads them
+                dataset = dataset.cast_column(column, HfImage(decode=False))
         elif fmt == "got":
             source = path
             entries = got_json.load_entries(path)
@@ -311,9 +391,18 @@ class OcrDatasetLoader(DatasetLoader):
         preprocessor.tally, preprocessor.strict = tally, bool(self.strict)
         if fmt == "parquet" and isinstance(dataset, HfDataset):
             dataset = dataset.add_column("__row", list(range(1, len(dataset) + 1)))
+        elif fmt == "parquet":  # streamed: number the rows as they come (1-based, as the converter does)
+            dataset = dataset.map(lambda _, i: {"__row": i + 1}, with_indices=True)
         n_items = len(dataset) if isinstance(dataset, HfDataset) else None
+        if self.streaming and isinstance(dataset, HfDataset):
+            # as ms-swift's own loader does for hub datasets: with --streaming the rows must come as an
+            # IterableDataset, preprocessed lazily; an in-memory Dataset would be encoded by ms-swift's map into
+            # Arrow, which turns the template's PIL images back into {bytes, path} dicts the collators refuse
+            dataset = dataset.to_iterable_dataset()
         dataset = preprocessor(dataset, num_proc=self.num_proc, load_from_cache_file=self.load_from_cache_file,
                                strict=self.strict, enable_auto_mapping=False)
+        if isinstance(dataset, HfDataset) and len(dataset) == 0:
+            raise empty_dataset_error(fmt, path, options, n_items, tally)
         if self.remove_unused_columns:
             dataset = RowPreprocessor.remove_useless_columns(dataset)
         if tally is not None and isinstance(dataset, HfDataset):
@@ -324,9 +413,31 @@ class OcrDatasetLoader(DatasetLoader):
             logger.info(f"swift-ocr/{fmt}:{path}: {n_items} item(s) preprocessed -> {len(dataset)} row(s); "
                         f"{rejected} rejection(s) logged ({kinds}); clipped {fixes['clipped_coordinates']} "
                         f"coordinates in {fixes['clipped_regions']} regions, reordered "
-                        f"{fixes['reordered_polygons']} polygons, NFKC changed {fixes['nfkc_texts']} texts, "
+                        f"{fixes['reordered_polygons']} polygons, reoriented {fixes['reoriented_quads']} "
+                        f"counter-clockwise quads, composited {fixes['flattened_images']} transparent images on "
+                        f"white, NFKC changed {fixes['nfkc_texts']} texts, "
                         f"{fixes['gb18030_files']} label files decoded as GB18030")
+            if fmt == "icdar" and any(summary["icdar_variants"].values()):
+                logger.info(f"swift-ocr/{fmt}:{path}: label files read as " + ", ".join(
+                    f"{v} {n}" for v, n in summary["icdar_variants"].items() if n) + " (the others as ICDAR 2015)")
         return dataset
+
+
+def empty_dataset_error(fmt: str, path: str, options: Dict[str, str], n_items: Optional[int],
+                        tally: Optional[str]) -> ValueError:
+    """The error for a ``swift-ocr/<fmt>:<path>`` dataset that gives no row at all (every item rejected, or none
+    found): it names the dataset, the rejections per kind (from the loader's ``tally`` file) and the rejects file
+    where they are listed one by one (or how to get one). Raised by the loader rather than leaving ms-swift to fail
+    on the empty dataset (e.g. ``ZeroDivisionError`` in ``sample_dataset`` for a ``#N`` suffix)."""
+    rejected = summarise_tally(tally)["rejected"] if tally else {}
+    kinds = ", ".join(f"{k} {n}" for k, n in rejected.items())
+    found = f"{n_items} item(s) read, none usable" if n_items else "no usable item found"
+    why = f"{found}, {sum(rejected.values())} rejection(s) ({kinds})" if rejected else found
+    target = options.get("rejects") or os.environ.get(REJECTS_ENV)
+    where = (f"see the rejects file {target}" if target else
+             f"each was logged above as a warning; add '&rejects=FILE' to the dataset (or set ${REJECTS_ENV}) to "
+             "have them written to a file")
+    return ValueError(f"swift-ocr/{fmt}:{path}: the dataset is empty -- {why}; {where}")
 
 
 def register_datasets() -> List[str]:

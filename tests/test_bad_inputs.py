@@ -236,7 +236,8 @@ def test_icdar_folder_corpus(corpus, tmp_path, task):
                                "clipped_regions": sum(it.clipped[1] for it in converted),
                                "reordered_polygons": sum(it.reordered for it in converted),
                                "nfkc_texts": sum(it.nfkc for it in converted),
-                               "gb18030_files": sum(it.gb18030 for it in converted)}
+                               "gb18030_files": sum(it.gb18030 for it in converted),
+                               "reoriented_quads": 0, "flattened_images": 0}
     assert all(it.good for it in items[:4]) and all(converted_stems[it.stem] for it in items if it.good)
 
 

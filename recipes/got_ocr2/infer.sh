@@ -13,11 +13,13 @@
 # used instead (--load_data_args true).
 #
 # Environment variables (default in brackets):
-#   VAL_DATASET (required unless LOAD_DATA_ARGS=true)  jsonl(s), space separated
+#   VAL_DATASET (required unless LOAD_DATA_ARGS=true)  jsonl(s), space separated, or one per line when a path
+#                         holds spaces; a value that names an existing file is one path even with spaces
 #   MODEL [stepfun-ai/GOT-OCR-2.0-hf when ADAPTERS is empty]  ADAPTERS []  MERGE_LORA [false]
 #   MODEL_TYPE [got_ocr2_hf]  TEMPLATE [got_ocr2_hf]  (with ADAPTERS: only passed when set)
 #   RESULT_PATH [output/infer_result/<timestamp>.jsonl]   OVERWRITE [false] (ms-swift appends to an
-#                         existing file, so an existing RESULT_PATH is an error unless OVERWRITE=true)
+#                         existing file, so an existing RESULT_PATH is an error unless OVERWRITE=true; it is
+#                         deleted only once every check passed, right before swift infer runs, never on DRY_RUN)
 #   MAX_NEW_TOKENS [4096]  TEMPERATURE [0]  INFER_BACKEND [transformers]  MAX_BATCH_SIZE [1]
 #   TORCH_DTYPE []  VAL_DATASET_SAMPLE []  LOAD_DATA_ARGS [false]
 #   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
@@ -28,11 +30,13 @@
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
 #
-# Output: the `swift infer` command line, ms-swift's log, then on the last line of stdout
+# Output: the `swift infer` command line after "+ " (paste it into bash as is), ms-swift's log, then on the last
+# line of stdout
 #   RESULT_PATH=/abs/path.jsonl
 # Each result row is the input row plus "response" (the model's text) and "labels" (the reference:
 # the input's last assistant message); "messages" ends with the predicted assistant turn.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}

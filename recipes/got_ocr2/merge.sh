@@ -16,6 +16,7 @@
 # Output: the `swift export` command line, ms-swift's log, then on the last line of stdout
 #   MERGED=/abs/path/to/merged/model   (a full model dir: pass it as MODEL to infer.sh)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
 ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}

@@ -12,8 +12,10 @@
 # own NODE_RANK, e.g. on 2 nodes x 8 GPUs:
 #   NPROC_PER_NODE=8 NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 DATASET=... sft_lora.sh
 #   NPROC_PER_NODE=8 NNODES=2 NODE_RANK=1 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 DATASET=... sft_lora.sh
-# With more than one process DeepSpeed ZeRO-2 is added (ms-swift's built-in config `zero2`; DEEPSPEED=zero3,
-# zero2_offload, zero3_offload, zero0/zero1, a JSON file, or none).
+# With more than one process (world size NNODES x NPROC_PER_NODE) DeepSpeed ZeRO-2 is added (ms-swift's built-in
+# config `zero2`; DEEPSPEED=zero3, zero2_offload, zero3_offload, zero0/zero1, a JSON file, or none), and the gradient
+# accumulation is derived from the target global batch TOTAL_BATCH_SIZE (16 by default, whatever the world size).
+# The launch checks and derivations are shared by every recipe: so_launch in ../common.sh.
 # Datasets larger than memory: STREAMING=true (ms-swift --streaming true: rows are read and encoded on the fly,
 # so MAX_STEPS is required, lazy tokenisation is off, no split of DATASET into a validation set, and with
 # several GPUs rank 0 preprocesses for all of them).
@@ -22,22 +24,27 @@
 # {"role": "assistant", "content": "..."}], "images": ["/abs/path.jpg"]} (see `swift-ocr convert`).
 #
 # Every setting is an environment variable (default in brackets):
-#   DATASET (required)    training jsonl(s), space separated
-#   VAL_DATASET []        validation jsonl(s); when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
+#   DATASET (required)    training jsonl(s) / dataset specs: space separated, or one per line when a path holds
+#                         spaces (DATASET=$'/data/my receipts/a.jsonl\n/data/b.jsonl'); a value that names an
+#                         existing file is one path even with spaces
+#   VAL_DATASET []        validation jsonl(s), same syntax; when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
 #   MODEL [stepfun-ai/GOT-OCR-2.0-hf]  hub id or local dir;  MODEL_TYPE [got_ocr2_hf]  TEMPLATE [got_ocr2_hf]
 #   OUTPUT_DIR [output/got_ocr2_lora]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
 #   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
-#   BATCH_SIZE [1]  EVAL_BATCH_SIZE [=BATCH_SIZE]  GRAD_ACC [16]  LR [1e-4]  WARMUP_RATIO [0.05]
-#   LORA_RANK [8]  LORA_ALPHA [32]  LORA_DROPOUT [0.05]  TARGET_MODULES [all-linear]
+#   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16] (the target global batch)
+#   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NNODES x NPROC_PER_NODE), at least 1]  LR [1e-4]  WARMUP_RATIO [0.05]
+#   LORA_RANK [8]  LORA_ALPHA [32]  LORA_DROPOUT [0.05]
+#   TARGET_MODULES [all-linear]  space-separated module names, each passed as one argument (never glob-expanded)
 #   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [4096]  GRADIENT_CHECKPOINTING [true]
 #   SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]  LOGGING_STEPS [5]  NUM_WORKERS [4]
-#   SEED [42]  REPORT_TO [ms-swift default: tensorboard]
+#   SEED [42]  REPORT_TO [ms-swift default: tensorboard] (space separated, e.g. "tensorboard wandb", or none)
 #   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
-#   NPROC_PER_NODE []     processes (GPUs) per node; NNODES [] machines; NODE_RANK [] this machine's rank
+#   NPROC_PER_NODE []     processes (GPUs) per node; NNODES [] machines (positive integers); NODE_RANK [] this
+#                         machine's rank
 #   MASTER_ADDR [] MASTER_PORT [torchrun: 29500]  rank-0 machine (all read by ms-swift's launcher; NNODES>1 needs
 #                         NODE_RANK and MASTER_ADDR)
-#   DEEPSPEED [zero2 when NPROC_PER_NODE>1 or NNODES>1, else none]  zero0 zero1 zero2 zero3 zero2_offload
-#                         zero3_offload (ms-swift's built-in configs), a DeepSpeed JSON file, or none
+#   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
+#                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
 #   STREAMING [false]     true: --streaming true (needs MAX_STEPS)  SHUFFLE_BUFFER_SIZE [ms-swift: 1000]
 #   LAZY_TOKENIZE [ms-swift: true for multimodal models unless streaming]  DATASET_NUM_PROC [ms-swift: 1]
 #                         processes for dataset preprocessing (the swift-ocr plugin's readers run there)
@@ -46,15 +53,19 @@
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
 #   SWIFT [swift]         the ms-swift launcher, e.g. SWIFT=.venv/bin/swift
 #
-# Output: the `swift sft` command line, ms-swift's log, then on the last two lines of stdout
+# Output: the `swift sft` command line after "+ " (with the environment it depends on; paste it into bash as is),
+# ms-swift's log, then on the last two lines of stdout (on NODE_RANK 0 only)
 #   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
-#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last saved LoRA adapter; pass it as ADAPTERS)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last LoRA adapter this run saved, as recorded in
+#                                                  RUN_DIR/logging.jsonl; pass it as ADAPTERS)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-DATASET=${DATASET:-}
-[[ -n "$DATASET" ]] || so_die "set DATASET to an ms-swift jsonl (e.g. from \`swift-ocr convert\`)"
-VAL_DATASET=${VAL_DATASET:-}
+dataset_list=() val_list=() target_modules=() report_to=()
+so_list dataset_list DATASET
+((${#dataset_list[@]} > 0)) || so_die "set DATASET to an ms-swift jsonl (e.g. from \`swift-ocr convert\`)"
+so_list val_list VAL_DATASET
 SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
 MODEL=${MODEL:-stepfun-ai/GOT-OCR-2.0-hf}
 MODEL_TYPE=${MODEL_TYPE:-got_ocr2_hf}
@@ -64,15 +75,16 @@ ADD_VERSION=${ADD_VERSION:-true}
 TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
 NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
 MAX_STEPS=${MAX_STEPS:-}
-BATCH_SIZE=${BATCH_SIZE:-1}
+so_launch 16   # BATCH_SIZE, TOTAL_BATCH_SIZE [16], GRAD_ACC, DEEPSPEED, checks of NPROC_PER_NODE / NNODES / ...
 EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
-GRAD_ACC=${GRAD_ACC:-16}
 LR=${LR:-1e-4}
 WARMUP_RATIO=${WARMUP_RATIO:-0.05}
 LORA_RANK=${LORA_RANK:-8}
 LORA_ALPHA=${LORA_ALPHA:-32}
 LORA_DROPOUT=${LORA_DROPOUT:-0.05}
 TARGET_MODULES=${TARGET_MODULES:-all-linear}
+so_words target_modules TARGET_MODULES
+((${#target_modules[@]} > 0)) || so_die "TARGET_MODULES is blank"
 FREEZE_VIT=${FREEZE_VIT:-true}
 FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
 MAX_LENGTH=${MAX_LENGTH:-4096}
@@ -83,31 +95,13 @@ SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
 LOGGING_STEPS=${LOGGING_STEPS:-5}
 NUM_WORKERS=${NUM_WORKERS:-4}
 SEED=${SEED:-42}
-REPORT_TO=${REPORT_TO:-}
+so_words report_to REPORT_TO
 CHECK_MODEL=${CHECK_MODEL:-false}
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
 STREAMING=${STREAMING:-false}
 SHUFFLE_BUFFER_SIZE=${SHUFFLE_BUFFER_SIZE:-}
 LAZY_TOKENIZE=${LAZY_TOKENIZE:-}
 DATASET_NUM_PROC=${DATASET_NUM_PROC:-}
-NPROC=${NPROC_PER_NODE:-1}
-NODES=${NNODES:-1}
-[[ "$NPROC" =~ ^[1-9][0-9]*$ ]] || so_die "NPROC_PER_NODE must be a positive integer, got '$NPROC'"
-[[ "$NODES" =~ ^[1-9][0-9]*$ ]] || so_die "NNODES must be a positive integer, got '$NODES'"
-if ((NODES > 1)); then
-    [[ -n "${MASTER_ADDR:-}" ]] || so_die "NNODES=$NODES: set MASTER_ADDR to the address of the NODE_RANK=0 machine"
-    [[ "${NODE_RANK:-}" =~ ^[0-9]+$ ]] && ((NODE_RANK < NODES)) ||
-        so_die "NNODES=$NODES: set NODE_RANK to this machine's rank, 0..$((NODES - 1))"
-fi
-if [[ -z "${DEEPSPEED:-}" ]]; then
-    if ((NPROC > 1 || NODES > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
-fi
-case "${DEEPSPEED,,}" in
-    none | zero0 | zero1 | zero2 | zero3 | zero2_offload | zero3_offload) ;;
-    *) [[ -f "$DEEPSPEED" ]] || so_die "DEEPSPEED=$DEEPSPEED: not one of zero0 zero1 zero2 zero3 zero2_offload" \
-        "zero3_offload none, and no such JSON file"
-        DEEPSPEED=$(so_abspath "$DEEPSPEED") ;;
-esac
 if so_is_true "$STREAMING"; then
     [[ -n "$MAX_STEPS" ]] ||
         so_die "STREAMING=true: set MAX_STEPS (a streamed dataset has no length, ms-swift needs --max_steps)"
@@ -117,12 +111,11 @@ fi
 so_resolve_swift
 so_extra_args
 
-read -r -a dataset_words <<<"$DATASET"
 args=(sft
     --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
-    --dataset "${dataset_words[@]}"
+    --dataset "${dataset_list[@]}"
     --tuner_type lora
-    --target_modules $TARGET_MODULES
+    --target_modules "${target_modules[@]}"
     --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
     --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
     --torch_dtype "$TORCH_DTYPE"
@@ -138,21 +131,20 @@ args=(sft
     --seed "$SEED"
     --check_model "$CHECK_MODEL"
     --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
-if [[ -n "$VAL_DATASET" ]]; then
-    read -r -a val_words <<<"$VAL_DATASET"
-    args+=(--val_dataset "${val_words[@]}")
+if ((${#val_list[@]} > 0)); then
+    args+=(--val_dataset "${val_list[@]}")
 else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
-[[ "${DEEPSPEED,,}" != none ]] && args+=(--deepspeed "$DEEPSPEED")
+args+=("${SO_DEEPSPEED_ARGS[@]}")
 if so_is_true "$STREAMING"; then
     args+=(--streaming true)
     [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && args+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")
 fi
 [[ -n "$LAZY_TOKENIZE" ]] && args+=(--lazy_tokenize "$LAZY_TOKENIZE")
 [[ -n "$DATASET_NUM_PROC" ]] && args+=(--dataset_num_proc "$DATASET_NUM_PROC")
-[[ -n "$REPORT_TO" ]] && args+=(--report_to $REPORT_TO)
+((${#report_to[@]} > 0)) && args+=(--report_to "${report_to[@]}")
 [[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")
 

@@ -13,28 +13,35 @@
 # `swift-ocr eval det` maps tile boxes back to their page; ms-swift drops unknown columns otherwise.
 #
 # Environment variables (default in brackets):
-#   VAL_DATASET (required unless LOAD_DATA_ARGS=true)  jsonl(s), space separated
+#   VAL_DATASET (required unless LOAD_DATA_ARGS=true)  jsonl(s), space separated, or one per line when a path
+#                         holds spaces; a value that names an existing file is one path even with spaces
 #   MODEL [OpenGVLab/InternVL2-8B when ADAPTERS is empty]  ADAPTERS []  MERGE_LORA [false]
 #   MODEL_TYPE [internvl_chat]  TEMPLATE [internvl2_ocr_det]  (with ADAPTERS: only passed when set)
 #   RESULT_PATH [output/infer_result/<timestamp>.jsonl]   OVERWRITE [false] (ms-swift appends to an
-#                         existing file, so an existing RESULT_PATH is an error unless OVERWRITE=true)
+#                         existing file, so an existing RESULT_PATH is an error unless OVERWRITE=true; it is
+#                         deleted only once every check passed, right before swift infer runs, never on DRY_RUN)
 #   MAX_NEW_TOKENS [4096]  TEMPERATURE [0]  INFER_BACKEND [transformers]  MAX_BATCH_SIZE [1]
-#   MAX_NUM [6]           tiles per image of the internvl2 templates (exported; must match training)
+#   MAX_NUM [6]           tiles per image of the internvl2 templates (exported and printed in front of the
+#                         command; must match training)
 #   KEEP_COLUMNS [true]   false: let ms-swift drop extra columns (no --remove_unused_columns false)
 #   TORCH_DTYPE []  VAL_DATASET_SAMPLE []  LOAD_DATA_ARGS [false]
 #   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
 #
-# Output: the `swift infer` command line, ms-swift's log, then on the last line of stdout
+# Output: the `swift infer` command line after "+ " (with MAX_NUM; paste it into bash as is), ms-swift's log, then
+# on the last line of stdout
 #   RESULT_PATH=/abs/path.jsonl
 # Each result row is the input row plus "response" (the model's text) and "labels" (the reference:
 # the input's last assistant message).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
 KEEP_COLUMNS=${KEEP_COLUMNS:-true}
 export MAX_NUM=${MAX_NUM:-6}
+so_posint MAX_NUM "$MAX_NUM"
+SO_CMD_ENV+=(MAX_NUM)
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
 
 so_resolve_swift

@@ -6,8 +6,11 @@
 # (OpenGVLab/InternVL internvl_chat/shell/internvl2.0/2nd_finetune/internvl2_8b_internlm2_7b_dynamic_res_2nd_finetune_lora.sh:
 # LoRA rank 16 on the LLM (alpha = 2 x rank), vision backbone and MLP projector frozen, bf16, lr 4e-5, warm-up 3 %,
 # 448 px tiles with max_dynamic_patch 6, total batch size 16) and OCRDetInternVL2 (github leeguandong/OCRDetInternVL2:
-# InternVL2-8B, ms-swift, LoRA rank 16, query "请目标检测图像中的信息并给出边界框"). With NPROC_PER_NODE>1 ms-swift
-# launches torchrun and this script adds DeepSpeed ZeRO-2 (InternVL's script uses ZeRO-1).
+# InternVL2-8B, ms-swift, LoRA rank 16, query "请目标检测图像中的信息并给出边界框"). With NPROC_PER_NODE or NNODES set
+# ms-swift launches torchrun; with more than one process (NNODES x NPROC_PER_NODE) this script adds DeepSpeed ZeRO-2
+# (InternVL's script uses ZeRO-1) and derives the gradient accumulation from TOTAL_BATCH_SIZE. Several machines:
+# run the same command on each with its own NODE_RANK (as in ../got_ocr2/sft_lora.sh; shared: so_launch in
+# ../common.sh).
 #
 # Template: `internvl2_ocr_det` (swift_ocr/swift_templates.py: ms-swift's `internvl2` with a text-detection system
 # prompt), registered by the swift-ocr plugin, which this script passes as --custom_register_path by default.
@@ -17,24 +20,32 @@
 # (swift-ocr's det task: swift_ocr/det_task.py).
 #
 # Every setting is an environment variable (default in brackets):
-#   DATASET (required)    training jsonl(s), space separated
-#   VAL_DATASET []        validation jsonl(s); when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
+#   DATASET (required)    training jsonl(s): space separated, or one per line when a path holds spaces
+#                         (DATASET=$'/data/my receipts/a.jsonl\n/data/b.jsonl'); a value that names an existing
+#                         file is one path even with spaces
+#   VAL_DATASET []        validation jsonl(s), same syntax; when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
 #   MODEL [OpenGVLab/InternVL2-8B]  hub id or local dir;  MODEL_TYPE [internvl_chat]  TEMPLATE [internvl2_ocr_det]
 #   OUTPUT_DIR [output/internvl2_8b_lora_det]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
 #   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
-#   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16]
-#   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NPROC_PER_NODE), at least 1]
+#   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16] (the target global batch)
+#   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NNODES x NPROC_PER_NODE), at least 1]
 #   LR [4e-5]  WARMUP_RATIO [0.03]  WEIGHT_DECAY [0.01]
-#   LORA_RANK [16]  LORA_ALPHA [2 x LORA_RANK]  LORA_DROPOUT [0.05]  TARGET_MODULES [all-linear]
+#   LORA_RANK [16]  LORA_ALPHA [2 x LORA_RANK]  LORA_DROPOUT [0.05]
+#   TARGET_MODULES [all-linear]  space-separated module names, each passed as one argument (never glob-expanded)
 #   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [8192] (receipts: up to 7 tiles x 256 image tokens plus
 #                         ~25 tokens per box; cap boxes per sample with the det task's max_boxes)
-#   MAX_NUM [6]           tiles per image of the internvl2 template (exported as MAX_NUM, which ms-swift reads;
-#                         the transformers-native `internvl_hf` templates take it from the processor config instead)
+#   MAX_NUM [6]           tiles per image of the internvl2 template (exported as MAX_NUM, which ms-swift reads, and
+#                         printed in front of the command; the transformers-native `internvl_hf` templates take it
+#                         from the processor config instead)
 #   GRADIENT_CHECKPOINTING [true]  SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]
-#   LOGGING_STEPS [5]  NUM_WORKERS [4]  SEED [42]  REPORT_TO [ms-swift default: tensorboard]
+#   LOGGING_STEPS [5]  NUM_WORKERS [4]  SEED [42]
+#   REPORT_TO [ms-swift default: tensorboard] (space separated, e.g. "tensorboard wandb", or none)
 #   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
-#   NPROC_PER_NODE []     GPUs per node (read by ms-swift's launcher);  DEEPSPEED [zero2 if NPROC_PER_NODE>1]
-#                         (set DEEPSPEED=none to disable, or zero3 / a json path)
+#   NPROC_PER_NODE []     GPUs per node; NNODES [] machines (positive integers); NODE_RANK [] this machine's rank;
+#   MASTER_ADDR [] MASTER_PORT [torchrun: 29500]  (all read by ms-swift's launcher; NNODES>1 needs NODE_RANK and
+#                         MASTER_ADDR)
+#   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
+#                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
 #   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
@@ -43,15 +54,19 @@
 # CPU (tests, demos): MODEL=<dir from `swift-ocr tiny-model --arch internvl_hf`> MODEL_TYPE=internvl
 # TEMPLATE=internvl_hf_ocr_det TORCH_DTYPE=float32 GRAD_ACC=1 NUM_WORKERS=0 (see README.md here).
 #
-# Output: the `swift sft` command line, ms-swift's log, then on the last two lines of stdout
+# Output: the `swift sft` command line after "+ " (with MAX_NUM and the launch variables; paste it into bash as is),
+# ms-swift's log, then on the last two lines of stdout (on NODE_RANK 0 only)
 #   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
-#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last saved LoRA adapter; pass it as ADAPTERS)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last LoRA adapter this run saved, as recorded in
+#                                                  RUN_DIR/logging.jsonl; pass it as ADAPTERS)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-DATASET=${DATASET:-}
-[[ -n "$DATASET" ]] || so_die "set DATASET to an ms-swift jsonl of detection samples (swift-ocr's det task)"
-VAL_DATASET=${VAL_DATASET:-}
+dataset_list=() val_list=() target_modules=() report_to=()
+so_list dataset_list DATASET
+((${#dataset_list[@]} > 0)) || so_die "set DATASET to an ms-swift jsonl of detection samples (swift-ocr's det task)"
+so_list val_list VAL_DATASET
 SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
 MODEL=${MODEL:-OpenGVLab/InternVL2-8B}
 MODEL_TYPE=${MODEL_TYPE:-internvl_chat}
@@ -61,25 +76,24 @@ ADD_VERSION=${ADD_VERSION:-true}
 TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
 NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
 MAX_STEPS=${MAX_STEPS:-}
-BATCH_SIZE=${BATCH_SIZE:-1}
+so_launch 16   # BATCH_SIZE, TOTAL_BATCH_SIZE [16], GRAD_ACC, DEEPSPEED, checks of NPROC_PER_NODE / NNODES / ...
 EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
-TOTAL_BATCH_SIZE=${TOTAL_BATCH_SIZE:-16}
-NPROC=${NPROC_PER_NODE:-1}
-if [[ -z "${GRAD_ACC:-}" ]]; then
-    GRAD_ACC=$((TOTAL_BATCH_SIZE / (BATCH_SIZE * NPROC)))
-    ((GRAD_ACC >= 1)) || GRAD_ACC=1
-fi
 LR=${LR:-4e-5}
 WARMUP_RATIO=${WARMUP_RATIO:-0.03}
 WEIGHT_DECAY=${WEIGHT_DECAY:-0.01}
 LORA_RANK=${LORA_RANK:-16}
+so_posint LORA_RANK "$LORA_RANK"
 LORA_ALPHA=${LORA_ALPHA:-$((2 * LORA_RANK))}
 LORA_DROPOUT=${LORA_DROPOUT:-0.05}
 TARGET_MODULES=${TARGET_MODULES:-all-linear}
+so_words target_modules TARGET_MODULES
+((${#target_modules[@]} > 0)) || so_die "TARGET_MODULES is blank"
 FREEZE_VIT=${FREEZE_VIT:-true}
 FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
 MAX_LENGTH=${MAX_LENGTH:-8192}
 export MAX_NUM=${MAX_NUM:-6}
+so_posint MAX_NUM "$MAX_NUM"
+SO_CMD_ENV+=(MAX_NUM)
 GRADIENT_CHECKPOINTING=${GRADIENT_CHECKPOINTING:-true}
 SAVE_STEPS=${SAVE_STEPS:-500}
 EVAL_STEPS=${EVAL_STEPS:-$SAVE_STEPS}
@@ -87,22 +101,18 @@ SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
 LOGGING_STEPS=${LOGGING_STEPS:-5}
 NUM_WORKERS=${NUM_WORKERS:-4}
 SEED=${SEED:-42}
-REPORT_TO=${REPORT_TO:-}
+so_words report_to REPORT_TO
 CHECK_MODEL=${CHECK_MODEL:-false}
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
-if [[ -z "${DEEPSPEED:-}" ]]; then
-    if ((NPROC > 1)); then DEEPSPEED=zero2; else DEEPSPEED=none; fi
-fi
 
 so_resolve_swift
 so_extra_args
 
-read -r -a dataset_words <<<"$DATASET"
 args=(sft
     --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
-    --dataset "${dataset_words[@]}"
+    --dataset "${dataset_list[@]}"
     --tuner_type lora
-    --target_modules $TARGET_MODULES
+    --target_modules "${target_modules[@]}"
     --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
     --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
     --torch_dtype "$TORCH_DTYPE"
@@ -118,15 +128,14 @@ args=(sft
     --seed "$SEED"
     --check_model "$CHECK_MODEL"
     --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
-if [[ -n "$VAL_DATASET" ]]; then
-    read -r -a val_words <<<"$VAL_DATASET"
-    args+=(--val_dataset "${val_words[@]}")
+if ((${#val_list[@]} > 0)); then
+    args+=(--val_dataset "${val_list[@]}")
 else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
-[[ "${DEEPSPEED,,}" != none ]] && args+=(--deepspeed "$DEEPSPEED")
-[[ -n "$REPORT_TO" ]] && args+=(--report_to $REPORT_TO)
+args+=("${SO_DEEPSPEED_ARGS[@]}")
+((${#report_to[@]} > 0)) && args+=(--report_to "${report_to[@]}")
 [[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import sys
 
 from ..formats import FORMATS
@@ -39,6 +40,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-ratio", type=float, default=0.0, help="fraction of source images for OUT.val.jsonl")
     p.add_argument("--seed", type=int, default=42, help="split seed")
     p.add_argument("--encoding", help="label file encoding (default: UTF-8 with/without BOM, then GB18030)")
+    p.add_argument("--icdar-variant", default="auto", choices=("auto", "2015", "mlt", "polygon", "2013"),
+                   help="icdar label layout: 2015 'x1,...,y4,text' (also SROIE); mlt 'x1,...,y4,script,text' (ICDAR "
+                        "2017/2019 MLT); polygon 'x1,y1,...,xn,yn,text' (Total-Text, CTW1500); 2013 'x1 y1 x2 y2 "
+                        "\"text\"'. Default auto: decided per file from all its lines; a file that could be read two "
+                        "ways is an error naming its lines")
+    p.add_argument("--scripts", type=_scripts, metavar="NAME,...",
+                   help="icdar MLT files: keep only regions of these scripts as targets, e.g. Chinese,Latin (regions "
+                        "of other scripts become do-not-care, counted; an image with none of them is rejected)")
     p.add_argument("--image-column", default="image", help="parquet image column")
     p.add_argument("--text-column", default="text", help="parquet text column")
     p.add_argument("--image-root", help="got input: folder image paths are relative to (default: the JSON's folder)")
@@ -59,6 +68,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "default auto: for image/label folders one per CPU, but at most one per 2000 items (1 for "
                         "small datasets); 1 for parquet and GOT JSON, read as streams")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def _scripts(value: str):
+    """``Chinese,Latin`` -> ``('Chinese', 'Latin')``, checked against the MLT script names."""
+    from ..formats.icdar import check_scripts
+
+    try:
+        return check_scripts(value.split(","))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _variant_lines(report, fmt: str):
+    """How many converted items' label files were read in each ICDAR variant (``icdar`` only)."""
+    from ..formats.icdar import OTHER_SCRIPT_FIX_KEY, VARIANT_FIX_KEYS
+
+    if fmt != "icdar":
+        return {}, []
+    counts = {v: report.fixes.get(k, 0) for v, k in VARIANT_FIX_KEYS.items()}
+    counts = {"2015": report.converted_sources - sum(counts.values()), **counts}
+    shown = ", ".join(f"{v} {n}" for v, n in counts.items() if n)
+    lines = [f"ICDAR label files read as (converted items): {shown or 'none'}"]
+    if report.fixes.get(OTHER_SCRIPT_FIX_KEY):
+        lines.append(f"regions of other scripts made do-not-care (--scripts): {report.fixes[OTHER_SCRIPT_FIX_KEY]}")
+    return counts, lines
 
 
 def _workers(value: str) -> int:
@@ -82,13 +116,16 @@ def run(args: argparse.Namespace) -> int:
 
     output_format = args.output_format or ("got" if args.output.endswith(".json") else "swift")
     try:
+        if args.format != "icdar" and (args.icdar_variant != "auto" or args.scripts is not None):
+            raise ValueError("--icdar-variant and --scripts are for --format icdar")
         reader = open_source(args.format, images=args.images, labels=args.labels, list_file=args.list_file,
                              input_path=args.input, encoding=args.encoding, image_column=args.image_column,
                              text_column=args.text_column, image_root=args.image_root, nfkc=not args.no_nfkc,
                              check_images=args.check_images,
                              max_image_pixels=(DEFAULT_MAX_IMAGE_PIXELS if args.max_image_pixels is None
                                                else args.max_image_pixels),
-                             allow_outside_root=args.allow_outside_root)
+                             allow_outside_root=args.allow_outside_root, icdar_variant=args.icdar_variant,
+                             scripts=args.scripts)
         options = ConvertOptions(task=args.task, family=args.model_family, prompt=args.prompt,
                                  prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
                                  strict=args.strict, output_format=output_format, lang=args.lang,
@@ -102,5 +139,12 @@ def run(args: argparse.Namespace) -> int:
     except (OcrFormatError, ValueError) as e:
         print(f"swift-ocr convert: error: {e}", file=sys.stderr)
         return 2
-    print(report_json(report) if args.json else format_report(report))
+    counts, lines = _variant_lines(report, args.format)
+    if args.json:
+        out = json.loads(report_json(report))
+        if counts:
+            out["icdar_variants"] = counts
+        print(json.dumps(out, ensure_ascii=False, sort_keys=True))
+    else:
+        print("\n".join([format_report(report), *lines]))
     return 0

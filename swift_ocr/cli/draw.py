@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="draw the first N images only")
     parser.add_argument("--iou", type=float, default=0.5, help="IoU a match must exceed (default 0.5)")
     parser.add_argument("--spotting", nargs="?", const="end_to_end", choices=("end_to_end", "word_spotting"),
-                        help="a match also needs the right text (wrong text drawn orange)")
+                        help="a match also needs the right text (wrong text drawn orange); both texts NFKC- and "
+                             "whitespace-normalised as in `eval det --spotting`")
 
 
 def _unique_name(stem: str, used: set) -> str:
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import OcrFormatError
     from ..images import open_rgb
     from ..metrics.det import match_image
-    from .eval_det import codec_from_args, spotting_mode
+    from ..results import print_report
+    from .eval_det import codec_from_args, spotting_mode, text_norm
 
     prog = "swift-ocr draw"
     if args.results is None and args.gt is None:
@@ -70,13 +72,13 @@ def run(args: argparse.Namespace) -> int:
             match = None
             if args.results is not None:
                 match = match_image(item.gt, item.det, iou_threshold=args.iou, spotting=spotting_mode(args.spotting),
-                                    image_id=item.image)
+                                    image_id=item.image, text_norm=text_norm(args))
             picture = draw_regions(image, item.gt, item.det if args.results is not None else None, match,
                                    title=os.path.basename(item.image))
             name = _unique_name(os.path.splitext(os.path.basename(item.image))[0], used)
             save_png(picture, os.path.join(args.output, name))
     except (OcrFormatError, OSError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print_report(f"{prog}: error: {exc}", sys.stderr)
         return 2
-    print(f"wrote {len(items)} image(s) to {args.output}")
+    print_report(f"wrote {len(items)} image(s) to {args.output}")
     return 0

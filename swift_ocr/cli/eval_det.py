@@ -8,7 +8,6 @@ ground truth (the rows' ``labels``, or the original ICDAR label files with ``--g
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import List, Optional
 
@@ -18,12 +17,19 @@ protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see 
   a detection overlapping one do-not-care (###) region by more than half of its own area is discarded;
   precision = matched / kept detections, recall = matched / care ground truth, summed over the dataset;
   hmean = 2PR / (P + R).
+  every detection counts: an object the model repeats (a repetition loop) is a false positive each time,
+  as in the official script; such exact repeats are counted under 'duplicates'.
   --spotting: a geometric match also needs the transcription (case-insensitive; end_to_end also accepts a
   ground truth with one special character !?.:,*"()[]/' removed at its start and/or end, as Task 4.4).
+  Both texts are first normalised as in `eval rec` (Unicode NFKC, whitespace runs -> one space), so that
+  full-width ground truth (１２．５０) matches the NFKC targets the converter writes (12.50).
 ground truth: the rows' 'labels' parsed with the same codec (no ### regions: they are left out of training
   targets), or with --gt the original label files (dataset root, label folder or DBNet list file), matched
   to each row's image by path or by stem (img_1.jpg <-> gt_img_1.txt, 000.jpg <-> 000.csv).
-unparsed: response fragments the codec could not parse (malformed or cut-off objects), summed.
+unparsed: response fragments the codec could not parse (malformed or cut-off objects, non-finite numbers).
+duplicates: exact repeats of an earlier object of the same response (same text and box), kept and scored.
+no detection: responses that gave no detection; extra text: response text outside any object (prose, or an
+  answer in another family's format). A warning goes to stderr when most responses give no detection.
 exit status: 0 on success, 2 on unreadable input (result file, image, ground truth).
 """
 
@@ -82,10 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also require the transcription to match, case-insensitively (default mode "
                              "end_to_end; word_spotting: Task 4.4 dictionary-word rules)")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object {precision, recall, hmean, n_images, n_gt, n_det, unparsed, ...}")
+                        help="print one JSON object {precision, recall, hmean, n_images, n_gt, n_det, unparsed, "
+                             "duplicates, responses_without_detections, extra_text, ...}")
     parser.add_argument("--per-image", metavar="OUT.jsonl",
                         help="write one JSON object per image (counts, scores, missed / false-positive texts, "
-                             "unparsed fragments); written atomically")
+                             "unparsed fragments, duplicates, extra text); written atomically")
     parser.add_argument("--worst", type=int, default=5, metavar="K",
                         help="how many worst images (lowest Hmean) to list under the table (default 5)")
     parser.add_argument("--note", metavar="TEXT",
@@ -106,8 +113,11 @@ def image_record(item, match) -> dict:
 
     ``item`` is a :class:`~swift_ocr.det_results.DetImage`, ``match`` its
     :class:`~swift_ocr.metrics.det.ImageMatch`. Per-image precision/recall follow the official per-sample
-    rules (no care ground truth: recall 1).
+    rules (no care ground truth: recall 1). Texts are as read (not normalised); ``duplicates`` are exact repeats
+    (kept in ``n_det``), ``extra_text`` counts response fragments outside any object (listed in
+    ``extra_text_fragments``), ``responses_without_detections`` the image's rows that gave no detection.
     """
+    extra = item.extra_text
     return {
         "image": item.image,
         "lines": item.lines,
@@ -122,6 +132,9 @@ def image_record(item, match) -> dict:
         "unparsed_fragments": item.unparsed,
         "truncated": item.truncated,
         "duplicates": item.duplicates,
+        "responses_without_detections": item.responses_without_detections,
+        "extra_text": len(extra),
+        "extra_text_fragments": extra,
         "missed": [item.gt[i].text for i in match.unmatched_gt],
         "false_positives": [item.det[j].text for j in match.unmatched_det],
         "wrong_text": [{"gt": item.gt[m.gt].text, "det": item.det[m.det].text} for m in match.wrong_text],
@@ -138,6 +151,8 @@ def summary(result, items, args) -> dict:
         unparsed=sum(len(it.unparsed) for it in items),
         truncated=sum(it.truncated for it in items),
         duplicates=sum(it.duplicates for it in items),
+        responses_without_detections=sum(it.responses_without_detections for it in items),
+        extra_text=sum(len(it.extra_text) for it in items),
         n_rows=sum(len(it.rows) for it in items),
         iou=args.iou,
         spotting=args.spotting or False,
@@ -154,7 +169,8 @@ def format_table(result, items, summ: dict, args) -> str:
     out: List[str] = []
     if args.note:
         out.append(f"NOTE: {args.note}")
-    mode = f"end-to-end spotting ({args.spotting})" if args.spotting else "detection"
+    mode = (f"end-to-end spotting ({args.spotting}; texts compared case-insensitively after NFKC and "
+            f"whitespace normalisation)" if args.spotting else "detection")
     out.append(f"results: {args.results}  ({summ['n_rows']} rows, {summ['n_images']} images)")
     out.append(f"ground truth: {args.gt or 'labels in the result rows (no ### regions)'}")
     out.append(f"protocol: ICDAR 2015 Challenge 4 {mode}, IoU > {args.iou}, model family {args.model_family}")
@@ -164,8 +180,11 @@ def format_table(result, items, summ: dict, args) -> str:
         ("precision", f"{result.precision:.4f}", f"{result.n_matched} / {result.n_det} detections"),
         ("recall", f"{result.recall:.4f}", f"{result.n_matched} / {result.n_gt} ground-truth regions"),
         ("hmean", f"{result.hmean:.4f}", ""),
-        ("unparsed", str(summ["unparsed"]), f"fragments; {summ['truncated']} cut-off responses, "
-                                            f"{summ['duplicates']} duplicates dropped"),
+        ("unparsed", str(summ["unparsed"]), f"fragments; {summ['truncated']} cut-off responses"),
+        ("duplicates", str(summ["duplicates"]), "exact repeats of an object in its response (repetition loops), "
+                                                "scored as detections"),
+        ("no detection", str(summ["responses_without_detections"]), f"of {summ['n_rows']} responses"),
+        ("extra text", str(summ["extra_text"]), "response fragments outside any detection object"),
     ]
     for name, value, detail in table:
         out.append(f"{name:<14}{value:>10}  {detail}")
@@ -184,9 +203,10 @@ def format_table(result, items, summ: dict, args) -> str:
                 m, it = result.images[k], items[k]
                 lines = ",".join(str(n) for n in it.lines)
                 wrong = f"  wrong text {len(m.wrong_text)}" if args.spotting else ""
+                dup = f"  duplicates {it.duplicates}" if it.duplicates else ""
                 out.append(f"  {it.image}  (line {lines})  P {m.precision:.3f}  R {m.recall:.3f}  H {m.hmean:.3f}"
                            f"  missed {len(m.unmatched_gt)}/{m.n_gt}  false {len(m.unmatched_det)}/{m.n_det}{wrong}"
-                           f"  unparsed {len(it.unparsed)}")
+                           f"  unparsed {len(it.unparsed)}{dup}")
                 if m.unmatched_gt:
                     out.append("    missed: " + ", ".join(_clip(it.gt[i].text) for i in m.unmatched_gt[:6])
                                + (" ..." if len(m.unmatched_gt) > 6 else ""))
@@ -198,10 +218,21 @@ def format_table(result, items, summ: dict, args) -> str:
                                                           for x in m.wrong_text[:4]))
                 if it.unparsed:
                     out.append("    unparsed: " + ", ".join(_clip(s) for s in it.unparsed[:3]))
+                if it.extra_text and not it.det:
+                    out.append("    extra text: " + ", ".join(_clip(s) for s in it.extra_text[:2]))
     return "\n".join(out)
 
 
 # ------------------------------------------------------------------------------------------------- run
+
+
+def text_norm(args: argparse.Namespace):
+    """The text normalisation of ``--spotting`` (None without it): :func:`swift_ocr.metrics.rec.normalize_text`
+    with its default options (NFKC, whitespace runs -> one space), as ``swift-ocr eval rec``, applied to ground
+    truth and detections alike."""
+    from ..metrics.rec import normalize_text
+
+    return normalize_text if args.spotting else None
 
 
 def score(items, args):
@@ -209,13 +240,25 @@ def score(items, args):
     from ..metrics.det import evaluate
 
     return evaluate(((it.image, it.gt, it.det) for it in items), iou_threshold=args.iou,
-                    spotting=spotting_mode(args.spotting))
+                    spotting=spotting_mode(args.spotting), text_norm=text_norm(args))
+
+
+def format_warning(summ: dict, args) -> Optional[str]:
+    """The stderr warning when most responses (more than half of the rows) gave no detection, else None."""
+    n_rows, empty = summ["n_rows"], summ["responses_without_detections"]
+    if not n_rows or 2 * empty <= n_rows:
+        return None
+    why = (f"; {summ['extra_text']} fragment(s) of text outside any {args.model_family} object: wrong "
+           f"--model-family, or not a detection model?" if summ["extra_text"] else "")
+    return (f"swift-ocr eval det: warning: {empty} of {n_rows} responses gave no detection with --model-family "
+            f"{args.model_family}{why} (see 'extra_text' with --per-image)")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..det_results import load_det_images
     from ..errors import OcrFormatError
-    from ..io_utils import atomic_write, dumps_line
+    from ..io_utils import atomic_write
+    from ..results import print_report, report_json, report_line
 
     prog = "swift-ocr eval det"
     try:
@@ -226,21 +269,24 @@ def run(args: argparse.Namespace) -> int:
             raise OcrFormatError(args.results, None, "no result rows to score")
         result = score(items, args)
     except (OcrFormatError, OSError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print_report(f"{prog}: error: {exc}", sys.stderr)
         return 2
 
     if args.per_image:
         try:
             with atomic_write(args.per_image) as fh:
                 for it, m in zip(items, result.images):
-                    fh.write(dumps_line(image_record(it, m)))
+                    fh.write(report_line(image_record(it, m)))
         except OSError as exc:
-            print(f"{prog}: error: cannot write {args.per_image}: {exc}", file=sys.stderr)
+            print_report(f"{prog}: error: cannot write {args.per_image}: {exc}", sys.stderr)
             return 2
 
     summ = summary(result, items, args)
+    warning = format_warning(summ, args)
+    if warning:
+        print_report(warning, sys.stderr)
     if args.json:
-        print(json.dumps(summ, ensure_ascii=False))
+        print_report(report_json(summ))
     else:
-        print(format_table(result, items, summ, args))
+        print_report(format_table(result, items, summ, args))
     return 0

@@ -6,7 +6,6 @@ format in :mod:`swift_ocr.results`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import List, Optional
 
@@ -46,11 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_jsonl_atomic(path: str, records) -> None:
-    """Write ``records`` (dicts) as jsonl, atomically (temp file next to ``path``, then ``os.replace``)."""
-    from ..io_utils import atomic_write, dumps_line
+    """Write ``records`` (dicts) as jsonl, atomically (temp file next to ``path``, then ``os.replace``). A record
+    holding a lone surrogate (``"\\ud800"`` read from the result file) is written with ``\\uXXXX`` escapes
+    (:func:`swift_ocr.results.report_line`): valid JSON, read back unchanged."""
+    from ..io_utils import atomic_write
+    from ..results import report_line
     with atomic_write(path) as fh:
         for rec in records:
-            fh.write(dumps_line(rec))
+            fh.write(report_line(rec))
 
 
 def _fmt(value: Optional[float]) -> str:
@@ -106,7 +108,7 @@ def format_table(result, rows, results_path: str, worst: int, note: Optional[str
 def run(args: argparse.Namespace) -> int:
     from swift_ocr.errors import OcrFormatError
     from swift_ocr.metrics.rec import NormOptions, score_pairs
-    from swift_ocr.results import iter_results
+    from swift_ocr.results import iter_results, print_report, report_json
 
     options = NormOptions(nfkc=not args.no_nfkc, ignore_case=args.ignore_case, keep_newlines=args.keep_newlines)
     preds: List[str] = []
@@ -118,10 +120,10 @@ def run(args: argparse.Namespace) -> int:
             refs.append(row.ref)
             rows.append((row.line, row.images))  # for the report; the texts are in preds/refs
     except (OcrFormatError, OSError) as exc:
-        print(f"swift-ocr eval rec: error: {exc}", file=sys.stderr)
+        print_report(f"swift-ocr eval rec: error: {exc}", sys.stderr)
         return 2
     if not rows:
-        print(f"swift-ocr eval rec: error: {args.results}: no result rows to score", file=sys.stderr)
+        print_report(f"swift-ocr eval rec: error: {args.results}: no result rows to score", sys.stderr)
         return 2
     result = score_pairs(preds, refs, options)
     del preds, refs
@@ -134,14 +136,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             _write_jsonl_atomic(args.per_sample, records)
         except OSError as exc:
-            print(f"swift-ocr eval rec: error: cannot write {args.per_sample}: {exc}", file=sys.stderr)
+            print_report(f"swift-ocr eval rec: error: cannot write {args.per_sample}: {exc}", sys.stderr)
             return 2
 
     if args.json:
         payload = result.overall.metrics()
         if args.note:
             payload["note"] = args.note
-        print(json.dumps(payload, ensure_ascii=False))
+        print_report(report_json(payload))
     else:
-        print(format_table(result, rows, args.results, args.worst, args.note))
+        print_report(format_table(result, rows, args.results, args.worst, args.note))
     return 0

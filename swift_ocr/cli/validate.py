@@ -14,10 +14,14 @@ EPILOG = """\
 problem kinds (E = error, W = warning; --strict makes warnings errors):
 {kinds}
 
-tokens: with --model DIR the length of every row is what ms-swift's template encoding of that model gives
-(max(len(input_ids), len(labels)), compared with swift sft --max_length); without it, an estimate: image
-tokens by each family's arithmetic (GOT 256 per image, InternVL 256 per 448 tile, Qwen2-VL from the
-smart-resized grid, DeepSeek-OCR Gundam mode) and text tokens by a heuristic.
+tokens: with --model DIR (recommended) the length of every row is what ms-swift's template encoding of that
+model gives (max(len(input_ids), len(labels)), compared with swift sft --max_length); without it, a rough
+estimate: image tokens by each family's arithmetic (GOT 256 per image, InternVL 256 per 448 tile, Qwen2-VL
+from the smart-resized grid, DeepSeek-OCR Gundam mode), text tokens by a heuristic over the chat markup of
+--template (default per family; it also gives the default system prompt). Measured error of the estimate
+(swift_ocr.token_budget.ESTIMATE_ERROR): rows {q_row}, text {q_text} against the real Qwen2 tokenizer;
+rows {t_row} against the tiny test models; InternLM2 (InternVL2) and DeepSeek-OCR tokenizers not measured.
+--system is resolved as swift sft resolves it (a .txt path is read, a literal \\n becomes a newline).
 relative image paths resolve against the current directory (then $ROOT_IMAGE_DIR), as in ms-swift:
 run validate where swift sft will run.
 exit status: 0 no errors, 1 errors found, 2 the command could not run (unreadable file, bad --model).
@@ -28,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from swift_ocr.prompts import FAMILIES
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG.format(kinds=_kinds_text())
+    parser.epilog = EPILOG.format(kinds=_kinds_text(), **_error_text())
     parser.add_argument("data", nargs="+", metavar="DATA.jsonl",
                         help="ms-swift jsonl file(s); duplicates are also found across files (train vs val)")
     parser.add_argument("--model-family", required=True, choices=FAMILIES,
@@ -39,8 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local model folder: count tokens exactly with ms-swift's template and this "
                              "model's tokenizer (slower; nothing is downloaded)")
     parser.add_argument("--model-type", help="ms-swift --model_type for --model (default per family)")
-    parser.add_argument("--template", help="ms-swift --template for --model (default per family)")
-    parser.add_argument("--system", help="system prompt as given to swift sft --system (default: the template's)")
+    parser.add_argument("--template", help="ms-swift --template (default per family): with --model it encodes the "
+                                           "rows; without, its chat markup and default system prompt shape the "
+                                           "estimate")
+    parser.add_argument("--system", help="system prompt as given to swift sft --system, resolved by ms-swift's own "
+                                         "code: a path ending in .txt is read, a literal \\n becomes a newline "
+                                         "(default: the template's)")
     parser.add_argument("--task", choices=("auto", "rec", "det"), default="auto",
                         help="box checks: det = every target is a detection target, rec = none, auto (default) "
                              "= targets in which the family's codec finds a box")
@@ -66,6 +74,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "image_tokens, text_tokens, exact} (written atomically)")
     parser.add_argument("--show", type=int, default=5, metavar="K",
                         help="problems shown per kind under the table (default 5)")
+
+
+def _error_text() -> dict:
+    from swift_ocr.token_budget import ESTIMATE_ERROR
+
+    def pct(bounds) -> str:
+        return f"{bounds[0] * 100:+.0f} % to {bounds[1] * 100:+.0f} %"
+
+    q, t = ESTIMATE_ERROR["qwen2_vocab"], ESTIMATE_ERROR["tiny_models"]
+    return {"q_row": pct(q["row"]), "q_text": pct(q["text"]), "t_row": pct(t["row"])}
 
 
 def _kinds_text() -> str:
@@ -98,6 +116,10 @@ def format_report(report, family: str, show: int) -> str:
                    f"  (image tokens {t['image_min']}-{t['image_max']} per row)")
     else:
         out.append(f"tokens, {mode}: no row could be counted")
+    if t["mode"] != "exact":
+        from swift_ocr.token_budget import estimate_note
+
+        out.append(f"  ({estimate_note()})")
     if t["max_length"] is not None:
         out.append(f"over --max-length {t['max_length']}: {t['over']}")
     if counts and show > 0:
@@ -132,14 +154,22 @@ def _write_lengths(path: str, row_tokens) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
+    from swift_ocr.token_budget import resolve_system
     from swift_ocr.validate import ValidateOptions, validate_files
 
     prog = "swift-ocr validate"
     try:
+        # --system as swift sft resolves it (ms-swift's TemplateArguments): a .txt path is read, a literal \n
+        # becomes a newline
+        system = resolve_system(args.system)
         options = ValidateOptions(
             family=args.model_family, max_length=args.max_length, task=args.task, decode=not args.no_decode,
             max_pixels=args.max_pixels or DEFAULT_MAX_IMAGE_PIXELS, min_side=args.min_side,
-            max_aspect=args.max_aspect, strict=args.strict, root_image_dir=args.root_image_dir, system=args.system)
+            max_aspect=args.max_aspect, strict=args.strict, root_image_dir=args.root_image_dir, system=system,
+            template=args.template)
+        if args.template and not args.model:  # the estimate's chat markup and system prompt (refused early)
+            from swift_ocr.token_budget import scaffold_for
+            scaffold_for(args.model_family, args.template)
     except ValueError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
@@ -148,13 +178,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             from swift_ocr.token_budget import SwiftTokenCounter
             counter = SwiftTokenCounter(args.model, args.model_family, model_type=args.model_type,
-                                        template=args.template, system=args.system)
+                                        template=args.template, system=system)
         except Exception as e:  # ms-swift/transformers raise many types for a folder they cannot load
             print(f"{prog}: error: cannot build ms-swift's template from --model {args.model}: "
                   f"{type(e).__name__}: {e}", file=sys.stderr)
             return 2
-    elif args.model_type or args.template:
-        print(f"{prog}: error: --model-type/--template need --model", file=sys.stderr)
+    elif args.model_type:
+        print(f"{prog}: error: --model-type needs --model (estimates use --template's markup, or the family's)",
+              file=sys.stderr)
         return 2
     try:
         report = validate_files(args.data, options, counter)
@@ -170,7 +201,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{prog}: error: cannot write {path}: {e}", file=sys.stderr)
                 return 2
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        summary = report.to_dict()
+        if summary["tokens"].get("mode") != "exact":
+            from swift_ocr.token_budget import ESTIMATE_ERROR
+
+            summary["tokens"]["estimate_error"] = {k: {kk: list(vv) for kk, vv in v.items()}
+                                                   for k, v in ESTIMATE_ERROR.items()}
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         print(format_report(report, args.model_family, args.show))
     return 0 if report.ok else 1

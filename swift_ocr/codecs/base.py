@@ -17,13 +17,15 @@ Parse policy (the same for every family; see ``docs/detection_codecs.md``):
   in :attr:`ParseReport.extra_text`;
 * an object cut off by the end of the text (a truncated generation) is dropped, its snippet goes to
   :attr:`ParseReport.unparsed` and :attr:`ParseReport.truncated` is set;
-* a malformed object (wrong number of coordinates, not a number, ...) is dropped and its snippet
+* a malformed object (wrong number of coordinates, not a number, a non-finite number such as JSON's
+  ``NaN`` / ``Infinity`` or a value too large for a float like ``1e999``, ...) is dropped and its snippet
   goes to :attr:`ParseReport.unparsed`;
 * a grid coordinate outside the grid is clipped into it (:attr:`ParseReport.clipped`);
 * a box with ``x2 < x1`` or ``y2 < y1`` gets its corners swapped (:attr:`ParseReport.swapped`);
 * an exact duplicate (same text, same grid coordinates after clipping and swapping, as produced by
-  repetition loops) is dropped and counted (:attr:`ParseReport.duplicates`); codecs take
-  ``dedupe=False`` to keep them.
+  repetition loops) is counted (:attr:`ParseReport.duplicates`) and dropped; codecs take
+  ``dedupe=False`` to keep it (still counted). Scoring (:mod:`swift_ocr.det_results`) always keeps
+  duplicates, as the official ICDAR 2015 script counts every detection.
 """
 from __future__ import annotations
 
@@ -60,7 +62,9 @@ class ParseReport:
         unparsed: snippets that look like (parts of) objects but could not be parsed, in text order
             (a truncated last object is one of them).
         truncated: 1 when the text ends inside an object (cut-off generation), else 0.
-        duplicates: exact duplicate objects dropped (same text and grid coordinates).
+        duplicates: exact duplicate objects: repeats of an earlier object of the same response, with the same text
+            and grid coordinates (repetition loops). Dropped from the regions when the codec has
+            ``dedupe=True``, kept in them with ``dedupe=False``; counted either way.
         swapped: boxes whose corners were swapped because ``x2 < x1`` or ``y2 < y1``.
         clipped: objects with at least one grid coordinate outside the grid, clipped into it.
         extra_text: non-blank text outside the objects (prose, fences), ignored.
@@ -409,6 +413,19 @@ def numbers(s: str) -> List[float]:
     return [float(m) for m in _NUMBER_RE.findall(s)]
 
 
+_SEPARATORS_RE = re.compile(r"[\s,()\[\]]*")
+
+
+def strict_numbers(s: str) -> Optional[List[float]]:
+    """The numbers of ``s`` as floats (:func:`numbers`) when ``s`` holds nothing else than numbers (:data:`NUMBER`)
+    and separators (whitespace, commas, brackets, parentheses); None otherwise, e.g. for ``'1, 2, NaN, 3, 4'``,
+    ``'1, inf, 2, 3'``, ``'1e999, 2, 3, 4'`` or ``'1, 2, "a", 3, 4'`` -- where :func:`numbers` would quietly
+    pick four numbers out of five items and make a wrong box."""
+    if not _SEPARATORS_RE.fullmatch(_NUMBER_RE.sub(" ", s)):
+        return None
+    return numbers(s)
+
+
 def line_of(text: str, pos: int) -> int:
     """1-based line number of character ``pos`` in ``text``."""
     return text.count("\n", 0, pos) + 1
@@ -425,12 +442,14 @@ class Collector:
         self._seen: Set[tuple] = set()
 
     def add(self, text: str, coords: Sequence[float], line: Optional[int], snippet: str) -> None:
-        """Add one object: 4 coordinates (box ``x1, y1, x2, y2``) or 8 (quad, 4 vertices in order).
+        """Add one object: 4 coordinates (box ``x1, y1, x2, y2``) or 8 (quad, 4 vertices in order), grid units.
 
-        Any other count makes the object unparsed (``snippet`` goes to the report).
+        Any other count, or a coordinate that is not a finite number (NaN, infinity), makes the object
+        unparsed (``snippet`` goes to the report). An exact repeat of an earlier object is counted in
+        ``report.duplicates`` and dropped only when ``dedupe`` is set.
         """
-        if len(coords) not in (4, 8):
-            self.report.unparsed.append(snippet)
+        if len(coords) not in (4, 8) or not all(math.isfinite(c) for c in coords):
+            self.report.unparsed.append(snippet)  # NaN / inf would make a polygon nobody can score or draw
             return
         self.report.objects += 1
         coords, changed = self.grid.clip(coords)
@@ -444,10 +463,12 @@ class Collector:
                 y1, y2 = min(y1, y2), max(y1, y2)
             coords = [x1, y1, x2, y2]
         key = (text, tuple(coords))
-        if self.dedupe and key in self._seen:
+        if key in self._seen:
             self.report.duplicates += 1
-            return
-        self._seen.add(key)
+            if self.dedupe:
+                return
+        else:
+            self._seen.add(key)
         if len(coords) == 4:
             (px1, py1), (px2, py2) = self.grid.decode(coords[0], coords[1]), self.grid.decode(coords[2], coords[3])
             polygon = rect_polygon(px1, py1, px2, py2)
@@ -696,7 +717,15 @@ class TaggedCodec(Codec):
                 if not lists:
                     col.report.unparsed.append(snippet)
                 for lst in lists:
-                    col.add(m.group("text"), numbers(lst), line, snippet)
+                    values = strict_numbers(lst)
+                    if values is None:  # an item that is not a number (NaN, inf, 1e999, "a"): unparsed
+                        col.report.unparsed.append(snippet)
+                    else:
+                        col.add(m.group("text"), values, line, snippet)
             else:
-                col.add(m.group("text"), numbers(body), line, snippet)
+                values = strict_numbers(body)
+                if values is None:
+                    col.report.unparsed.append(snippet)
+                else:
+                    col.add(m.group("text"), values, line, snippet)
         return col.result()

@@ -38,6 +38,7 @@ aspect ratios, where one clamps a side to 28 and the other does not.)
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from functools import lru_cache
@@ -165,12 +166,21 @@ class Qwen25VLCodec(Codec):
             if not isinstance(content, str) or not _is_number_list(bbox):
                 col.report.unparsed.append(snippet)
                 continue
-            col.add(content, [float(v) for v in bbox], line, snippet)
+            col.add(content, [_to_float(v) for v in bbox], line, snippet)  # non-finite: unparsed
         return col.result()
 
 
 def _is_number_list(v) -> bool:
     return isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+
+
+def _to_float(v) -> float:
+    """A JSON number as a float; an integer too large for a float (``9`` * 400) becomes ``inf`` instead of
+    raising ``OverflowError``, so that the collector rejects it like ``NaN``, ``Infinity`` and ``1e999``."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf
 
 
 class _Match:

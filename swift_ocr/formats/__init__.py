@@ -25,8 +25,11 @@ Item = Union[Sample, OcrFormatError]
 class SourceReader:
     """A dataset in one input format.
 
-    ``keys`` are cheap to list (no label is parsed) and identify source items for the train/val split: the image
-    path for folder layouts, ``file#row`` for parquet and GOT JSON. For folder pairs (``pairs`` a
+    ``keys`` identify source items for the train/val split, so that items showing one image share a split: the image
+    path for folder layouts (cheap to list: no label is parsed); for GOT JSON the entry's image paths resolved against
+    the image root (:func:`~swift_ocr.formats.got_json.image_key`); for parquet a hash of the row's image bytes, or
+    its resolved path (:func:`~swift_ocr.formats.parquet.image_keys`: one pass over the image column); ``file#row``
+    for an item without a usable image value. For folder pairs (``pairs`` a
     :class:`~swift_ocr.formats.layout.FolderPairs`) both are compact sequences built on access, not lists.
     ``rejections`` are the problems found while listing (unmatched files, bad list-file lines, paths outside the
     root); each is one input item not converted.
@@ -92,7 +95,7 @@ class SourceReader:
             OcrFormatError: the item cannot be read (the error :meth:`read_one` returns).
             ValueError: the format is not a folder layout (parquet and GOT JSON are read as streams).
         """
-        return self._module().read_pair(self.pairs[index], self.options.encoding)
+        return self._module().read_pair(self.pairs[index], *self._read_args())
 
     def read_raw_range(self, start: int, stop: int) -> List[Union[Sample, OcrFormatError]]:
         """:meth:`read_raw` of the items ``start <= index < stop``, in order: each one's Sample, or the OcrFormatError
@@ -101,17 +104,22 @@ class SourceReader:
         Raises:
             ValueError: the format is not a folder layout.
         """
-        read_paths, encoding = self._module().read_paths, self.options.encoding
+        read_paths, args = self._module().read_paths, self._read_args()
         pairs = self.pairs
         paths = (pairs.paths(slice(start, stop)) if isinstance(pairs, FolderPairs)
                  else [(p.image, p.label) for p in pairs[start:stop]])
         out: List[Union[Sample, OcrFormatError]] = []
         for image, label in paths:
             try:
-                out.append(read_paths(image, label, encoding))
+                out.append(read_paths(image, label, *args))
             except OcrFormatError as e:
                 out.append(e)
         return out
+
+    def _read_args(self) -> tuple:
+        """The folder reader's arguments after the pair: the encoding, and for ``icdar`` the variant and scripts."""
+        opts = self.options
+        return (opts.encoding, opts.icdar_variant, opts.scripts) if self.format == "icdar" else (opts.encoding,)
 
     def _module(self):
         if self.format not in ("icdar", "wordbox"):
@@ -125,7 +133,7 @@ class SourceReader:
             for pair in self.pairs:
                 key = pair.image  # = the key of a folder layout
                 try:
-                    sample = module.read_pair(pair, opts.encoding)
+                    sample = module.read_pair(pair, *self._read_args())
                 except OcrFormatError as e:
                     yield key, e
                 else:
@@ -152,7 +160,8 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
                 image_column: str = "image", text_column: str = "text",
                 image_root: Optional[str] = None, nfkc: bool = True, check_images: str = "verify",
                 max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS,
-                allow_outside_root: bool = False) -> SourceReader:
+                allow_outside_root: bool = False, icdar_variant: str = "auto",
+                scripts: Optional[Sequence[str]] = None) -> SourceReader:
     """Open a dataset for reading.
 
     Args:
@@ -164,15 +173,16 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
         encoding: label-file encoding (``icdar``); default UTF-8 (BOM allowed) then GB18030.
         image_column, text_column: parquet column names.
         image_root: folder GOT JSON image paths are relative to (default: the JSON file's folder).
-        nfkc, check_images, max_image_pixels, allow_outside_root: see
-            :class:`~swift_ocr.formats.checks.ReadOptions`.
+        nfkc, check_images, max_image_pixels, allow_outside_root, icdar_variant, scripts: see
+            :class:`~swift_ocr.formats.checks.ReadOptions` (``icdar_variant``/``scripts``: ``icdar`` only).
 
     Raises:
         ValueError: unknown format, wrong combination of inputs, or a bad option value.
         OcrFormatError: the input cannot be opened at all.
     """
     options = ReadOptions(encoding=encoding, nfkc=nfkc, check_images=check_images, max_image_pixels=max_image_pixels,
-                          allow_outside_root=allow_outside_root)
+                          allow_outside_root=allow_outside_root, icdar_variant=icdar_variant,
+                          scripts=tuple(scripts) if scripts is not None else None)
     if fmt in ("icdar", "wordbox"):
         exts = (".txt", ".csv") if fmt == "icdar" else (".json",)
         if input_path is not None and os.path.isfile(input_path):
@@ -187,11 +197,16 @@ def open_source(fmt: str, images=None, labels=None, list_file=None, input_path=N
         if input_path is None or images is not None or labels is not None or list_file is not None:
             raise ValueError(f"--format {fmt} takes --input FILE only")
         path = os.path.abspath(input_path)
+        # split keys name the image, not the row: rows/entries showing one image must not straddle train and val
         if fmt == "parquet":
             n = parquet.count_rows(path) if os.path.isfile(path) else _missing(path)
+            try:
+                keys = parquet.image_keys(path, image_column)
+            except OcrFormatError:  # e.g. no such column: reported when the rows are read
+                keys = [f"{path}#{i}" for i in range(1, n + 1)]
         else:
-            n = len(got_json.load_entries(path))
-        return SourceReader(fmt, [f"{path}#{i}" for i in range(1, n + 1)], path=path, image_column=image_column,
+            keys = [got_json.image_key(e, path, i, image_root) for i, e in enumerate(got_json.load_entries(path))]
+        return SourceReader(fmt, keys, path=path, image_column=image_column,
                             text_column=text_column, image_root=image_root, encoding=encoding, options=options)
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 

@@ -6,7 +6,11 @@ preprocessor (:mod:`swift_ocr.swift_dataset`) so that both routes accept, repair
 1. **text**: every transcription must be writable as UTF-8 (kind ``bad_text``);
 2. **images**: each image is checked (:func:`swift_ocr.images.probe_image`: missing, empty, truncated, corrupt,
    over the pixel limit) and ``Sample.image_size`` is set from the first image's header. A bad image rejects the
-   item; the rejection names the label/data file and line that refer to it, the image path is in the reason;
+   item; the rejection names the label/data file and line that refer to it, the image path is in the reason.
+   The image of a one-image item that has transparent pixels (RGBA, LA, palette or colour-key transparency) is
+   replaced by a PNG composited on white in ``Sample.image_bytes`` (:func:`swift_ocr.images.flatten_transparency`;
+   writers then write that file), counted in ``Sample.fixes['flattened_images']``: ms-swift's image loader would
+   drop the alpha channel and train on a black background;
 3. **Unicode**: transcriptions are NFKC-normalised (default; ``nfkc=False`` keeps them raw), counted in
    ``Sample.fixes['nfkc_texts']`` (regions whose text changed, or 1 for a region-less sample whose text changed);
 4. **geometry**: regions are repaired (reordered, clipped into the image) or flagged
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..errors import OcrFormatError
-from ..images import CHECK_LEVELS, DEFAULT_MAX_IMAGE_PIXELS, probe_image
+from ..images import CHECK_LEVELS, DEFAULT_MAX_IMAGE_PIXELS, flatten_transparency, probe_image, probe_image_opaque
 from ..sample import Sample
 from .geometry import check_regions
 from .text_io import check_text, nfkc
@@ -39,6 +43,10 @@ class ReadOptions:
         check_images: ``header``, ``verify`` (default) or ``decode`` (see :mod:`swift_ocr.images`).
         max_image_pixels: refuse images with more pixels than this (decompression-bomb protection); None/0: no limit.
         allow_outside_root: accept image paths in data files that point outside the dataset root.
+        icdar_variant: layout of ``icdar`` label files (:data:`swift_ocr.formats.icdar.VARIANTS`; ``auto``: detected
+            per file).
+        scripts: ``icdar`` MLT files: the script names whose regions are targets (None: all; see
+            :func:`swift_ocr.formats.icdar.read_icdar_file`).
     """
 
     encoding: Optional[str] = None
@@ -46,8 +54,14 @@ class ReadOptions:
     check_images: str = "verify"
     max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS
     allow_outside_root: bool = False
+    icdar_variant: str = "auto"
+    scripts: Optional[Tuple[str, ...]] = None
 
     def __post_init__(self):
+        from .icdar import check_scripts, check_variant  # icdar imports this module
+
+        check_variant(self.icdar_variant)
+        object.__setattr__(self, "scripts", check_scripts(self.scripts))
         if self.encoding:
             try:
                 codecs.lookup(self.encoding)
@@ -96,7 +110,9 @@ def image_size_for(image_path, source: Optional[str], line: Optional[int] = None
 
 
 def check_images(sample: Sample, options: ReadOptions) -> Sample:
-    """Check every image of ``sample`` and set ``sample.image_size`` from the first one.
+    """Check every image of ``sample`` and set ``sample.image_size`` from the first one; a one-image sample whose image
+    has transparent pixels gets it composited on white as PNG bytes in ``sample.image_bytes`` (``images[0]`` is
+    then its name only), counted in ``sample.fixes['flattened_images']``. Samples with several images keep theirs.
 
     Raises:
         OcrFormatError: kind ``image_*``, naming ``sample.source``/``sample.line`` and the image.
@@ -109,9 +125,18 @@ def check_images(sample: Sample, options: ReadOptions) -> Sample:
         todo = [(sample.image_bytes, name)] + [(p, p) for p in sample.images[1:]]
     else:
         todo = [(p, p) for p in sample.images]
-    for src, name in todo:
+    for k, (src, name) in enumerate(todo):
         try:
-            sizes.append(probe_image(src, options.check_images, options.max_image_pixels, name=str(name)))
+            if k == 0 and len(todo) == 1:
+                size, opaque = probe_image_opaque(src, options.check_images, options.max_image_pixels, str(name))
+                if not opaque:
+                    flat = flatten_transparency(src, options.max_image_pixels, str(name))
+                    if flat is not None:
+                        sample.image_bytes = flat
+                        sample.fixes["flattened_images"] += 1
+            else:
+                size = probe_image(src, options.check_images, options.max_image_pixels, name=str(name))
+            sizes.append(size)
         except OcrFormatError as e:
             raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
     sample.image_size = sizes[0]

@@ -13,13 +13,32 @@ Per region, in this order (:func:`check_region`):
    not give a valid polygon -> flagged ``self_intersecting``;
 4. **partly outside the image**: every coordinate is clamped into ``[0, W]`` / ``[0, H]``, counted as
    ``clipped_coordinates`` (each x or y value changed) and ``clipped_regions``; if the clipped polygon is
-   degenerate or invalid it is flagged as in 1 or 3.
+   degenerate or invalid it is flagged as in 1 or 3;
+5. **counter-clockwise quads**: a 4-point region whose points run counter-clockwise on screen (negative shoelace
+   area with y down; e.g. ``10,20,10,80,300,80,300,20`` = TL, BL, BR, TR) is put in clockwise order starting from
+   its top-left corner (:func:`clockwise_from_top_left`) and kept, counted as ``reoriented_quads``. Without this,
+   ``rectify_quad`` (which reads the points as TL, TR, BR, BL) cuts a transposed, mirrored crop, and the
+   InternVL ``<quad>`` target would carry the points in the wrong order.
 
-**Fast path** (:func:`plain_quad_inside`): a 4-point region that is strictly convex, lies inside the image and has an
-area comfortably above :data:`MIN_REGION_AREA` -- nearly every ICDAR/SROIE quad and every word-box line -- passes all
-four steps unchanged, and that is decided exactly in plain Python arithmetic without building shapely objects
-(about 30x faster than the scalar shapely checks). Everything else takes the shapely path above; ``tests/formats/
-test_geometry.py`` checks on the real ICDAR 2015 and SROIE regions and on random quads that both paths agree.
+**The order rule** (ICDAR 2015 Challenge 4: "the four corners of the bounding quadrilateral ... in clockwise order
+starting from the top-left corner of the text", i.e. of the *word*, which for rotated text need not be the
+image's top-left): a **clockwise** quad is kept exactly as given, whatever corner it starts from. Its first point
+is the only record of the text's reading direction -- a word rotated by 90 degrees given from its own top-left and
+an upright word given from its bottom-left are the same four points in the same order -- so no geometric rule can
+re-choose the start without turning correctly annotated rotated text (vertical signs, upside-down words) the wrong
+way. A **counter-clockwise** quad already breaks the convention, so its first point is not trusted either: its
+points are taken clockwise from the corner whose clockwise edge is closest to pointing right (+x), the "most
+upright" reading of the box. Such a crop is upright for horizontal or slanted text; rotated text given
+counter-clockwise comes out upright in the box's frame (its letters turned), and must be given clockwise from the
+text's top-left to be cropped in its reading direction. All the real ICDAR 2015 and SROIE quads of
+``../shared/data`` are clockwise, so none of them is changed.
+
+**Fast path** (:func:`plain_quad_inside`): a 4-point region that is strictly convex and clockwise, lies inside the
+image and has an area comfortably above :data:`MIN_REGION_AREA` -- nearly every ICDAR/SROIE quad and every word-box
+line -- passes all five steps unchanged, and that is decided exactly in plain Python arithmetic without building
+shapely objects (about 30x faster than the scalar shapely checks). Everything else takes the shapely path above;
+``tests/formats/test_geometry.py`` checks on the real ICDAR 2015 and SROIE regions and on random quads that both
+paths agree.
 
 A flagged region keeps its source polygon and gets a :class:`~swift_ocr.errors.Rejection` in ``Region.issue``;
 what that means for each task is the task's decision (see :mod:`swift_ocr.tasks`).
@@ -63,6 +82,43 @@ def reorder_clockwise(polygon: Sequence[Point]) -> List[Point]:
     return [tuple(polygon[i]) for i in order[k:] + order[:k]]
 
 
+def twice_signed_area(polygon: Sequence[Point]) -> float:
+    """The shoelace sum ``sum(x_i * y_(i+1) - x_(i+1) * y_i)`` (twice the signed area, pixels^2): positive when the
+    points run clockwise on screen (image coordinates, y down), negative when counter-clockwise. Only meaningful for a
+    simple polygon."""
+    n = len(polygon)
+    return sum(polygon[i][0] * polygon[(i + 1) % n][1] - polygon[(i + 1) % n][0] * polygon[i][1] for i in range(n))
+
+
+def clockwise_from_top_left(quad: Sequence[Point]) -> List[Point]:
+    """A simple counter-clockwise quad's points in clockwise order (on screen, y down), starting from its top-left
+    corner: the corner whose clockwise edge points most nearly to the right (largest ``dx / length``; on equal
+    values the first such corner in clockwise order from the source's first point). See the order rule in the
+    module docstring for why only counter-clockwise quads are re-started.
+
+    Args:
+        quad: 4 points ``(x, y)`` in pixels, counter-clockwise on screen (``twice_signed_area(quad) < 0``).
+
+    Returns:
+        The same 4 points (as tuples) as TL, TR, BR, BL; e.g. ``[(10, 20), (10, 80), (300, 80), (300, 20)]`` (TL, BL,
+        BR, TR) -> ``[(10, 20), (300, 20), (300, 80), (10, 80)]``.
+
+    Raises:
+        ValueError: ``quad`` does not have 4 points.
+    """
+    if len(quad) != 4:
+        raise ValueError(f"clockwise_from_top_left needs 4 points, got {len(quad)}")
+    cw = [tuple(quad[0]), tuple(quad[3]), tuple(quad[2]), tuple(quad[1])]  # reversed: clockwise
+
+    def rightness(i: int) -> float:
+        (xa, ya), (xb, yb) = cw[i], cw[(i + 1) % 4]
+        length = math.hypot(xb - xa, yb - ya)
+        return (xb - xa) / length if length > 0 else -math.inf
+
+    k = max(range(4), key=rightness)
+    return cw[k:] + cw[:k]
+
+
 def _describe(region: Region) -> str:
     where = f"region at line {region.line}" if region.line is not None else "region"
     return f"{where} ({region.text[:40]!r})"
@@ -97,8 +153,9 @@ _AREA_MARGIN = 1.001
 
 def plain_quad_inside(polygon: Sequence[Point], size: Optional[Tuple[int, int]]) -> bool:
     """True when ``polygon`` certainly needs no repair and no flag: 4 points, every coordinate inside
-    ``[0, W] x [0, H]`` (``size = (W, H)``, pixels of the original image), strictly convex (all four turns have the
-    same strict sign, clockwise or counter-clockwise), area at least ``MIN_REGION_AREA`` (with a 0.1 % margin).
+    ``[0, W] x [0, H]`` (``size = (W, H)``, pixels of the original image), strictly convex and clockwise on screen
+    (all four turns strictly positive with y down; a counter-clockwise quad is re-ordered by :func:`check_region`),
+    area at least ``MIN_REGION_AREA`` (with a 0.1 % margin).
 
     Such a quadrilateral is a simple polygon whose convex hull is itself (so hull area = polygon area = |shoelace| /
     2), overlaps the image with positive area and needs no clipping: :func:`check_region` returns it unchanged. A
@@ -116,7 +173,7 @@ def plain_quad_inside(polygon: Sequence[Point], size: Optional[Tuple[int, int]])
     c1 = (x2 - x1) * (y3 - y2) - (y2 - y1) * (x3 - x2)
     c2 = (x3 - x2) * (y0 - y3) - (y3 - y2) * (x0 - x3)
     c3 = (x0 - x3) * (y1 - y0) - (y0 - y3) * (x1 - x0)
-    if not ((c0 > 0 and c1 > 0 and c2 > 0 and c3 > 0) or (c0 < 0 and c1 < 0 and c2 < 0 and c3 < 0)):
+    if not (c0 > 0 and c1 > 0 and c2 > 0 and c3 > 0):
         return False
     twice_area = (x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3)
     return abs(twice_area) >= 2 * MIN_REGION_AREA * _AREA_MARGIN
@@ -151,14 +208,15 @@ def plain_quads_inside(coords, widths, heights):
         c2 = (x3 - x2) * (y0 - y3) - (y3 - y2) * (x0 - x3)
         c3 = (x0 - x3) * (y1 - y0) - (y0 - y3) * (x1 - x0)
         twice_area = (x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3)
-    convex = (((c0 > 0) & (c1 > 0) & (c2 > 0) & (c3 > 0)) | ((c0 < 0) & (c1 < 0) & (c2 < 0) & (c3 < 0)))
+    convex = (c0 > 0) & (c1 > 0) & (c2 > 0) & (c3 > 0)  # and clockwise
     return inside & convex & (np.abs(twice_area) >= 2 * MIN_REGION_AREA * _AREA_MARGIN)
 
 
 def check_region(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
                  fixes: Optional[Counter] = None) -> Region:
-    """Check, repair or flag one region (see module docstring). Returns a new region; ``fixes`` (if given) is
-    incremented with ``reordered_polygons``, ``clipped_coordinates`` and ``clipped_regions``.
+    """Check, repair or flag one region (see module docstring). Returns a new region (the same object when nothing
+    changed); ``fixes`` (if given) is incremented with ``reordered_polygons``, ``clipped_coordinates``,
+    ``clipped_regions`` and ``reoriented_quads``.
 
     Args:
         region: polygon in pixels of the original image.
@@ -202,12 +260,17 @@ def check_region_shapely(region: Region, size: Optional[Tuple[int, int]], source
         problem = _simple_problem(points) if changed else None
         if problem is not None:
             return _flag(region, source, problem[0], f"after clipping to the {size[0]}x{size[1]} image: {problem[1]}")
+    reoriented = len(points) == 4 and twice_signed_area(points) < 0  # simple here: reordered or valid
+    if reoriented:
+        points = clockwise_from_top_left(points)
     if reordered:
         fixes["reordered_polygons"] += 1
     if changed:
         fixes["clipped_coordinates"] += changed
         fixes["clipped_regions"] += 1
-    if not reordered and not changed:
+    if reoriented:
+        fixes["reoriented_quads"] += 1
+    if not reordered and not changed and not reoriented:
         return region
     return replace(region, polygon=points)
 

@@ -7,6 +7,11 @@ a JSON list of ::
 Image paths are relative to an image root (GOT's data config); by default the JSON file's folder.
 ``image`` may also be a list of paths (one ``<image>`` tag each). Paths that lead outside the image root
 (``../secret.png``, an absolute path elsewhere) are refused (kind ``outside_root``) unless ``allow_outside_root``.
+
+Each entry keeps its own human turn as ``Sample.prompt`` (without ``<image>`` tags): a box prompt
+``[x1, y1, x2, y2] OCR: `` asks for one region's text, ``OCR with format: `` for formatted text, and the ``rec``
+task carries it to the target family (:func:`swift_ocr.prompts.carry_prompt`) or rejects the entry
+(kind ``unsupported_prompt``) -- never rewrites it to the whole-page default.
 """
 from __future__ import annotations
 
@@ -17,9 +22,10 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 
 from ..errors import OcrFormatError
 from ..io_utils import atomic_write
+from ..prompts import source_instruction
 from ..sample import Sample
 from .checks import resolve_inside_root
-from .text_io import load_json_bytes
+from .text_io import check_text, load_json_bytes
 
 GOT_PROMPT = "<image>\nOCR: "
 
@@ -47,12 +53,14 @@ def sample_from_entry(entry, source: str, index: int, image_root: Optional[str] 
                       allow_outside_root: bool = False) -> Sample:
     """Turn one conversation entry (0-based ``index`` in the list) into a :class:`Sample`.
 
-    ``Sample.line`` holds ``index + 1``. Only single-turn entries (one human, one gpt message) are accepted.
+    ``Sample.line`` holds ``index + 1``; ``Sample.prompt`` the human turn without its ``<image>`` tags
+    (:func:`swift_ocr.prompts.source_instruction`). Only single-turn entries (one human, one gpt message) are
+    accepted.
 
     Raises:
         OcrFormatError: kind ``bad_record``: missing ``image``/``conversations``, not exactly one human+gpt pair, or a
-            human turn whose ``<image>`` count differs from the number of images; kind ``outside_root``: an image
-            path outside the image root.
+            human turn whose ``<image>`` count differs from the number of images; kind ``bad_text``: a human turn
+            that cannot be written as UTF-8; kind ``outside_root``: an image path outside the image root.
     """
     no = index + 1
     if not isinstance(entry, dict) or "conversations" not in entry or "image" not in entry:
@@ -71,9 +79,24 @@ def sample_from_entry(entry, source: str, index: int, image_root: Optional[str] 
     if human.count("<image>") != len(images):
         raise OcrFormatError(source, no, f"{human.count('<image>')} <image> tag(s) for {len(images)} image(s)",
                              "bad_record")
+    check_text(human, source, no)  # the prompt is written out too
     root = image_root or os.path.dirname(os.path.abspath(source))
     paths = [resolve_inside_root(p, root, allow_outside_root, source, no) for p in images]
-    return Sample(images=paths, text=text, source=source, line=no)
+    return Sample(images=paths, text=text, source=source, line=no, prompt=source_instruction(human))
+
+
+def image_key(entry, source: str, index: int, image_root: Optional[str] = None) -> str:
+    """The identity of an entry's image(s), for the train/val split (entries showing the same image land in the
+    same split): the image paths resolved against the image root as :func:`sample_from_entry` resolves them
+    (absolute, normalised; lexical, like :func:`~swift_ocr.formats.checks.resolve_inside_root`), joined with
+    ``"\\n"`` for a multi-image entry; ``"<source>#<index + 1>"`` when the entry has no usable ``image`` value (it is
+    rejected when read). Reads no file."""
+    images = entry.get("image") if isinstance(entry, dict) else None
+    images = images if isinstance(images, list) else [images]
+    if not images or not all(isinstance(i, str) and i for i in images):
+        return f"{source}#{index + 1}"
+    root = os.path.normpath(os.path.abspath(image_root or os.path.dirname(os.path.abspath(source))))
+    return "\n".join(os.path.normpath(os.path.join(root, p)) for p in images)
 
 
 def iter_got_samples(path, image_root: Optional[str] = None,
@@ -100,6 +123,8 @@ def _relative_if_inside(path: str, root: str) -> str:
 def to_got_entry(sample: Sample, prompt: str = GOT_PROMPT, image_root: Optional[str] = None) -> dict:
     """One GOT conversation entry; image paths relative to ``image_root`` when given and the image lies inside it,
     absolute otherwise (a ``../`` path would be refused when the file is read back, see :func:`sample_from_entry`).
+    The human turn is the sample's own ``Sample.prompt`` when set (``<image>\\n`` per image in front), else
+    ``prompt``.
 
     Raises:
         ValueError: the sample has no image file (encoded bytes only); write those to files first.
@@ -108,6 +133,8 @@ def to_got_entry(sample: Sample, prompt: str = GOT_PROMPT, image_root: Optional[
         raise ValueError(f"{sample.where()}: GOT JSON needs image files, not in-memory bytes")
     paths = [_relative_if_inside(p, image_root) if image_root else p for p in sample.images]
     n = len(paths)
+    if sample.prompt is not None:
+        prompt = "<image>\n" + sample.prompt
     value = prompt if prompt.count("<image>") == n else "<image>\n" * n + prompt.replace("<image>\n", "").replace(
         "<image>", "")
     return {"image": paths[0] if n == 1 else paths,

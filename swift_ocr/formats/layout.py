@@ -15,10 +15,23 @@ Layouts (all paths returned absolute):
 Nothing is dropped silently: an image without a label (kind ``no_label``), a label without an image (``no_image``),
 and two images sharing one stem (``duplicate_stem``: both images and their label) are returned as
 :class:`~swift_ocr.errors.Rejection` records.
+
+File names:
+
+* a name that is not valid UTF-8 (GBK names from a zip made on Chinese Windows) cannot be written to a dataset
+  file: its item (the image with its label) is rejected with kind ``bad_filename``, the name's bytes shown escaped
+  (``b'\\xb7\\xa2\\xc6\\xb1.jpg'``); the other items are kept;
+* an image and a label whose names differ only in Unicode normalisation (macOS writes NFD: ``cafe\\u0301.jpg``,
+  next to ``caf\\u00e9.txt`` from elsewhere) are paired by their NFC-normalised stems (only where that is
+  unambiguous; otherwise the ``no_label`` / ``no_image`` reasons name the look-alikes). Paths are kept as they are on
+  disk;
+* list files: a path written with Windows backslashes (``imgs\\img_1.jpg``) is read with ``/`` when no file of the
+  backslashed name exists; a name that exists only in another Unicode normalisation is found as well.
 """
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Sequence as _SequenceABC
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +39,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import OcrFormatError, Rejection
+from ..errors import OcrFormatError, Rejection, printable
 from .checks import resolve_inside_root
 from .text_io import decode_label_bytes
 
@@ -177,6 +190,63 @@ def _stems(names: np.ndarray) -> np.ndarray:
     return np.strings.rpartition(names, b".")[0] if len(names) else names
 
 
+def _invalid_utf8(names: np.ndarray) -> np.ndarray:
+    """Which byte-string file ``names`` are not valid UTF-8 (boolean mask). Decided a chunk at a time on the names
+    joined by ``/``: an ASCII byte never occurs inside a UTF-8 sequence, so the join is valid exactly when every name
+    is (no file name holds ``/``); only a chunk that fails is checked name by name."""
+    bad = np.zeros(len(names), bool)
+    if names.tobytes().isascii():  # the usual case, at memory speed
+        return bad
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start:start + _CHUNK].tolist()
+        try:
+            b"/".join(chunk).decode("utf-8")
+        except UnicodeDecodeError:
+            for j, name in enumerate(chunk):
+                try:
+                    name.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad[start + j] = True
+    return bad
+
+
+def utf8_ok(text: str) -> bool:
+    """Whether ``text`` (a path as Python sees it) can be written as UTF-8: False for a file name whose bytes are not
+    UTF-8 (:func:`os.fsdecode` turns them into lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def bad_filename_reason(paths: Sequence[str], note: str = "") -> str:
+    """The rejection reason (kind ``bad_filename``) for ``paths`` whose file names are not valid UTF-8: each name's
+    bytes, escaped (``b'\\xb7\\xa2\\xc6\\xb1.jpg'``), what they read as in GB18030 where they decode (the usual case:
+    a zip made on Chinese Windows), then ``note``, and how to fix it."""
+    shown = []
+    for path in paths:
+        raw = os.fsencode(os.path.basename(path))
+        try:
+            guess = f" (as GB18030: {raw.decode('gb18030')!r})"
+        except UnicodeDecodeError:
+            guess = ""
+        shown.append(f"{raw!r}{guess}")
+    return (f"file name is not valid UTF-8: {', '.join(shown)}{note}; rename the file(s) to UTF-8 (e.g. "
+            "'convmv -f gbk -t utf-8 -r --notest DIR', or unzip with '-O gbk')")
+
+
+def _check_folder_name(folder: str) -> None:
+    if not utf8_ok(folder):
+        raise OcrFormatError(printable(folder), None, "the folder's path is not valid UTF-8, so no path under it can "
+                             "be written to a dataset file; rename it to UTF-8 (e.g. 'convmv -f gbk -t utf-8')",
+                             "bad_filename")
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
 def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".txt", ".csv"),
                        ) -> Tuple[FolderPairs, List[Rejection]]:
     """Match images to labels by stem.
@@ -196,13 +266,18 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
     Memory: file names are held in numpy arrays (no Python object per file), so that the listing of a folder of a
     million images costs tens of MB, not hundreds.
 
+    File names that are not valid UTF-8 give ``bad_filename`` rejections (the image with its label, as one item);
+    an image and a label left unmatched whose names differ only in Unicode normalisation are paired by their NFC
+    stems (see module docstring).
+
     Raises:
-        OcrFormatError: a folder does not exist.
+        OcrFormatError: a folder does not exist, or its path is not valid UTF-8 (kind ``bad_filename``).
     """
     images_dir, labels_dir = os.path.realpath(images_dir), os.path.realpath(labels_dir)
     for d in (images_dir, labels_dir):
         if not os.path.isdir(d):
             raise OcrFormatError(d, None, "folder does not exist", "file_not_found")
+        _check_folder_name(d)
     label_exts_b = tuple(os.fsencode(e.lower()) for e in label_exts)
     rejections: List[Rejection] = []
     img_path = lambda name: os.path.join(images_dir, os.fsdecode(name))  # noqa: E731
@@ -285,11 +360,37 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
                                                   "duplicate_stem")))
         rejections += [rej for _, rej in sorted(label_rejections, key=lambda jr: jr[0])]
 
-    unmatched = np.flatnonzero((label_of < 0) & ~duplicated_image)
-    for i in unmatched.tolist():
-        rejections.append(Rejection(img_path(images[i]), None, "no label file for image", "no_label"))
+    # File names that are not valid UTF-8 (GBK names from a zip made on Chinese Windows): no row could name the file,
+    # so the item is rejected (kind bad_filename), its bytes shown escaped; pairing itself works on the bytes.
+    bad_image, bad_label = _invalid_utf8(images), _invalid_utf8(labels)
+    settled = duplicated_image.copy()  # images whose rejection is already recorded
+    if bad_image.any() or bad_label.any():
+        has = label_of >= 0
+        bad_pair = bad_image.copy()
+        bad_pair[has] |= bad_label[label_of[has]]
+        for i in np.flatnonzero(bad_pair).tolist():
+            files = [img_path(images[i])] + ([lbl_path(labels[label_of[i]])] if label_of[i] >= 0 else [])
+            note = " (no label file matches it)" if label_of[i] < 0 else f" (its label: {printable(files[1])})"
+            why = bad_filename_reason([f for f in files if not utf8_ok(f)], note)
+            rejections.append(Rejection(printable(files[0]), None, why, "bad_filename"))
+            label_of[i] = -1
+            settled[i] = True
+        bad_no_image = [i for i in no_image if bad_label[i]]
+        no_image = [i for i in no_image if not bad_label[i]]
+        for i in bad_no_image:
+            path = lbl_path(labels[i])
+            rejections.append(Rejection(printable(path), None, bad_filename_reason([path], " (no image matches it)"),
+                                        "bad_filename"))
+    unmatched = np.flatnonzero((label_of < 0) & ~settled).tolist()
+    hints: Dict[int, str] = {}  # reasons for unmatched images and labels (negative: ~label index) -- see below
+    if unmatched and no_image:
+        unmatched, no_image, hints = _pair_by_nfc(images, labels, unmatched, no_image, label_of, label_exts)
+    for i in unmatched:
+        rejections.append(Rejection(img_path(images[i]), None, "no label file for image" + hints.get(i, ""),
+                                    "no_label"))
     for i in no_image:
-        rejections.append(Rejection(lbl_path(labels[i]), None, "no image for label file", "no_image"))
+        rejections.append(Rejection(lbl_path(labels[i]), None, "no image for label file" + hints.get(~i, ""),
+                                    "no_image"))
     matched = label_of >= 0
     which = label_of[matched]
     if len(which) == len(labels) and bool((which == np.arange(len(labels))).all()):
@@ -298,6 +399,49 @@ def pairs_from_folders(images_dir, labels_dir, label_exts: Sequence[str] = (".tx
         pair_labels = labels[which] if len(labels) else _names_array([])
     pair_images = images if bool(matched.all()) else images[matched]
     return FolderPairs(images_dir, labels_dir, pair_images, pair_labels), rejections
+
+
+def _pair_by_nfc(images: np.ndarray, labels: np.ndarray, unmatched: List[int], no_image: List[int],
+                 label_of: np.ndarray, label_exts: Sequence[str]) -> Tuple[List[int], List[int], Dict[int, str]]:
+    """Pair the images and labels left over by the byte-wise match whose names differ only in Unicode normalisation
+    (macOS writes NFD: ``cafe\\u0301.jpg`` next to ``caf\\u00e9.txt``): an image and a label whose NFC-normalised
+    stems match (:func:`_label_stems`) are paired, in ``label_of``, when that stem belongs to exactly one leftover
+    image; the first such label in name order wins. Where it is ambiguous (two leftover images with one NFC stem, or
+    a second label) nothing is paired and the rejection reason says which names differ only in normalisation.
+
+    Returns:
+        ``(unmatched, no_image, hints)``: the images and labels still unpaired, and reason suffixes for them keyed
+        by image index, or ``~label index`` for labels.
+    """
+    by_stem: Dict[str, List[int]] = {}
+    for i in unmatched:
+        stem = os.path.splitext(os.fsdecode(images[i]))[0]
+        by_stem.setdefault(_nfc(stem), []).append(i)
+    paired: Dict[int, int] = {}  # image -> label
+    hints: Dict[int, str] = {}
+    for j in no_image:
+        name = os.fsdecode(labels[j])
+        for stem in _label_stems(_nfc(name), label_exts):
+            cands = by_stem.get(stem)
+            if not cands:
+                continue
+            names = ", ".join(repr(os.fsdecode(images[i])) for i in cands)
+            if len(cands) == 1 and cands[0] not in paired:
+                paired[cands[0]] = j
+            else:
+                hints[~j] = f" (images whose names differ from it only in Unicode normalisation (NFC/NFD): {names})"
+                for i in cands:
+                    if i in paired:
+                        hints[~paired[i]] = hints[~j]
+                    hints[i] = (f" (label {name!r} and images {names} differ only in Unicode normalisation (NFC/NFD); "
+                                "rename them to one form)")
+            break
+    for i, j in paired.items():
+        if i not in hints:
+            label_of[i] = j
+    done = {i for i in paired if i not in hints}
+    used = {paired[i] for i in done}
+    return [i for i in unmatched if i not in done], [j for j in no_image if j not in used], hints
 
 
 def _label_stem_columns(names: np.ndarray) -> List[np.ndarray]:
@@ -318,17 +462,25 @@ def pairs_from_list(list_file, encoding: Optional[str] = None,
                     allow_outside_root: bool = False) -> Tuple[List[Pair], List[Rejection]]:
     """Read a DBNet list file: each non-empty line is ``<image path> <label path>`` (whitespace separated;
     paths relative to the list file's folder). A line with one path only is taken as the image, and its
-    label is looked up as ``gt_<stem>.txt`` next to it or in a sibling ``*_gts`` folder.
+    label is looked up (:func:`_label_candidates`) as ``gt_<stem>.txt`` next to it, ``gt_<stem>.txt`` or
+    ``<image name>.txt`` in a sibling ``*_gts`` folder, or ``<image name>.txt`` / ``<stem>.txt`` next to it or in the
+    label folder paired with its folder (``imgs/`` -> ``gts/``). DBNet's own ``train_list.txt`` names the image only
+    (``img_1.jpg``); an image not found next to the list file is looked up in ``train_images/`` (``test_images/``,
+    ... -- :data:`ROOT_SUBFOLDERS`, the one sharing the list file's prefix first), its label then being
+    ``train_gts/img_1.jpg.txt``. Windows paths (``imgs\\img_1.jpg``) are read with ``/`` when no file of the
+    backslashed name exists, and a file that exists only under a name in another Unicode normalisation (NFD/NFC) is
+    found under that name.
 
     Args:
         encoding: the list file's encoding; None: UTF-8 (BOM allowed), then GB18030.
         allow_outside_root: accept paths outside the list file's folder (refused by default).
 
     Returns ``(pairs, rejections)``; rejections name the list file and line (kinds ``bad_list_line``,
-    ``outside_root``, ``file_not_found``).
+    ``outside_root``, ``file_not_found``, ``bad_filename``).
 
     Raises:
-        OcrFormatError: the list file cannot be read or decoded.
+        OcrFormatError: the list file cannot be read or decoded, or its folder's path is not valid UTF-8 (kind
+            ``bad_filename``).
     """
     list_path = Path(list_file).resolve()
     try:
@@ -338,7 +490,9 @@ def pairs_from_list(list_file, encoding: Optional[str] = None,
         raise OcrFormatError(str(list_path), None, f"cannot read list file: {e}", kind) from e
     text, _ = decode_label_bytes(data, str(list_path), encoding)
     base = list_path.parent
+    _check_folder_name(str(base))
     pairs, rejections = [], []
+    listings: Dict[Path, Dict[str, List[str]]] = {}  # folder -> NFC name -> names (for names in another form)
     for line_no, raw in enumerate(text.splitlines(), start=1):
         parts = raw.split()
         if not parts:
@@ -347,6 +501,9 @@ def pairs_from_list(list_file, encoding: Optional[str] = None,
             rejections.append(Rejection(str(list_path), line_no, f"expected '<image> <label>', got {raw[:80]!r}",
                                         "bad_list_line"))
             continue
+        # Windows paths (imgs\img_1.jpg): read with "/" unless a file of that very name exists
+        slashed = ["\\" in p and os.sep == "/" and not (base / p).exists() for p in parts]
+        parts = [p.replace("\\", "/") if s else p for p, s in zip(parts, slashed)]
         try:
             resolved = [Path(resolve_inside_root(p, str(base), allow_outside_root, str(list_path), line_no))
                         for p in parts]
@@ -355,19 +512,71 @@ def pairs_from_list(list_file, encoding: Optional[str] = None,
             continue
         if len(resolved) == 1:
             image = resolved[0]
-            candidates = [image.with_name(f"gt_{image.stem}.txt")]
-            gts_dir = image.parent.with_name(image.parent.name.replace("images", "gts"))
-            candidates += [gts_dir / f"gt_{image.stem}.txt", gts_dir / f"{image.name}.txt"]
-            label = next((c for c in candidates if c.is_file()), candidates[0])
+            if not image.is_file() and len(Path(parts[0]).parts) == 1:
+                # DBNet's own lists name the image only (img_1.jpg): it lies in train_images/ (test_images/, ...)
+                image = next((c for c in _image_folder_candidates(base, list_path.stem, parts[0]) if c.is_file()),
+                             image)
+            if not image.is_file():
+                image = _normalisation_variant(image, listings)
+            candidates = _label_candidates(image)
+            label = next((c for c in candidates if c.is_file()), None)
+            label = label or _normalisation_variant(candidates[0], listings)
         else:
-            image, label = resolved
+            image, label = (p if p.is_file() else _normalisation_variant(p, listings) for p in resolved)
         missing = [str(p) for p in (image, label) if not p.is_file()]
         if missing:
-            rejections.append(Rejection(str(list_path), line_no, f"file not found: {', '.join(missing)}",
+            hint = " (backslashes in the list file read as '/')" if any(slashed) else ""
+            rejections.append(Rejection(str(list_path), line_no, f"file not found: {', '.join(missing)}{hint}",
                                         "file_not_found"))
             continue
-        pairs.append(Pair(str(image.resolve()), str(label.resolve()), str(list_path), line_no))
+        image_s, label_s = str(image.resolve()), str(label.resolve())
+        if not (utf8_ok(image_s) and utf8_ok(label_s)):  # e.g. a symbolic link to a GBK-named file
+            rejections.append(Rejection(str(list_path), line_no, bad_filename_reason(
+                [p for p in (image_s, label_s) if not utf8_ok(p)]), "bad_filename"))
+            continue
+        pairs.append(Pair(image_s, label_s, str(list_path), line_no))
     return pairs, rejections
+
+
+def _image_folder_candidates(base: Path, list_stem: str, name: str) -> List[Path]:
+    """Where a list file's bare image ``name`` may lie: in the image folders of :data:`ROOT_SUBFOLDERS` under
+    ``base``, the one that shares the list file's prefix first (``train_list.txt`` -> ``train_images/``)."""
+    prefix = list_stem.split("_")[0] + "_"
+    folders = [img for img, _ in ROOT_SUBFOLDERS]
+    folders.sort(key=lambda f: not f.startswith(prefix))  # stable: otherwise in ROOT_SUBFOLDERS order
+    return [base / f / name for f in folders]
+
+
+def _label_candidates(image: Path) -> List[Path]:
+    """Label files that may belong to a list file's ``image`` given alone, in the order they are tried (the first
+    that exists wins): ``gt_<stem>.txt`` next to it; ``gt_<stem>.txt`` and ``<image name>.txt`` in the sibling
+    ``*_gts`` folder (DBNet: ``train_gts/img_1.jpg.txt``); ``<image name>.txt`` and ``<stem>.txt`` next to it; then
+    ``gt_<stem>.txt``, ``<image name>.txt`` and ``<stem>.txt`` in the label folder that :data:`ROOT_SUBFOLDERS`
+    pairs with the image's folder (``imgs/`` -> ``gts/``). The first three are the ones tried before issue 19, in
+    the same order, so lists that worked pick the same labels."""
+    folder, stem, name = image.parent, image.stem, image.name
+    gts_dir = folder.with_name(folder.name.replace("images", "gts"))
+    out = [folder / f"gt_{stem}.txt", gts_dir / f"gt_{stem}.txt", gts_dir / f"{name}.txt"]
+    out += [folder / f"{name}.txt", folder / f"{stem}.txt"]
+    for img, lbl in ROOT_SUBFOLDERS:
+        if folder.name == img:
+            out += [folder.with_name(lbl) / n for n in (f"gt_{stem}.txt", f"{name}.txt", f"{stem}.txt")]
+    seen = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
+def _normalisation_variant(path: Path, listings: Dict[Path, Dict[str, List[str]]]) -> Path:
+    """For a ``path`` that does not exist: the one file of its folder whose name differs from it only in Unicode
+    normalisation (NFC/NFD), if there is exactly one; else ``path``. Folder listings are kept in ``listings``."""
+    if not path.parent.is_dir():
+        return path
+    names = listings.get(path.parent)
+    if names is None:
+        names = listings[path.parent] = {}
+        for entry in os.listdir(path.parent):
+            names.setdefault(_nfc(entry), []).append(entry)
+    found = names.get(_nfc(path.name), [])
+    return path.parent / found[0] if len(found) == 1 else path
 
 
 def resolve_root(root) -> Tuple[Path, Path]:

@@ -3,16 +3,23 @@ fine-tune on).
 
 Columns (names configurable):
 
-* ``image``: either a struct ``{bytes: binary, path: string}`` (how ``datasets.Image()`` stores images) or
-  raw encoded image bytes. When ``bytes`` is null, ``path`` is read relative to the parquet file's folder.
+* ``image``: a struct ``{bytes: binary, path: string}`` (how ``datasets.Image()`` stores images: with the bytes
+  embedded, or -- as ``Dataset.to_parquet`` writes images cast from file paths -- with ``bytes`` null and the
+  file's path), raw encoded image bytes, or a plain path string. A path (when ``bytes`` is null, or a string) is
+  relative to the parquet file's folder or absolute, and must lie inside that folder unless
+  ``allow_outside_root`` (:func:`~swift_ocr.formats.checks.resolve_inside_root`).
 * ``text``: the ground-truth text.
+
+The train/val split of the converter puts rows that show the same image into the same split: :func:`image_keys`
+names each row's image by a hash of its bytes (SHA-256) or by its resolved path.
 
 The file is read one row group at a time (``pyarrow.parquet.ParquetFile.iter_batches``), never all at once.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import OcrFormatError
 from ..sample import Sample
@@ -32,10 +39,12 @@ def sample_from_row(row: Dict[str, Any], source: str, row_no: int, image_column:
 
     Returns:
         A sample whose ``image_bytes`` holds the encoded image (``images[0]`` is then only a display name),
-        or whose ``images[0]`` is a real path when the row stores a path only.
+        or whose ``images[0]`` is a real path when the row stores a path only (a ``{bytes: null, path}`` struct or
+        a path string).
 
     Raises:
-        OcrFormatError: kind ``bad_record``: missing column, no image bytes or path, non-string text; kind
+        OcrFormatError: kind ``bad_record``: missing column, no image bytes or path, an image already decoded to a
+            PIL image (read the file with ``datasets.Image(decode=False)``), non-string text; kind
             ``outside_root``: an image path outside ``base_dir``.
     """
     for col in (image_column, text_column):
@@ -57,7 +66,53 @@ def sample_from_row(row: Dict[str, Any], source: str, row_no: int, image_column:
             root = base_dir or os.path.dirname(os.path.abspath(source))
             path = resolve_inside_root(str(image["path"]), root, allow_outside_root, source, row_no)
             return Sample(images=[path], text=text, source=source, line=row_no)
+    if isinstance(image, str) and image:
+        root = base_dir or os.path.dirname(os.path.abspath(source))
+        path = resolve_inside_root(image, root, allow_outside_root, source, row_no)
+        return Sample(images=[path], text=text, source=source, line=row_no)
+    if hasattr(image, "getpixel") and hasattr(image, "mode"):  # a PIL image: datasets decoded the column
+        raise OcrFormatError(source, row_no, f"column {image_column!r} holds a decoded {type(image).__name__}, not "
+                             "the encoded file: read the parquet with datasets.Image(decode=False) so the original "
+                             "bytes are kept", "bad_record")
     raise OcrFormatError(source, row_no, f"column {image_column!r} has neither image bytes nor a path", "bad_record")
+
+
+def image_identity(image: Any, base_dir: str) -> Optional[str]:
+    """The identity of one row's ``image`` value (see :func:`sample_from_row` for the shapes): ``"sha256:<hex>"``
+    (SHA-256 of the encoded bytes) when the row embeds them, else the path resolved against ``base_dir``
+    (absolute, normalised, lexical: as :func:`sample_from_row` resolves it); None when the row has neither (it is
+    rejected when read)."""
+    if isinstance(image, dict):
+        data, path = image.get("bytes"), image.get("path")
+    elif isinstance(image, (bytes, bytearray)):
+        data, path = image, None
+    else:
+        data, path = None, image if isinstance(image, str) else None
+    if data:
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    if path:
+        return os.path.normpath(os.path.join(os.path.abspath(base_dir), str(path)))
+    return None
+
+
+def image_keys(path, image_column: str = "image", base_dir: Optional[str] = None,
+               batch_size: int = 64) -> List[str]:
+    """One split key per row (in row order): the row's :func:`image_identity`, or ``"<file>#<row>"`` (1-based) for a
+    row without image bytes or path. Reads the image column only, one batch at a time (a pass over the image bytes,
+    hashed, not kept).
+
+    Args:
+        base_dir: folder relative paths are resolved against (default: the parquet file's folder).
+
+    Raises:
+        OcrFormatError: the file is not readable parquet or lacks the image column.
+    """
+    source = str(path)
+    base = base_dir or os.path.dirname(os.path.abspath(source))
+    keys = []
+    for row_no, row in iter_parquet_rows(source, image_column, None, batch_size):
+        keys.append(image_identity(row[image_column], base) or f"{source}#{row_no}")
+    return keys
 
 
 def count_rows(path) -> int:
@@ -74,12 +129,15 @@ def count_rows(path) -> int:
         raise OcrFormatError(str(path), None, f"cannot read parquet: {e}", kind) from e
 
 
-def iter_parquet_rows(path, image_column: str = "image", text_column: str = "text",
+def iter_parquet_rows(path, image_column: str = "image", text_column: Optional[str] = "text",
                       batch_size: int = 64) -> Iterator[Tuple[int, Dict[str, Any]]]:
-    """Yield ``(row_no, row)`` (1-based) reading at most ``batch_size`` rows of one row group at a time.
+    """Yield ``(row_no, row)`` (1-based) reading at most ``batch_size`` rows of one row group at a time; rows hold the
+    image and text columns (the image column only when ``text_column`` is None).
 
     Raises:
-        OcrFormatError: the file is not readable parquet or lacks a column.
+        OcrFormatError: the file is not readable parquet or lacks a column (kinds ``unreadable_file``,
+            ``file_not_found``, ``bad_record``); while iterating, a data page that cannot be read (kind
+            ``unreadable_file``, naming the first row not read).
     """
     import pyarrow.parquet as pq
     source = str(path)
@@ -91,11 +149,20 @@ def iter_parquet_rows(path, image_column: str = "image", text_column: str = "tex
         kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
         raise OcrFormatError(source, None, f"cannot read parquet: {e}", kind) from e
     names = pf.schema_arrow.names
-    for col in (image_column, text_column):
+    columns = [image_column] + ([text_column] if text_column is not None else [])
+    for col in columns:
         if col not in names:
             raise OcrFormatError(source, None, f"missing column {col!r} (columns: {', '.join(names)})", "bad_record")
     row_no = 0
-    for batch in pf.iter_batches(batch_size=batch_size, columns=[image_column, text_column]):
+    batches = pf.iter_batches(batch_size=batch_size, columns=columns)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as e:  # pyarrow: ArrowInvalid / OSError for corrupt or truncated data pages
+            raise OcrFormatError(source, row_no + 1, f"cannot read parquet data from row {row_no + 1} on: {e}",
+                                 "unreadable_file") from e
         for row in batch.to_pylist():
             row_no += 1
             yield row_no, row

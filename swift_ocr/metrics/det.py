@@ -52,8 +52,12 @@ Polygons with fewer than 3 vertices or non-finite coordinates are malformed inpu
 Word spotting / end-to-end (``spotting=``). As in the Task 4.4 script, matching is geometric first
 (exactly the detection protocol above) and a matched pair then counts only if its transcriptions agree; a
 pair with the wrong text uses up both its ground truth and its detection (no re-matching), so it is a
-miss *and* a false positive. Comparison is on ``str.upper()`` of both sides, no Unicode normalisation,
-no whitespace trimming of the detection:
+miss *and* a false positive. Comparison is on ``str.upper()`` of both sides; by default (``text_norm=None``,
+as the official script) with no Unicode normalisation and no whitespace trimming of the detection.
+``text_norm`` (a ``str -> str`` function, e.g. :func:`swift_ocr.metrics.rec.normalize_text`: NFKC and
+whitespace runs to one space, what ``swift-ocr eval det --spotting`` passes) is applied to the text of
+*both* sides, every ground-truth and every detection region, before any of the rules below (the reported
+indices still refer to the regions as passed in):
 
 * ``True`` or ``"end_to_end"`` (the script with ``WORD_SPOTTING = False``): the texts are equal, or equal
   after removing one special character (``!?.:,*"()·[]/'``) from the start and/or the end of the
@@ -63,6 +67,10 @@ no whitespace trimming of the detection:
   replacing ``'!?.:,*"()·[]/`` by spaces, it must be a single word of at least 3 characters from
   ``a-z A-Z À-ƿ Ǆ-ɿ Ά-Ͽ -`` -- so no digits) becomes do-not-care (and discards detections like one);
   the others are normalised that way and must equal the detection's text exactly (case-insensitive).
+
+Every detection counts: nothing here removes repeated detections (a repetition loop writing one box 5 times
+gives 1 match and 4 false positives, as in the official script, whose only filter is the do-not-care area
+rule above).
 
 Two implementations with identical results (every count, every index list, bit-identical IoU values):
 
@@ -103,7 +111,8 @@ import gc
 import math
 from itertools import chain
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from dataclasses import replace as _replace
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import shapely
@@ -313,6 +322,19 @@ def _spotting_mode(spotting: Union[bool, str]) -> Optional[str]:
     raise ValueError(f"spotting must be False, True, 'end_to_end' or 'word_spotting', got {spotting!r}")
 
 
+TextNorm = Optional[Callable[[str], str]]
+
+
+def _normalised(regions: Sequence[Region], spotting: Union[bool, str], text_norm: TextNorm) -> Sequence[Region]:
+    """``regions`` with ``text_norm`` applied to every text (copies; the inputs are not changed), when a spotting
+    mode compares texts and ``text_norm`` is given; else ``regions`` itself."""
+    if text_norm is None or _spotting_mode(spotting) is None:
+        return regions
+    if not isinstance(regions, (list, tuple)) or not all(isinstance(r, Region) for r in regions):
+        return regions  # malformed input: the matcher raises what it raises for it
+    return [_replace(r, text=text_norm(r.text)) if isinstance(r.text, str) else r for r in regions]
+
+
 def _check_params(iou_threshold: float, dont_care_threshold: float, invalid: str) -> None:
     for name, v in (("iou_threshold", iou_threshold), ("dont_care_threshold", dont_care_threshold)):
         if not (0.0 <= v <= 1.0):
@@ -434,11 +456,12 @@ def _finish(image_id, gt, det, g, d, dont_care, discarded, matches, invalid) -> 
 def match_image_naive(gt: Sequence[Region], det: Sequence[Region], iou_threshold: float = 0.5,
                       dont_care_threshold: float = 0.5, spotting: Union[bool, str] = False,
                       invalid: str = "count", truncate_coords: bool = False,
-                      image_id: Optional[str] = None) -> ImageMatch:
+                      image_id: Optional[str] = None, text_norm: TextNorm = None) -> ImageMatch:
     """Reference implementation: every (ground truth, detection) pair, one shapely call each, in the
     official script's loop order. Same arguments, result and errors as :func:`match_image`; use it to
     check faster implementations, not for large datasets (O(n_gt * n_det) polygon intersections)."""
     _check_params(iou_threshold, dont_care_threshold, invalid)
+    gt, det = _normalised(gt, spotting, text_norm), _normalised(det, spotting, text_norm)
     mode, g, d, dont_care, gt_texts = _setup(gt, det, image_id, spotting, invalid, truncate_coords)
 
     # 2. discard detections lying mostly on a do-not-care region (script: get_intersection(dontCarePol, detPol))
@@ -870,7 +893,7 @@ def _split(side: _Batch, masks: List[np.ndarray]) -> List[List[List[int]]]:
 def match_image(gt: Sequence[Region], det: Sequence[Region], iou_threshold: float = 0.5,
                 dont_care_threshold: float = 0.5, spotting: Union[bool, str] = False,
                 invalid: str = "count", truncate_coords: bool = False,
-                image_id: Optional[str] = None) -> ImageMatch:
+                image_id: Optional[str] = None, text_norm: TextNorm = None) -> ImageMatch:
     """Match one image's detections to its ground truth under the ICDAR 2015 protocol (module docstring).
 
     Args:
@@ -883,6 +906,8 @@ def match_image(gt: Sequence[Region], det: Sequence[Region], iou_threshold: floa
         invalid: ``"count"``, ``"skip"`` or ``"raise"`` for polygons shapely finds invalid.
         truncate_coords: apply ``int()`` truncation to coordinates like the official script.
         image_id: name used in error messages and stored in the result.
+        text_norm: spotting modes only: ``str -> str`` applied to the texts of both sides before comparing
+            (module docstring); None (default, the official script) compares the raw texts.
 
     Returns:
         :class:`ImageMatch`, identical to :func:`match_image_naive`'s. To score many images use
@@ -894,6 +919,7 @@ def match_image(gt: Sequence[Region], det: Sequence[Region], iou_threshold: floa
     """
     _check_params(iou_threshold, dont_care_threshold, invalid)
     _spotting_mode(spotting)
+    gt, det = _normalised(gt, spotting, text_norm), _normalised(det, spotting, text_norm)
     return _match_batch([(image_id, gt, det)], iou_threshold, dont_care_threshold, spotting, invalid,
                         truncate_coords)[0]
 
@@ -907,7 +933,7 @@ ImagePair = Union[Tuple[Union[Sequence[Region], Sample], Sequence[Region]],
 
 def evaluate(pairs: Iterable[ImagePair], iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
              spotting: Union[bool, str] = False, invalid: str = "count", truncate_coords: bool = False,
-             naive: bool = False) -> DetResult:
+             naive: bool = False, text_norm: TextNorm = None) -> DetResult:
     """Score a dataset: one ``(gt, det)`` or ``(image_id, gt, det)`` tuple per image.
 
     ``gt`` is a list of :class:`Region` or a :class:`Sample` (its ``regions``; ``image_id`` then defaults
@@ -915,7 +941,8 @@ def evaluate(pairs: Iterable[ImagePair], iou_threshold: float = 0.5, dont_care_t
     detections must still be passed (with ``det=[]``): its ground truth counts as missed, as in the
     official script. Scores are computed from dataset sums (module docstring). Images are matched in batches
     (the fast path of the module docstring; results identical to :func:`match_image` per image);
-    ``naive=True`` uses :func:`match_image_naive` instead. Other arguments as :func:`match_image`.
+    ``naive=True`` uses :func:`match_image_naive` instead. Other arguments (``text_norm`` included) as
+    :func:`match_image`. Every detection passed counts (no de-duplication).
 
     Raises:
         ValueError: a tuple that is not of length 2 or 3, or any error of :func:`match_image`.
@@ -947,6 +974,7 @@ def evaluate(pairs: Iterable[ImagePair], iou_threshold: float = 0.5, dont_care_t
             gt = gt.regions
         if image_id is None:
             image_id = f"image #{k}"
+        gt, det = _normalised(gt, spotting, text_norm), _normalised(det, spotting, text_norm)
         if naive:
             images.append(match_image_naive(gt, det, image_id=str(image_id), **params))
             continue

@@ -4,6 +4,7 @@ the expected pixels are computed here from each family's documented grid."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -179,3 +180,51 @@ def test_bad_image_size_is_refused(family):
     for bad in [(0, 720), (1280,), None, (-1, 5), ("a", 3)]:
         with pytest.raises(ValueError):
             codec.parse("", bad)
+
+
+# --------------------------------------------------------------- issue 19, case 9: non-finite numbers
+
+#: what a degenerate generation writes instead of a coordinate: JSON's non-finite literals, a float that
+#: overflows, an integer too large for a float, bare words
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e999", "9" * 400, "nan", "inf"]
+
+
+@families
+@pytest.mark.parametrize("bad", NON_FINITE, ids=lambda b: b[:8])
+@pytest.mark.parametrize("where", ["instead", "extra"])
+def test_non_finite_coordinate_makes_the_object_unparsed(family, bad, where):
+    """A non-finite or overflowing number, instead of a coordinate or as a fifth item, makes only its object
+    unparsed: the other objects keep their boxes, and no region gets a NaN/infinite vertex."""
+    good = [obj(family, t, c) for t, c in BOXES]
+    c = (100, 200, bad, 260) if where == "instead" else (100, 200, 300, f"260, {bad}")
+    broken = obj(family, "BAD", c)
+    text = join(family, [good[0], broken, good[1], good[2]])
+    res = get_codec(family).parse(text, SIZE)
+    assert [r.text for r in res.regions] == [t for t, _ in BOXES]
+    for r, (_, box) in zip(res.regions, BOXES):
+        assert_close(r.polygon, expected_rect(family, box))
+    assert res.report.objects == 3 and not res.report.ok
+    assert len(res.report.unparsed) == 1 and bad in res.report.unparsed[0]
+    assert all(math.isfinite(v) for r in res.regions for p in r.polygon for v in p)
+
+
+@families
+def test_non_number_item_in_a_box_is_not_skipped(family):
+    """``[100, 200, "a", 300, 260]`` is not the box (100, 200, 300, 260): the object is unparsed."""
+    broken = obj(family, "BAD", (100, 200, '"a", 300', 260))
+    res = get_codec(family).parse(join(family, [broken, obj(family, *BOXES[0])]), SIZE)
+    assert [r.text for r in res.regions] == ["STOP"] and len(res.report.unparsed) == 1
+
+
+# --------------------------------------------------------------- issue 19, case 6: duplicates kept for scoring
+
+
+@families
+def test_duplicates_kept_with_dedupe_false_are_still_counted(family):
+    objs = [obj(family, t, c) for t, c in BOXES]
+    text = join(family, objs + [objs[0]] * 4)  # a loop repeating the first object 4 more times
+    kept = get_codec(family, dedupe=False).parse(text, SIZE)
+    assert [r.text for r in kept.regions] == ["STOP", "Main St.", "EXIT 12"] + ["STOP"] * 4
+    assert kept.report.duplicates == 4 and kept.report.objects == 7 and kept.report.ok
+    dropped = get_codec(family).parse(text, SIZE)
+    assert len(dropped.regions) == 3 and dropped.report.duplicates == 4

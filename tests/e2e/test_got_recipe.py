@@ -79,6 +79,12 @@ def test_sroie_convert_sft_merge_infer_eval(tmp_path, shared_data, tiny_model):
     assert "Successfully imported external_plugins" in sft.stderr
     checkpoint = Path(last_value(sft.stdout, "CHECKPOINT"))
     assert (checkpoint / "adapter_config.json").is_file()
+    # the checkpoint reported is the one ms-swift recorded for this run: the last line of RUN_DIR/logging.jsonl
+    run_dir = Path(last_value(sft.stdout, "RUN_DIR"))
+    record = json.loads((run_dir / "logging.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert checkpoint == Path(record["last_model_checkpoint"]) == run_dir / "checkpoint-2"
+    # ms-swift 4.6 also keeps a relative `last-checkpoint` symlink (tests/recipes/test_recipe_outputs.py fakes it)
+    assert (run_dir / "last-checkpoint").is_symlink() and (run_dir / "last-checkpoint").resolve() == checkpoint
 
     merged = Path(last_value(run(["bash", str(RECIPES / "merge.sh")], env={"ADAPTERS": str(checkpoint)},
                                  cwd=tmp_path).stdout, "MERGED"))

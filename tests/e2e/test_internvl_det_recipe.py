@@ -81,6 +81,8 @@ def test_internvl_det_recipe_sft_merge_infer_eval(shared_data, tmp_path):
         "sft_lora_det.sh", "CHECKPOINT", DATASET=tmp_path / "train.jsonl", MODEL=model, MODEL_TYPE="internvl",
         TEMPLATE="internvl_hf_ocr_det", OUTPUT_DIR=tmp_path / "sft", TORCH_DTYPE="float32", MAX_STEPS=2,
         SAVE_STEPS=2, BATCH_SIZE=1, GRAD_ACC=1, NUM_WORKERS=0, LOGGING_STEPS=1, REPORT_TO="none", LR="1e-3")
+    record = json.loads((Path(checkpoint).parent / "logging.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert record["last_model_checkpoint"] == checkpoint  # this run's own record of its last checkpoint
     args = json.loads((Path(checkpoint) / "args.json").read_text(encoding="utf-8"))
     assert args["template"] == "internvl_hf_ocr_det" and args["lora_rank"] == 16 and args["freeze_vit"] is True
 

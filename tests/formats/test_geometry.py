@@ -147,11 +147,12 @@ def test_fast_path_declines_what_it_cannot_decide(points, size):
     assert not plain_quad_inside(points, size)
 
 
-def test_fast_path_takes_both_orientations():
+def test_fast_path_takes_clockwise_quads_only():
+    """A counter-clockwise quad is re-ordered by the careful path (issue 19), so the fast path must decline it."""
     from swift_ocr.formats.geometry import plain_quad_inside
 
     cw = [(10, 10), (50, 12), (48, 30), (9, 28)]
-    assert plain_quad_inside(cw, SIZE) and plain_quad_inside(cw[::-1], SIZE)
+    assert plain_quad_inside(cw, SIZE) and not plain_quad_inside(cw[::-1], SIZE)
 
 
 def test_vectorised_fast_path_decides_like_the_scalar_one(shared_data):
@@ -174,6 +175,7 @@ def test_vectorised_fast_path_decides_like_the_scalar_one(shared_data):
         ([(0, 0), (10, 0), (0, 10), (10, 10)], (100, 100)),
         ([(5, 5), (5, 5), (5, 5), (5, 5)], (100, 100)),
         ([(100, 100), (0, 100), (0, 0), (100, 0)], (100, 100)),
+        ([(0, 0), (0, 10), (10, 10), (10, 0)], (100, 100)),  # counter-clockwise: declined (re-ordered by shapely)
     ]
     quads = [(r.polygon, size) for r, size in _real_regions(shared_data) + _random_quads(4000)] + edge
     quads = [(p, s) for p, s in quads if len(p) == 4 and s is not None]

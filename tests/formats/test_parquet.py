@@ -71,3 +71,55 @@ def test_bad_rows_are_rejected_with_their_row_number(tmp_path, shared_data):
     reader = open_source("parquet", input_path=str(path), allow_outside_root=True)
     assert [(s.line, s.kind) for _, s in reader.iter_samples() if isinstance(s, OcrFormatError)] == [
         (2, "image_truncated"), (3, "image_corrupt"), (4, "image_missing"), (6, "bad_record")]
+
+
+# Issue 19 (5, 13): split keys name the image; plain path strings; decoded images are refused with a reason.
+
+def test_image_keys_name_the_image(tmp_path, shared_data):
+    from swift_ocr.formats.parquet import image_keys
+    items = rec_words(shared_data)[:3]
+    (a, _), (b, _), (c, _) = items
+    image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    images = [{"bytes": a.read_bytes(), "path": "a.jpg"}, {"bytes": a.read_bytes(), "path": "other_name.jpg"},
+              {"bytes": b.read_bytes(), "path": "a.jpg"}, {"bytes": None, "path": "imgs/c.jpg"},
+              {"bytes": None, "path": "./imgs/x/../c.jpg"}, {"bytes": None, "path": None}]
+    path = tmp_path / "k.parquet"
+    pq.write_table(pa.table({"image": pa.array(images, type=image_type), "text": ["t"] * 6}), path, row_group_size=2)
+    keys = image_keys(path)
+    assert keys[0] == keys[1] != keys[2]  # same bytes under two names: one image; same name, other bytes: another
+    assert keys[3] == keys[4] == str(tmp_path / "imgs/c.jpg")
+    assert keys[5] == f"{path}#6"
+    reader = open_source("parquet", input_path=str(path))
+    assert list(reader.keys) == keys
+
+
+def test_path_strings_and_decoded_images(tmp_path, shared_data):
+    from PIL import Image
+    s = sample_from_row({"image": "imgs/a.jpg", "text": "x"}, str(tmp_path / "f.parquet"), 1)
+    assert s.images == [str(tmp_path / "imgs/a.jpg")] and s.image_bytes is None
+    s = sample_from_row({"image": str(tmp_path / "b.jpg"), "text": "x"}, str(tmp_path / "f.parquet"), 2)
+    assert s.images == [str(tmp_path / "b.jpg")]
+    with pytest.raises(OcrFormatError) as e:
+        sample_from_row({"image": "/etc/passwd", "text": "x"}, str(tmp_path / "f.parquet"), 3)
+    assert e.value.kind == "outside_root"
+    with Image.open(rec_words(shared_data)[0][0]) as im:
+        with pytest.raises(OcrFormatError, match=r"f.parquet:4: .*decoded .*Image\(decode=False\)") as e:
+            sample_from_row({"image": im, "text": "x"}, str(tmp_path / "f.parquet"), 4)
+    assert e.value.kind == "bad_record"
+
+
+def test_corrupt_data_pages_are_a_clear_error(tmp_path, shared_data):
+    from swift_ocr.convert import ConvertOptions, convert
+    items = rec_words(shared_data)
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"image": [p.read_bytes() for p, _ in items], "text": [t for _, t in items]}), path,
+                   compression="snappy")
+    data = bytearray(path.read_bytes())
+    for i in range(4, 64):  # the first page header, after the magic; the footer (row count, schema) stays intact
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    reader = open_source("parquet", input_path=str(path))
+    with pytest.raises(OcrFormatError) as e:
+        convert(reader, ConvertOptions(), str(tmp_path / "out.jsonl"))
+    assert e.value.kind == "unreadable_file" and str(e.value).startswith(f"{path}:")
+    assert not (tmp_path / "out.jsonl").exists()

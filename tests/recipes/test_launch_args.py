@@ -1,10 +1,11 @@
-"""The GOT-OCR2 recipes' launch settings are what ms-swift 4.6 and torchrun accept (CPU only, nothing is trained).
+"""The recipes' launch settings are what ms-swift 4.6 and torchrun accept (CPU only, nothing is trained).
 
-Each recipe runs with ``DRY_RUN=1``, which prints the exact ``swift`` command (prefixed with the launch variables
-ms-swift's launcher reads) and exits. The printed arguments are then parsed by ms-swift's own argument parser
-(``HfArgumentParser`` over ``SftArguments`` / ``InferArguments`` / ``ExportArguments``, as
-``swift.utils.parse_args`` builds it) up to -- not including -- constructing the dataclass, whose
-``__post_init__`` would load the model and require DeepSpeed to be installed. The launch variables go through
+The GOT-OCR2 recipes (recipes/got_ocr2/) and the InternVL2 detection recipes (recipes/internvl2_8b/) share
+recipes/common.sh. Each recipe runs with ``DRY_RUN=1``, which prints the exact ``swift`` command (prefixed with the
+launch variables ms-swift's launcher reads, and MAX_NUM for InternVL) and exits. The printed arguments are then
+parsed by ms-swift's own argument parser (``HfArgumentParser`` over ``SftArguments`` / ``InferArguments`` /
+``ExportArguments``, as ``swift.utils.parse_args`` builds it) up to -- not including -- constructing the dataclass,
+whose ``__post_init__`` would load the model and require DeepSpeed to be installed. The launch variables go through
 ms-swift's ``get_torchrun_args`` and torch's own ``torch.distributed.run`` parser; ``DEEPSPEED`` names must be
 ms-swift's built-in config files.
 """
@@ -14,14 +15,24 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "recipes" / "got_ocr2"
+SFT_RECIPES = ("got_ocr2/sft_lora.sh", "internvl2_8b/sft_lora_det.sh")
+# settings the recipes read: never inherited from the environment pytest runs in
 LAUNCH_VARS = ("NPROC_PER_NODE", "NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "CUSTOM_REGISTER_PATH",
-               "CUDA_VISIBLE_DEVICES", "DEEPSPEED", "STREAMING", "MAX_STEPS", "LAZY_TOKENIZE")
+               "CUDA_VISIBLE_DEVICES", "DEEPSPEED", "STREAMING", "MAX_STEPS", "LAZY_TOKENIZE", "MAX_NUM", "BATCH_SIZE",
+               "TOTAL_BATCH_SIZE", "GRAD_ACC", "TARGET_MODULES", "REPORT_TO", "DATASET", "VAL_DATASET", "RESULT_PATH",
+               "OVERWRITE", "ADAPTERS", "OUTPUT_DIR", "ADD_VERSION", "EXTRA_ARGS")
+
+
+def recipe_path(script: str) -> Path:
+    """``sft_lora.sh`` is a GOT-OCR2 recipe; ``internvl2_8b/infer.sh`` names the family."""
+    return REPO / "recipes" / script if "/" in script else RECIPES / script
 
 
 def dry_run(script: str, env: dict, cwd: Path):
@@ -29,7 +40,7 @@ def dry_run(script: str, env: dict, cwd: Path):
     subcommand, stderr)``."""
     full = {k: v for k, v in os.environ.items() if k not in LAUNCH_VARS}
     full.update({"DRY_RUN": "1", "SWIFT": "swift", **env})
-    proc = subprocess.run(["bash", str(RECIPES / script)], env=full, cwd=cwd, capture_output=True, text=True,
+    proc = subprocess.run(["bash", str(recipe_path(script))], env=full, cwd=cwd, capture_output=True, text=True,
                           timeout=60)
     if proc.returncode != 0:
         return proc.returncode, {}, [], None, proc.stderr
@@ -194,3 +205,188 @@ def test_infer_and_merge_arguments_parse(tmp_path, swift_parser):
     assert rc == 0, err
     ns = swift_parser("ExportArguments", argv)
     assert sub == "export" and ns.merge_lora is True and ns.adapters == [str(adapters)]
+
+
+# ---------------------------------------------------------------- issue 19, case 17: one launch logic for all recipes
+
+def global_batch(ns, launch) -> int:
+    world = int(launch.get("NNODES", 1)) * int(launch.get("NPROC_PER_NODE", 1))
+    return ns.per_device_train_batch_size * world * ns.gradient_accumulation_steps
+
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+@pytest.mark.parametrize("env,grad_acc,deepspeed", [
+    ({}, 16, None),
+    # 2 machines x 1 process: the InternVL recipe used to keep GRAD_ACC=16 (global batch 32) and no DeepSpeed
+    ({"NNODES": "2", "NODE_RANK": "0", "MASTER_ADDR": "10.0.0.1"}, 8, "zero2"),
+    ({"NNODES": "2", "NODE_RANK": "1", "MASTER_ADDR": "10.0.0.1", "NPROC_PER_NODE": "4"}, 2, "zero2"),
+    ({"NPROC_PER_NODE": "8", "BATCH_SIZE": "2"}, 1, "zero2"),
+])
+def test_world_size_sets_grad_acc_and_deepspeed_in_every_recipe(tmp_path, swift_parser, script, env, grad_acc,
+                                                                 deepspeed):
+    rc, launch, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", **env}, tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.gradient_accumulation_steps == grad_acc and ns.deepspeed == deepspeed
+    assert global_batch(ns, launch) == 16  # the target global batch, whatever the world size
+    expected = {k: env[k] for k in ("NPROC_PER_NODE", "NNODES", "NODE_RANK", "MASTER_ADDR") if k in env}
+    if script.startswith("internvl2_8b/"):
+        expected["MAX_NUM"] = "6"
+    assert launch == expected
+
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+def test_explicit_grad_acc_and_total_batch_size(tmp_path, swift_parser, script):
+    rc, launch, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "NPROC_PER_NODE": "4", "GRAD_ACC": "3"},
+                                       tmp_path)
+    assert rc == 0, err
+    assert swift_parser("SftArguments", argv).gradient_accumulation_steps == 3
+    assert "global batch 12 differs from TOTAL_BATCH_SIZE=16" in err  # said, not silent
+    rc, launch, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "NPROC_PER_NODE": "4",
+                                                "TOTAL_BATCH_SIZE": "64"}, tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.gradient_accumulation_steps == 16 and global_batch(ns, launch) == 64
+
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+@pytest.mark.parametrize("env,message", [
+    ({"NPROC_PER_NODE": "abc"}, "NPROC_PER_NODE must be a positive integer, got 'abc'"),
+    ({"NPROC_PER_NODE": "0"}, "NPROC_PER_NODE must be a positive integer, got '0'"),
+    ({"NPROC_PER_NODE": "-2"}, "NPROC_PER_NODE must be a positive integer"),
+    ({"NNODES": "two"}, "NNODES must be a positive integer"),
+    ({"NNODES": "2", "NODE_RANK": "0"}, "MASTER_ADDR"),
+    ({"NNODES": "2", "MASTER_ADDR": "h", "NODE_RANK": "x"}, "NODE_RANK"),
+    ({"MASTER_PORT": "99999"}, "MASTER_PORT"),
+    ({"BATCH_SIZE": "0"}, "BATCH_SIZE must be a positive integer"),
+    ({"GRAD_ACC": "1.5"}, "GRAD_ACC must be a positive integer"),
+    ({"TOTAL_BATCH_SIZE": "lots"}, "TOTAL_BATCH_SIZE must be a positive integer"),
+    ({"DEEPSPEED": "bogus"}, "DEEPSPEED=bogus"),
+    ({"DEEPSPEED": "zero4", "NPROC_PER_NODE": "2"}, "DEEPSPEED=zero4"),
+])
+def test_bad_launch_values_are_refused_by_every_recipe(tmp_path, script, env, message):
+    rc, _, _, _, err = dry_run(script, {"DATASET": "a.jsonl", **env}, tmp_path)
+    assert rc == 2 and message in err, err
+    assert "syntax error" not in err and "unbound variable" not in err  # a message, not a bash error
+
+
+# ---------------------------------------------------------------- issue 19, case 18: what is printed is what runs
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+@pytest.mark.parametrize("value", ["ZERO3", "Zero2_Offload", "zero1"])
+def test_deepspeed_names_are_normalised_to_ms_swift_names(tmp_path, swift_parser, script, value):
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "NPROC_PER_NODE": "2", "DEEPSPEED": value},
+                                  tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.deepspeed == value.lower()
+    # the name ms-swift maps to its built-in config (SftArguments._init_deepspeed compares case-sensitively)
+    assert (Path(__import__("swift").__file__).parent / "config" / f"{ns.deepspeed}.json").is_file()
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "NPROC_PER_NODE": "2", "DEEPSPEED": "None"},
+                                  tmp_path)
+    assert rc == 0 and "--deepspeed" not in argv, err
+
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+def test_target_modules_and_report_to_are_words_never_globs(tmp_path, swift_parser, script):
+    for name in ("a.jsonl", "b.jsonl", "q_proj"):  # what `*` or `q_*` would expand to, unquoted
+        (tmp_path / name).write_text("")
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "TARGET_MODULES": "*", "REPORT_TO": "none"},
+                                  tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.target_modules == ["*"] and ns.report_to == ["none"]
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "a.jsonl", "TARGET_MODULES": " q_* v_proj\to_proj ",
+                                           "REPORT_TO": "tensorboard  wandb"}, tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.target_modules == ["q_*", "v_proj", "o_proj"] and ns.report_to == ["tensorboard", "wandb"]
+    rc, _, _, _, err = dry_run(script, {"DATASET": "a.jsonl", "TARGET_MODULES": "  "}, tmp_path)
+    assert rc == 2 and "TARGET_MODULES" in err
+
+
+@pytest.mark.parametrize("script,env", [("internvl2_8b/sft_lora_det.sh", {"DATASET": "a.jsonl"}),
+                                        ("internvl2_8b/infer.sh", {"VAL_DATASET": "v.jsonl",
+                                                                   "RESULT_PATH": "r.jsonl"})])
+def test_internvl_prints_max_num_in_front_of_the_command(tmp_path, script, env):
+    rc, launch, _, _, err = dry_run(script, env, tmp_path)
+    assert rc == 0, err
+    assert launch == {"MAX_NUM": "6"}  # without it a copied command trains with ms-swift's default of 12 tiles
+    rc, launch, _, _, err = dry_run(script, {**env, "MAX_NUM": "12", "NPROC_PER_NODE": "2"}, tmp_path)
+    assert rc == 0 and launch == {"NPROC_PER_NODE": "2", "MAX_NUM": "12"}, err
+    rc, _, _, _, err = dry_run(script, {**env, "MAX_NUM": "six"}, tmp_path)
+    assert rc == 2 and "MAX_NUM must be a positive integer" in err
+
+
+def test_printed_command_pasted_into_bash_runs_the_same_command(tmp_path):
+    """The line after ``+ `` is pasted into bash with a stand-in ``swift`` on PATH that records what it got: the
+    same argv (spaces, ``*`` and quotes intact) and the environment the recipe depends on."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "record.json"
+    fake = bin_dir / "swift"
+    fake.write_text(f"#!{sys.executable}\nimport json, os, sys\n"
+                    f"json.dump({{'argv': sys.argv[1:], 'env': {{k: os.environ.get(k) for k in "
+                    f"('MAX_NUM', 'NPROC_PER_NODE', 'NNODES', 'NODE_RANK', 'MASTER_ADDR')}}}}, "
+                    f"open({str(record)!r}, 'w'))\n")
+    fake.chmod(0o755)
+    data = tmp_path / "my receipts" / "train 'a'.jsonl"
+    data.parent.mkdir()
+    data.write_text("")
+    env = {"DATASET": str(data), "TARGET_MODULES": "* q_proj", "NNODES": "2", "NODE_RANK": "1",
+           "MASTER_ADDR": "10.0.0.1", "MAX_NUM": "4", "EXTRA_ARGS": "--system 'You are an OCR engine.'"}
+    proc = subprocess.run(["bash", str(recipe_path("internvl2_8b/sft_lora_det.sh"))],
+                          env={**{k: v for k, v in os.environ.items() if k not in LAUNCH_VARS}, "DRY_RUN": "1",
+                               "SWIFT": "swift", **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("+ "))[2:]
+    clean = {k: v for k, v in os.environ.items() if k not in LAUNCH_VARS}
+    clean["PATH"] = f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}"
+    subprocess.run(["bash", "-c", line], env=clean, cwd=tmp_path, check=True, timeout=60)
+    got = json.loads(record.read_text())
+    assert got["env"] == {"MAX_NUM": "4", "NPROC_PER_NODE": None, "NNODES": "2", "NODE_RANK": "1",
+                          "MASTER_ADDR": "10.0.0.1"}
+    words = shlex.split(line)
+    while "=" in words[0]:
+        words.pop(0)
+    argv = got["argv"]
+    assert words[0] == "swift" and argv == words[1:] and argv[0] == "sft"
+    assert arg(argv, "--dataset") == str(data) and argv[argv.index("--target_modules") + 1:][:2] == ["*", "q_proj"]
+    assert arg(argv, "--system") == "You are an OCR engine."
+
+
+@pytest.mark.parametrize("script", SFT_RECIPES)
+def test_dataset_paths_with_spaces(tmp_path, swift_parser, script):
+    folder = tmp_path / "my receipts"
+    folder.mkdir()
+    for name in ("train 1.jsonl", "val 1.jsonl"):
+        (folder / name).write_text("")
+    # a single path with spaces, relative or absolute
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "my receipts/train 1.jsonl",
+                                           "VAL_DATASET": str(folder / "val 1.jsonl")}, tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("SftArguments", argv)
+    assert ns.dataset == ["my receipts/train 1.jsonl"] and ns.val_dataset == [str(folder / "val 1.jsonl")]
+    # one per line (blank lines and surrounding blanks ignored)
+    spec = "swift-ocr/icdar:/d?family=got"
+    rc, _, argv, _, err = dry_run(script, {"DATASET": f"\n  {folder / 'train 1.jsonl'}\n\n{spec}\n"}, tmp_path)
+    assert rc == 0, err
+    assert swift_parser("SftArguments", argv).dataset == [str(folder / "train 1.jsonl"), spec]
+    # space separated, as before
+    rc, _, argv, _, err = dry_run(script, {"DATASET": "a.jsonl  b.jsonl"}, tmp_path)
+    assert rc == 0 and swift_parser("SftArguments", argv).dataset == ["a.jsonl", "b.jsonl"], err
+    rc, _, _, _, err = dry_run(script, {"DATASET": " \n "}, tmp_path)
+    assert rc == 2 and "set DATASET" in err
+
+
+@pytest.mark.parametrize("script", ["got_ocr2/infer.sh", "internvl2_8b/infer.sh"])
+def test_infer_val_dataset_with_spaces(tmp_path, swift_parser, script):
+    val = tmp_path / "my val" / "v 1.jsonl"
+    val.parent.mkdir()
+    val.write_text("")
+    rc, _, argv, _, err = dry_run(script, {"VAL_DATASET": str(val), "RESULT_PATH": "out dir/r 1.jsonl"}, tmp_path)
+    assert rc == 0, err
+    ns = swift_parser("InferArguments", argv)
+    assert ns.val_dataset == [str(val)] and ns.result_path == str(tmp_path / "out dir" / "r 1.jsonl")
+    rc, _, argv, _, err = dry_run(script, {"VAL_DATASET": f"{val}\nother.jsonl", "RESULT_PATH": "r.jsonl"}, tmp_path)
+    assert rc == 0 and swift_parser("InferArguments", argv).val_dataset == [str(val), "other.jsonl"], err
