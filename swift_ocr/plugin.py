@@ -18,12 +18,16 @@ def plugin_path() -> str:
 
 
 def register_all() -> Dict[str, List[str]]:
-    """Register swift-ocr's datasets (:mod:`swift_ocr.swift_dataset`) and chat templates
-    (:mod:`swift_ocr.swift_templates`) into ms-swift. Calling it again does nothing and returns the same names."""
+    """Register swift-ocr's datasets (:mod:`swift_ocr.swift_dataset`), chat templates
+    (:mod:`swift_ocr.swift_templates`) and evaluation metrics ``ocr`` / ``ocr_det`` (:mod:`swift_ocr.swift_metrics`)
+    into ms-swift. Calling it again does nothing and returns the same names."""
     if "datasets" not in _REGISTERED:
         from .swift_dataset import register_datasets
         _REGISTERED["datasets"] = register_datasets()
     if "templates" not in _REGISTERED:
         from .swift_templates import register_templates
         _REGISTERED["templates"] = register_templates()
+    if "metrics" not in _REGISTERED:
+        from .swift_metrics import register_metrics
+        _REGISTERED["metrics"] = register_metrics()
     return dict(_REGISTERED)

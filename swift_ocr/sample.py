@@ -6,6 +6,7 @@ spaces (0-1000, 0-999, resized pixels) belong to the codecs, never to the sample
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -17,6 +18,19 @@ Point = Tuple[float, float]
 # Keys of :attr:`Sample.fixes`: changes made to an item while reading it (counted, never silent).
 FIX_KEYS = ("clipped_coordinates", "clipped_regions", "reordered_polygons", "nfkc_texts", "gb18030_files",
             "reoriented_quads", "flattened_images")
+
+
+#: The do-not-care transcription of ICDAR 2015 Challenge 4 (a region that is neither to be read nor detected).
+DONT_CARE = "###"
+
+
+def is_dont_care(text: str) -> bool:
+    """True when ``text`` marks a do-not-care region: its NFKC form, stripped of surrounding whitespace, is ``###``
+    (so ``###``, `` ### ``, full-width ``＃＃＃`` and small ``﹟﹟﹟`` all are). Decided on the normalised text whether or
+    not the converter NFKC-normalises transcriptions, so that a marker never becomes a trainable target."""
+    if text.isascii():
+        return text.strip() == DONT_CARE
+    return unicodedata.normalize("NFKC", text).strip() == DONT_CARE
 
 
 @dataclass(slots=True)  # readers make one per text line: slots make them smaller and faster to build

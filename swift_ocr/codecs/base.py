@@ -35,7 +35,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ..sample import Point, Region
+from ..sample import Point, Region, is_dont_care
 
 ImageSize = Tuple[int, int]
 #: ``(x1, y1, x2, y2)``: an axis-aligned box, pixels of the original image (as :meth:`Region.bbox`).
@@ -43,7 +43,6 @@ Box = Tuple[float, float, float, float]
 #: ``encode(region, box=None) -> str``: one region's object text (see :meth:`Codec.object_encoder`).
 ObjectEncoder = Callable[..., str]
 
-DONT_CARE = "###"
 
 #: A number as models write it: optional sign, digits, optional fraction.
 NUMBER = r"[-+]?\d+(?:\.\d+)?"
@@ -474,7 +473,7 @@ class Collector:
             polygon = rect_polygon(px1, py1, px2, py2)
         else:
             polygon = [self.grid.decode(coords[i], coords[i + 1]) for i in range(0, 8, 2)]
-        self.regions.append(Region(polygon=polygon, text=text, dont_care=text.strip() == DONT_CARE, line=line))
+        self.regions.append(Region(polygon=polygon, text=text, dont_care=is_dont_care(text), line=line))
 
     def result(self) -> ParseResult:
         return ParseResult(self.regions, self.report)

@@ -34,6 +34,7 @@ from PIL import Image, ImageDraw
 
 from .base import (BoxFormat, NUMBER, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
                    format_list, line_of, normalised_grid, numbers, rect_polygon, scan)
+from ..images import to_rgb
 from ..sample import Region
 
 SCALE = 1000
@@ -134,7 +135,7 @@ def draw_colour_box(image: Image.Image, region: Region, colour: str, width: Opti
         raise ValueError(f"colour must be one of {sorted(COLOURS)}, got {colour!r}")
     if shape not in ("box", "polygon"):
         raise ValueError(f"shape must be 'box' or 'polygon', got {shape!r}")
-    out = image.convert("RGB")  # always a new image
+    out = to_rgb(image)  # always a new image; transparency composited on white
     w = width if width is not None else max(2, round(max(out.size) / 300))
     pts = rect_polygon(*region.bbox()) if shape == "box" else list(region.polygon)
     ImageDraw.Draw(out).line(pts + [pts[0]], fill=COLOURS[colour], width=w, joint="curve")

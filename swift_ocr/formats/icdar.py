@@ -44,12 +44,11 @@ import unicodedata
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import OcrFormatError
-from ..sample import Region, Sample, join_lines
+from ..sample import Region, Sample, is_dont_care, join_lines
 from .checks import image_size_for
 from .layout import Pair
 from .text_io import decode_label_bytes, read_label_bytes
 
-DONT_CARE = "###"
 #: ``variant`` values of the readers (``--icdar-variant``; ``auto``: detected per file).
 VARIANTS = ("auto", "2015", "mlt", "polygon", "2013")
 #: The script names of the ICDAR 2017 / 2019 MLT ground truth (field 9 of every line), as the competition spells them.
@@ -62,15 +61,6 @@ VARIANT_FIX_KEYS: Dict[str, str] = {"mlt": "icdar_mlt_files", "polygon": "icdar_
 OTHER_SCRIPT_FIX_KEY = "other_script_regions"
 #: The characters whose NFKC form is ``#`` (U+0023, U+FE5F SMALL NUMBER SIGN, U+FF03 FULLWIDTH NUMBER SIGN).
 _HASHES = ("#", "\ufe5f", "\uff03")
-
-
-def is_dont_care(text: str) -> bool:
-    """True when ``text`` marks a do-not-care region: its NFKC form, stripped of surrounding whitespace, is ``###``
-    (so ``###``, `` ### ``, full-width ``＃＃＃`` and small ``﹟﹟﹟`` all are). Decided on the normalised text whether or
-    not the converter NFKC-normalises transcriptions, so that a marker never becomes a trainable target."""
-    if text.isascii():
-        return text.strip() == DONT_CARE
-    return unicodedata.normalize("NFKC", text).strip() == DONT_CARE
 
 
 def _maybe_dont_care(label: str) -> bool:

@@ -228,3 +228,13 @@ def test_duplicates_kept_with_dedupe_false_are_still_counted(family):
     assert kept.report.duplicates == 4 and kept.report.objects == 7 and kept.report.ok
     dropped = get_codec(family).parse(text, SIZE)
     assert len(dropped.regions) == 3 and dropped.report.duplicates == 4
+
+
+def test_full_width_dont_care_in_an_answer_is_dont_care():
+    """A model answer's ``＃＃＃`` region is do-not-care like ``###`` (issue 19.3, the same rule as the readers)."""
+    from swift_ocr.codecs import get_codec
+
+    codec = get_codec("internvl")
+    parsed = codec.parse("<ref>＃＃＃</ref><box>[[10, 10, 200, 50]]</box>\n<ref>TOTAL</ref><box>[[10, 60, 200, 90]]</box>",
+                         (1000, 1000))
+    assert [r.dont_care for r in parsed.regions] == [True, False]

@@ -16,7 +16,8 @@ import pytest
 import swift_ocr.convert as conv
 from swift_ocr.cli.main import main as cli_main
 from swift_ocr.errors import KINDS, OcrFormatError
-from swift_ocr.formats.icdar import (MLT_SCRIPTS, detect_icdar_variant, is_dont_care, parse_icdar_text,
+from swift_ocr.sample import is_dont_care
+from swift_ocr.formats.icdar import (MLT_SCRIPTS, detect_icdar_variant, parse_icdar_text,
                                      read_icdar_file, read_icdar_labels)
 
 
