@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup test demo clean
+.PHONY: setup browser test demo clean
 
 setup: $(VENV)/.swift-ocr-installed
 
@@ -21,7 +21,18 @@ $(VENV)/.swift-ocr-installed: setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-test: setup
+# Headless Chromium for the report test (tests/report/test_report_browser.py): installed with apt-get (Debian package
+# `chromium`) when missing and we are root; otherwise nothing happens and that test skips, saying why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (apt-get) for the report browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	    || echo "warning: could not install chromium; the report browser test will be skipped"; \
+	else echo "note: chromium not found and not installable here (needs root and apt-get); the report browser test will be skipped"; \
+	fi
+
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -140,8 +140,16 @@ so_launch_vars() {
 #   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x world size), at least 1]: set it to override the derivation.
 #   DEEPSPEED [zero2 when the world size is over 1, else none]: zero0 zero1 zero2 zero3 zero2_offload zero3_offload
 #     (ms-swift's built-in configs, any case, passed in lower case), none, or a DeepSpeed JSON file (made absolute).
-# Sets BATCH_SIZE, TOTAL_BATCH_SIZE, GRAD_ACC, DEEPSPEED, SO_WORLD_SIZE and the array SO_DEEPSPEED_ARGS.
-# shellcheck disable=SC2034  # SO_DEEPSPEED_ARGS is used by the recipes
+#     DeepSpeed needs GPUs: on a machine without one set DEEPSPEED=none (a warning says so).
+#   DDP_BACKEND [gloo when the world size is over 1 and no GPU is visible (so_gpu_visible), else ms-swift's default:
+#     nccl on NVIDIA GPUs]: --ddp_backend. Without it a CPU run started by torchrun does not form a process group
+#     in transformers: every process trains alone on the whole dataset (world_size 1).
+# CPU runs (tests, demos; see "Scale-out" in README.md), the settings in one place:
+#   NPROC_PER_NODE=2 DEEPSPEED=none TORCH_DTYPE=float32 OMP_NUM_THREADS=<cores per process> (DDP_BACKEND=gloo is
+#   chosen automatically).
+# Sets BATCH_SIZE, TOTAL_BATCH_SIZE, GRAD_ACC, DEEPSPEED, DDP_BACKEND, SO_WORLD_SIZE and the arrays SO_DEEPSPEED_ARGS
+# (--deepspeed) and SO_DDP_ARGS (--ddp_backend).
+# shellcheck disable=SC2034  # SO_DEEPSPEED_ARGS and SO_DDP_ARGS are used by the recipes
 so_launch() {
     local global
     so_launch_vars
@@ -176,7 +184,24 @@ so_launch() {
     esac
     SO_DEEPSPEED_ARGS=()
     [[ "$DEEPSPEED" != none ]] && SO_DEEPSPEED_ARGS=(--deepspeed "$DEEPSPEED")
+
+    if [[ -z "${DDP_BACKEND:-}" ]] && ((SO_WORLD_SIZE > 1)) && ! so_gpu_visible; then
+        DDP_BACKEND=gloo
+        so_log "no GPU visible: DDP_BACKEND=gloo (processes talk over the CPU)"
+    fi
+    SO_DDP_ARGS=()
+    [[ -n "${DDP_BACKEND:-}" ]] && SO_DDP_ARGS=(--ddp_backend "$DDP_BACKEND")
+    if [[ "$DEEPSPEED" != none ]] && ! so_gpu_visible; then
+        so_log "warning: no GPU visible and DEEPSPEED=$DEEPSPEED: DeepSpeed needs GPUs; set DEEPSPEED=none for a CPU run"
+    fi
     return 0
+}
+
+# so_gpu_visible: succeeds when this machine shows an accelerator to torch: CUDA_VISIBLE_DEVICES is not "" or -1 and
+# an NVIDIA (/dev/nvidia0...), AMD ROCm (/dev/kfd) or Ascend (/dev/davinci0...) device node exists. Cheap: no Python.
+so_gpu_visible() {
+    case "${CUDA_VISIBLE_DEVICES-unset}" in "" | -1) return 1 ;; esac
+    compgen -G '/dev/nvidia[0-9]*' >/dev/null || [[ -e /dev/kfd ]] || compgen -G '/dev/davinci[0-9]*' >/dev/null
 }
 
 # Environment variables printed in front of the command by so_run when set: the launch variables ms-swift's
@@ -382,4 +407,83 @@ so_infer() {
     [[ -s "$result" ]] || so_die "swift infer wrote no results to $result"
     so_log "swift infer finished in $((SECONDS - start)) s ($(wc -l <"$result") rows)"
     echo "RESULT_PATH=$result"
+}
+
+# so_serve MODEL MODEL_TYPE TEMPLATE [EXTRA SWIFT ARGS...]: `swift deploy` (ms-swift's OpenAI-compatible server:
+# /v1/chat/completions, /v1/models) of MERGED/MODEL or base + ADAPTERS, in the foreground; prints URL=... and MODEL=...
+# on stdout once the server lists the model at /v1/models, then waits for it (stop it with Ctrl-C / SIGTERM, which is
+# passed on to it). The model: ADAPTERS (one LoRA checkpoint; MODEL / MODEL_TYPE / TEMPLATE only when set), else
+# MODEL / MODEL_TYPE / TEMPLATE with the given defaults. Settings: HOST [127.0.0.1] PORT [8000] (must be free:
+# ms-swift would silently move to the next free port), INFER_BACKEND [transformers] (vllm sglang lmdeploy),
+# SERVED_MODEL_NAME [basename of ADAPTERS or MODEL], MAX_NEW_TOKENS [4096] and TEMPERATURE [0] (the server's defaults
+# for requests that do not set them), TORCH_DTYPE, MAX_BATCH_SIZE, READY_TIMEOUT [900] seconds. The given args and
+# EXTRA come last.
+so_serve() {
+    local default_model=$1 default_type=$2 default_template=$3
+    shift 3
+    local adapters=${ADAPTERS:-} host=${HOST:-127.0.0.1} port=${PORT:-8000} backend=${INFER_BACKEND:-transformers}
+    local name url pid waited=0 ready_timeout=${READY_TIMEOUT:-900} py
+    so_launch_vars
+    if ! [[ "$port" =~ ^[1-9][0-9]{0,4}$ ]] || ((port > 65535)); then so_die "PORT must be 1..65535, got '$port'"; fi
+    so_posint READY_TIMEOUT "$ready_timeout"
+    case "$backend" in
+        transformers | vllm | sglang | lmdeploy) ;;
+        *) so_die "INFER_BACKEND must be transformers, vllm, sglang or lmdeploy, got '$backend'" ;;
+    esac
+    local args=(deploy)
+    if [[ -n "$adapters" ]]; then
+        [[ -f "$adapters/adapter_config.json" ]] || so_die "ADAPTERS=$adapters: no adapter_config.json, not a LoRA checkpoint"
+        adapters=$(so_abspath "${adapters%/}")
+        args+=(--adapters "$adapters")
+        [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
+        [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
+        [[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
+        name=${SERVED_MODEL_NAME:-$(basename -- "$adapters")}
+    else
+        args+=(--model "${MODEL:-$default_model}" --model_type "${MODEL_TYPE:-$default_type}"
+            --template "${TEMPLATE:-$default_template}")
+        name=${SERVED_MODEL_NAME:-$(basename -- "${MODEL:-$default_model}")}
+    fi
+    args+=(--served_model_name "$name" --host "$host" --port "$port" --infer_backend "$backend"
+        --max_new_tokens "${MAX_NEW_TOKENS:-4096}" --temperature "${TEMPERATURE:-0}")
+    [[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
+    [[ -n "${MAX_BATCH_SIZE:-}" ]] && args+=(--max_batch_size "$MAX_BATCH_SIZE")
+    args+=("$@" "${EXTRA[@]}")
+    case "$host" in 0.0.0.0 | "::" | "") url="http://127.0.0.1:$port/v1" ;; *:*) url="http://[$host]:$port/v1" ;;
+        *) url="http://$host:$port/v1" ;; esac
+    so_show "${SWIFT_CMD[@]}" "${args[@]}"   # ends the script here with DRY_RUN
+    py=$(_so_python)
+    "$py" -c 'import socket, sys
+s = socket.socket()
+try:
+    s.bind(("", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)' "$port" || so_die "PORT=$port is in use (ms-swift would silently serve on another port): choose a free PORT"
+    "${SWIFT_CMD[@]}" "${args[@]}" &
+    pid=$!
+    trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+    so_log "waiting for $url/models to list '$name' (READY_TIMEOUT=$ready_timeout s)"
+    until "$py" - "$url/models" "$name" <<'PY' 2>/dev/null
+import json
+import sys
+import urllib.request
+
+with urllib.request.urlopen(sys.argv[1], timeout=5) as resp:
+    ids = [m.get("id") for m in json.load(resp).get("data", [])]
+sys.exit(0 if sys.argv[2] in ids else 1)
+PY
+    do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" || true; so_die "swift deploy exited before it was ready"; }
+        ((waited < ready_timeout)) || { kill -TERM "$pid" 2>/dev/null; so_die "swift deploy not ready after $ready_timeout s"; }
+        sleep 2
+        waited=$((waited + 2))
+    done
+    so_log "ready: score it with: swift-ocr eval rec --api $url --model $name --dataset VAL.jsonl"
+    echo "URL=$url"
+    echo "MODEL=$name"
+    local status=0
+    wait "$pid" || status=$?
+    # a trapped signal interrupts `wait`: wait for the server to finish shutting down
+    while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
+    return "$status"
 }

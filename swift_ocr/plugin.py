@@ -19,8 +19,9 @@ def plugin_path() -> str:
 
 def register_all() -> Dict[str, List[str]]:
     """Register swift-ocr's datasets (:mod:`swift_ocr.swift_dataset`), chat templates
-    (:mod:`swift_ocr.swift_templates`) and evaluation metrics ``ocr`` / ``ocr_det`` (:mod:`swift_ocr.swift_metrics`)
-    into ms-swift. Calling it again does nothing and returns the same names."""
+    (:mod:`swift_ocr.swift_templates`), evaluation metrics ``ocr`` / ``ocr_det`` (:mod:`swift_ocr.swift_metrics`)
+    and the trainer callback ``swift_ocr_seen`` (:mod:`swift_ocr.swift_callbacks`) into ms-swift. Calling it again
+    does nothing and returns the same names."""
     if "datasets" not in _REGISTERED:
         from .swift_dataset import register_datasets
         _REGISTERED["datasets"] = register_datasets()
@@ -30,4 +31,7 @@ def register_all() -> Dict[str, List[str]]:
     if "metrics" not in _REGISTERED:
         from .swift_metrics import register_metrics
         _REGISTERED["metrics"] = register_metrics()
+    if "callbacks" not in _REGISTERED:
+        from .swift_callbacks import register_callbacks
+        _REGISTERED["callbacks"] = register_callbacks()
     return dict(_REGISTERED)

@@ -39,9 +39,13 @@ labels) and the counts ``n_images``, ``n_gt``, ``n_det``, ``n_matched``, ``unpar
 each row's image, so the metric rebuilds the rows ms-swift writes to ``predict.jsonl`` from the trainer's
 validation dataset (matched by position and checked against the label text) and scores them as that file.
 The family is the environment variable ``SWIFT_OCR_FAMILY`` (one of :data:`swift_ocr.codecs.FAMILIES`), else
-inferred from ``--template`` (:func:`family_for_template`). ``qwen2_5_vl`` coordinates are scored with ms-swift's
-resize (:meth:`swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`, from ``MAX_PIXELS`` / ``MIN_PIXELS``): pass
-the same ``--min-pixels`` / ``--max-pixels`` to ``swift-ocr eval det`` to get the same numbers offline.
+inferred from the trainer's template name (``--template``; :func:`family_for_template`). ``qwen2_5_vl``
+coordinates are scored with ms-swift's resize (:meth:`swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`, from
+``MAX_PIXELS`` / ``MIN_PIXELS``): pass the same ``--min-pixels`` / ``--max-pixels`` to ``swift-ocr eval det`` to get
+the same numbers offline. Tiles: ``swift sft`` drops the extra ``swift_ocr`` column of tiled rows (ms-swift's
+``--remove_unused_columns`` default), so during training each tile is scored as its own image, in
+``predict.jsonl`` and offline alike; ``swift infer --remove_unused_columns false`` keeps it and ``eval det`` then
+scores whole pages.
 
 Both metrics need ``--predict_with_generate true`` (without it ms-swift hands over logits, not text) and raise
 ``ValueError`` when built without it. Importing this module imports ms-swift (only the plugin and tests do).
@@ -146,6 +150,7 @@ class _GeneratedTextMetrics(EvalMetrics):
         if not getattr(args, "predict_with_generate", False):
             raise ValueError(f"--eval_metric {self.name} scores generated text: add --predict_with_generate true")
         self.evaluations = 0
+        self._ref_tokens: Dict[str, int] = {}  # reference -> token count (the references repeat every evaluation)
 
     def _max_new_tokens(self) -> Optional[int]:
         config = getattr(getattr(self.trainer, "model", None), "generation_config", None)
@@ -161,7 +166,10 @@ class _GeneratedTextMetrics(EvalMetrics):
         if limit is None or tokenizer is None:
             return 0
         try:
-            lengths = [len(tokenizer(r, add_special_tokens=False)["input_ids"]) for r in refs]
+            for r in refs:
+                if r not in self._ref_tokens:
+                    self._ref_tokens[r] = len(tokenizer(r, add_special_tokens=False)["input_ids"])
+            lengths = [self._ref_tokens[r] for r in refs]
         except Exception as exc:  # a tokenizer quirk must not stop training: the check is advice only
             logger.warning(f"swift-ocr {self.name}: could not count reference tokens ({exc})")
             return 0
@@ -218,7 +226,9 @@ class OcrDetMetrics(_GeneratedTextMetrics):
 
     def __init__(self, args, trainer):
         super().__init__(args, trainer)
-        self.family = resolve_family(getattr(args, "template", None))
+        meta = getattr(getattr(trainer, "template", None), "template_meta", None)
+        self.template_name = getattr(meta, "template_type", None) or getattr(args, "template", None)
+        self.family = resolve_family(self.template_name)
         self.codec = _codec(self.family)
         self.cli_args = argparse.Namespace(iou=0.5, spotting=None, model_family=self.family, gt=None, note=None)
 

@@ -70,7 +70,7 @@ def _training_corpus() -> Iterator[str]:
 
 
 def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024,
-                         named_tokens: Optional[Dict[str, str]] = None):
+                         named_tokens: Optional[Dict[str, str]] = None, individual_digits: bool = False):
     """Train a small byte-level BPE tokenizer (``tokenizers`` library) on the built-in corpus.
 
     Byte-level BPE (GPT-2/Qwen style) starts from all 256 byte values, so every UTF-8 string — ASCII,
@@ -81,6 +81,10 @@ def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024,
     named attributes of the tokenizer (``tokenizer.context_image_token`` / ``..._id``), saved in
     ``tokenizer_config.json`` as ``extra_special_tokens``, as processors such as ``InternVLProcessor`` expect.
 
+    ``individual_digits``: split every digit into its own token before BPE, as Qwen2's tokenizer does (its
+    pre-tokenizer regex takes ``\\p{N}`` one digit at a time); the default keeps GPT-2's digit runs (``2018`` can be
+    one token), as the existing tiny models were built.
+
     Returns a ``transformers.PreTrainedTokenizerFast`` with ``eos_token``/``pad_token`` unset; callers set them.
     Deterministic: the corpus is fixed and BPE training has no randomness.
     """
@@ -89,6 +93,9 @@ def build_byte_level_bpe(special_tokens: List[str], vocab_size: int = 1024,
 
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    if individual_digits:
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Digits(individual_digits=True), tokenizer.pre_tokenizer])
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -158,10 +165,10 @@ _PAD_TOKEN = "<|endoftext|>"
 
 
 def _tiny_tokenizer(special_tokens: List[str], model_max_length: int,
-                    named_tokens: Optional[Dict[str, str]] = None):
+                    named_tokens: Optional[Dict[str, str]] = None, individual_digits: bool = False):
     """The tiny byte-level BPE (:func:`build_byte_level_bpe`) with ChatML eos/pad set, and ``{token: id}`` of
     ``special_tokens``. Returns ``(tokenizer, ids)``."""
-    tokenizer = build_byte_level_bpe(special_tokens, named_tokens=named_tokens)
+    tokenizer = build_byte_level_bpe(special_tokens, named_tokens=named_tokens, individual_digits=individual_digits)
     tokenizer.eos_token = _EOS_TOKEN
     tokenizer.pad_token = _PAD_TOKEN
     tokenizer.model_max_length = model_max_length
@@ -332,7 +339,7 @@ class InternVLImageOnlyProcessor(InternVLProcessor):
 
 def build_tiny_internvl_hf(output_dir: Path, seed: int = 0, *, tile_size: int = 448, width: int = 32,
                            max_tiles: int = 6, init_range: float = _TINY_INIT_RANGE,
-                           arch: str = "internvl_hf") -> Path:
+                           individual_digits: bool = False, arch: str = "internvl_hf") -> Path:
     """Tiny random ``transformers.InternVLForConditionalGeneration`` (ms-swift ``--model_type internvl``,
     ``--template internvl_hf``): the transformers-native InternVL (OpenGVLab/InternVL3-*-hf layout), standing in on
     CPU for InternVL2 (ms-swift ``internvl_chat``: remote code that needs torchvision and timm).
@@ -357,15 +364,16 @@ def build_tiny_internvl_hf(output_dir: Path, seed: int = 0, *, tile_size: int = 
     Keyword arguments change the geometry for other tiny variants (:func:`build_tiny_internvl_hf_112`): ``tile_size``
     (pixels, a multiple of 28: 14 px patches, then pixel shuffle 0.5 -> ``(tile_size / 28) ** 2`` image tokens per
     tile), ``width`` (hidden size of the vision tower and the decoder; MLPs are 2x, 2 layers each), ``max_tiles``
-    (dynamic tiling: 1 means one tile and no thumbnail), ``init_range`` (std of the random weights), ``arch`` (the
-    name written into the marker and README).
+    (dynamic tiling: 1 means one tile and no thumbnail), ``init_range`` (std of the random weights),
+    ``individual_digits`` (one token per digit, see :func:`build_byte_level_bpe`), ``arch`` (the name written into
+    the marker and README).
     """
     import importlib.util
 
     from transformers import GotOcr2ImageProcessorPil, InternVLConfig, InternVLForConditionalGeneration
 
     tokenizer, ids = _tiny_tokenizer(INTERNVL_SPECIAL_TOKENS, model_max_length=16384,
-                                     named_tokens=INTERNVL_NAMED_TOKENS)
+                                     named_tokens=INTERNVL_NAMED_TOKENS, individual_digits=individual_digits)
     if tile_size % 28:
         raise ValueError(f"tile_size must be a multiple of 28 (14 px patches, pixel shuffle 0.5), got {tile_size}")
     image_seq_length = (tile_size // 28) ** 2
@@ -428,7 +436,8 @@ def build_tiny_internvl_hf_112(output_dir: Path, seed: int = 0) -> Path:
     internvl_hf``) small enough to be **trained from random weights on a CPU**: one 112x112 tile per image (the
     whole image resized, no tiling, no thumbnail) -> 8x8 patches of 14 px -> pixel shuffle 0.5 -> 16
     ``<IMG_CONTEXT>`` tokens; vision tower and Qwen2 decoder of width 64 (2 layers each), about 0.27M parameters;
-    weights drawn with the usual std 0.02 (trainable) instead of the 0.5 of the pipeline-test models.
+    weights drawn with the usual std 0.02 (trainable) instead of the 0.5 of the pipeline-test models; one token
+    per digit (as Qwen2's tokenizer), so a number's target tokens do not depend on BPE merges such as ``2018``.
 
     Untrained it is as useless as the others (gibberish, marked with :data:`TINY_MARKER_KEY`). ``make demo`` and
     ``tests/e2e/test_learning_proof.py`` train it with ``swift sft --tuner_type full`` on ``swift-ocr synth`` images
@@ -436,7 +445,7 @@ def build_tiny_internvl_hf_112(output_dir: Path, seed: int = 0) -> Path:
     and nothing else; it is not an OCR model.
     """
     return build_tiny_internvl_hf(output_dir, seed, tile_size=112, width=64, max_tiles=1, init_range=0.02,
-                                  arch="internvl_hf_112")
+                                  individual_digits=True, arch="internvl_hf_112")
 
 
 #: Marker value and note of a model trained from a tiny random model by swift-ocr (``make demo``), written by

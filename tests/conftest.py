@@ -55,3 +55,14 @@ def write_swift_results(result_rows):
 def draw_checks() -> ModuleType:
     """tests/helpers/draw_checks.py: outline colours and clear pixels in pictures drawn by swift_ocr.draw."""
     return _load_helper("draw_checks")
+
+
+@pytest.fixture(scope="session")
+def browser() -> ModuleType:
+    """tests/helpers/browser.py (headless Chromium: ``dump_dom``, ``screenshot``, ``parse``). Skips the test, saying
+    why, only when no ``chromium`` executable can be found (``make test`` installs the Debian package when root)."""
+    module = _load_helper("browser")
+    if module.find_chromium() is None:
+        pytest.skip("chromium not found on PATH: install the Debian package `chromium` (`make test` does it when run "
+                    "as root with apt-get); the report browser test needs a real browser")
+    return module

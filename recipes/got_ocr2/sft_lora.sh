@@ -45,6 +45,8 @@
 #                         NODE_RANK and MASTER_ADDR)
 #   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
 #                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
+#                         (DeepSpeed needs GPUs: DEEPSPEED=none on CPU)
+#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend
 #   STREAMING [false]     true: --streaming true (needs MAX_STEPS)  SHUFFLE_BUFFER_SIZE [ms-swift: 1000]
 #   LAZY_TOKENIZE [ms-swift: true for multimodal models unless streaming]  DATASET_NUM_PROC [ms-swift: 1]
 #                         processes for dataset preprocessing (the swift-ocr plugin's readers run there)
@@ -137,7 +139,7 @@ else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
-args+=("${SO_DEEPSPEED_ARGS[@]}")
+args+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
 if so_is_true "$STREAMING"; then
     args+=(--streaming true)
     [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && args+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")

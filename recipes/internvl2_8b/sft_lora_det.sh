@@ -46,6 +46,8 @@
 #                         MASTER_ADDR)
 #   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
 #                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
+#                         (DeepSpeed needs GPUs: DEEPSPEED=none on CPU)
+#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend
 #   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
@@ -134,7 +136,7 @@ else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
-args+=("${SO_DEEPSPEED_ARGS[@]}")
+args+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
 ((${#report_to[@]} > 0)) && args+=(--report_to "${report_to[@]}")
 [[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")

@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import List, Optional
 
+from .eval_api import API_EPILOG, add_api_arguments
+
 EPILOG = """\
 protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see swift_ocr/metrics/det.py):
   a detection matches a ground-truth region one-to-one when IoU > --iou (strictly; default 0.5);
@@ -75,9 +77,10 @@ def spotting_mode(value: Optional[str]):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
-    parser.add_argument("--results", required=True, metavar="RESULT.jsonl",
-                        help="jsonl written by `swift infer --result_path` for a detection-as-text model")
+    parser.epilog = EPILOG + API_EPILOG
+    parser.add_argument("--results", metavar="RESULT.jsonl",
+                        help="jsonl written by `swift infer --result_path` for a detection-as-text model; "
+                             "or --api below")
     add_codec_arguments(parser)
     parser.add_argument("--gt", metavar="GT",
                         help="original ICDAR-style labels (### = do-not-care): dataset root, label folder or "
@@ -98,6 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", metavar="TEXT",
                         help="a line printed above the table (and 'note' in --json), e.g. 'tiny random untrained "
                              "model - not OCR quality'")
+    add_api_arguments(parser)
 
 
 # ------------------------------------------------------------------------------------------------ report
@@ -259,10 +263,22 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import OcrFormatError
     from ..io_utils import atomic_write
     from ..results import print_report, report_json, report_line
+    from .eval_api import api_report, check_source, run_api
 
     prog = "swift-ocr eval det"
+    error = check_source(prog, args)
+    if error:
+        print_report(error, sys.stderr)
+        return 2
     try:
         codec = codec_from_args(args)
+    except ValueError as exc:
+        print_report(f"{prog}: error: {exc}", sys.stderr)
+        return 2
+    api = run_api(args, prog) if args.api else None
+    if isinstance(api, int):
+        return api
+    try:
         items = load_det_images(args.results, codec, gt=args.gt, family=args.model_family,
                                 allow_outside_root=args.allow_outside_root)
         if not items:
@@ -282,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
 
     summ = summary(result, items, args)
+    if api is not None:
+        summ["api"] = api_report(api, args)
     warning = format_warning(summ, args)
     if warning:
         print_report(warning, sys.stderr)
@@ -289,4 +307,4 @@ def run(args: argparse.Namespace) -> int:
         print_report(report_json(summ))
     else:
         print_report(format_table(result, items, summ, args))
-    return 0
+    return 1 if api is not None and api.failed else 0

@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import List, Optional
 
+from .eval_api import API_EPILOG, add_api_arguments
+
 EPILOG = """\
 metrics (after normalisation: NFKC, whitespace runs -> one space, see --keep-newlines/--ignore-case):
   cer       character edit distance / reference characters, micro-averaged (total edits / total ref chars)
@@ -24,9 +26,10 @@ exit status: 0 on success, 2 if the results file is missing, unreadable, malform
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
-    parser.add_argument("--results", required=True, metavar="RESULT.jsonl",
-                        help="jsonl written by `swift infer --result_path` (rows with 'response' and 'labels')")
+    parser.epilog = EPILOG + API_EPILOG
+    parser.add_argument("--results", metavar="RESULT.jsonl",
+                        help="jsonl written by `swift infer --result_path` (rows with 'response' and 'labels'); "
+                             "or --api below")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object {cer, wer, ned (= 1-NED), accuracy, n} instead of the table")
     parser.add_argument("--ignore-case", action="store_true", help="case-fold both texts before scoring")
@@ -42,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", metavar="TEXT",
                         help="a line printed above the table (and added as 'note' to --json output), e.g. "
                              "'tiny random untrained model - not OCR quality'")
+    add_api_arguments(parser)
 
 
 def _write_jsonl_atomic(path: str, records) -> None:
@@ -110,6 +114,16 @@ def run(args: argparse.Namespace) -> int:
     from swift_ocr.metrics.rec import NormOptions, score_pairs
     from swift_ocr.results import iter_results, print_report, report_json
 
+    from .eval_api import api_report, check_source, run_api
+
+    prog = "swift-ocr eval rec"
+    error = check_source(prog, args)
+    if error:
+        print_report(error, sys.stderr)
+        return 2
+    api = run_api(args, prog) if args.api else None
+    if isinstance(api, int):
+        return api
     options = NormOptions(nfkc=not args.no_nfkc, ignore_case=args.ignore_case, keep_newlines=args.keep_newlines)
     preds: List[str] = []
     refs: List[str] = []
@@ -143,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
         payload = result.overall.metrics()
         if args.note:
             payload["note"] = args.note
+        if api is not None:
+            payload["api"] = api_report(api, args)
         print_report(report_json(payload))
     else:
         print_report(format_table(result, rows, args.results, args.worst, args.note))
-    return 0
+    return 1 if api is not None and api.failed else 0

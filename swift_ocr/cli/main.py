@@ -15,6 +15,7 @@ COMMANDS = [
     (("eval", "rec"), "swift_ocr.cli.eval_rec", "score recognition results (CER, WER, 1-NED, accuracy)"),
     (("eval", "det"), "swift_ocr.cli.eval_det", "score detection-as-text results (ICDAR 2015 P/R/Hmean, spotting)"),
     (("draw",), "swift_ocr.cli.draw", "draw ground-truth and predicted boxes on the images (PNG per image)"),
+    (("report",), "swift_ocr.cli.report", "one HTML page comparing result files (metrics, diffs, plots)"),
     (("validate",), "swift_ocr.cli.validate", "check ms-swift jsonl data (images, tags, boxes, duplicates, token length)"),
     (("synth",), "swift_ocr.cli.synth", "render seeded synthetic text images with ICDAR labels (no network)"),
     (("tiny-model",), "swift_ocr.cli.tiny_model", "build a tiny random-weight (untrained) model for CPU runs"),

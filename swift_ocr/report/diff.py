@@ -73,23 +73,30 @@ def _text(s: str) -> str:
     return html.escape(s, quote=False)
 
 
+def _marked(s: str) -> str:
+    """Escaped text of an edit; a line break in it is wrapped in ``<span class="nl">`` so that CSS can show a
+    symbol for it (``::before`` content is not part of the text)."""
+    return _text(s).replace("\n", '<span class="nl">\n</span>')
+
+
 def diff_html(ref: str, pred: str) -> str:
     """The prediction with its differences from the reference marked up (HTML fragment, escaped).
 
     Equal runs are plain text; ``<ins>`` marks inserted prediction characters, ``<del>`` reference characters
     the prediction lacks, ``<span class="sub"><del>ref</del><ins>pred</ins></span>`` substitutions. Each mark
-    has a ``title`` saying what it is. Whitespace is kept as is (show it with CSS ``white-space: pre-wrap``).
+    has a ``title`` saying what it is. Whitespace is kept as is (show it with CSS ``white-space: pre-wrap``); a
+    line break inside an edit is wrapped in ``<span class="nl">`` (the page's CSS draws a return symbol before it).
     """
     out = []
     for tag, r, p in char_diff(ref, pred):
         if tag == "equal":
             out.append(_text(p))
         elif tag == "insert":
-            out.append(f'<ins title="inserted ({len(p)})">{_text(p)}</ins>')
+            out.append(f'<ins title="inserted ({len(p)})">{_marked(p)}</ins>')
         elif tag == "delete":
             out.append(f'<del title="deleted: in the reference, missing from the prediction ({len(r)})">'
-                       f'{_text(r)}</del>')
+                       f'{_marked(r)}</del>')
         else:
-            out.append(f'<span class="sub" title="substituted ({len(r)})"><del>{_text(r)}</del>'
-                       f'<ins>{_text(p)}</ins></span>')
+            out.append(f'<span class="sub" title="substituted ({len(r)})"><del>{_marked(r)}</del>'
+                       f'<ins>{_marked(p)}</ins></span>')
     return "".join(out)
