@@ -1,5 +1,6 @@
 # swift-ocr: set-up, tests and the CPU demo. Everything runs from a fresh clone with no virtual environment.
-#   make demo   - convert data_templates -> LoRA SFT on a tiny random GOT model -> merge -> infer -> CER table
+#   make demo   - synth data -> train a tiny synthetic reader from random weights -> before CER on a new domain ->
+#                 LoRA (recipe + plugin) -> merge -> infer -> after CER table + HTML report (CPU, <= 8 min)
 #   make test   - the test suite (real data from ../shared/data, real ms-swift; CPU only, no model hub)
 PYTHON ?= python3
 VENV ?= .venv

@@ -142,13 +142,14 @@ so_launch_vars() {
 #     (ms-swift's built-in configs, any case, passed in lower case), none, or a DeepSpeed JSON file (made absolute).
 #     DeepSpeed needs GPUs: on a machine without one set DEEPSPEED=none (a warning says so).
 #   DDP_BACKEND [gloo when the world size is over 1 and no GPU is visible (so_gpu_visible), else ms-swift's default:
-#     nccl on NVIDIA GPUs]: --ddp_backend. Without it a CPU run started by torchrun does not form a process group
-#     in transformers: every process trains alone on the whole dataset (world_size 1).
+#     nccl on NVIDIA GPUs]: --ddp_backend. With the world size over 1 and no GPU visible --use_cpu true is added too
+#     (transformers' switch that makes accelerate set up a MULTI_CPU run): without it every process trains its own
+#     copy of the model on its shard of the data, no gradient is exchanged, and rank 0's copy is saved.
 # CPU runs (tests, demos; see "Scale-out" in README.md), the settings in one place:
-#   NPROC_PER_NODE=2 DEEPSPEED=none TORCH_DTYPE=float32 OMP_NUM_THREADS=<cores per process> (DDP_BACKEND=gloo is
-#   chosen automatically).
+#   NPROC_PER_NODE=2 DEEPSPEED=none TORCH_DTYPE=float32 OMP_NUM_THREADS=<cores per process> (--ddp_backend gloo
+#   --use_cpu true are chosen automatically, and so_sft / so_infer load the swift-ocr plugin: so_cpu_plugin).
 # Sets BATCH_SIZE, TOTAL_BATCH_SIZE, GRAD_ACC, DEEPSPEED, DDP_BACKEND, SO_WORLD_SIZE and the arrays SO_DEEPSPEED_ARGS
-# (--deepspeed) and SO_DDP_ARGS (--ddp_backend).
+# (--deepspeed) and SO_DDP_ARGS (--ddp_backend, --use_cpu).
 # shellcheck disable=SC2034  # SO_DEEPSPEED_ARGS and SO_DDP_ARGS are used by the recipes
 so_launch() {
     local global
@@ -185,14 +186,30 @@ so_launch() {
     SO_DEEPSPEED_ARGS=()
     [[ "$DEEPSPEED" != none ]] && SO_DEEPSPEED_ARGS=(--deepspeed "$DEEPSPEED")
 
-    if [[ -z "${DDP_BACKEND:-}" ]] && ((SO_WORLD_SIZE > 1)) && ! so_gpu_visible; then
-        DDP_BACKEND=gloo
-        so_log "no GPU visible: DDP_BACKEND=gloo (processes talk over the CPU)"
-    fi
     SO_DDP_ARGS=()
-    [[ -n "${DDP_BACKEND:-}" ]] && SO_DDP_ARGS=(--ddp_backend "$DDP_BACKEND")
+    if ((SO_WORLD_SIZE > 1)) && ! so_gpu_visible; then
+        DDP_BACKEND=${DDP_BACKEND:-gloo}
+        SO_DDP_ARGS=(--use_cpu true)
+        so_log "no GPU visible: a data-parallel run on the CPU (--use_cpu true, DDP_BACKEND=$DDP_BACKEND)"
+    fi
+    [[ -n "${DDP_BACKEND:-}" ]] && SO_DDP_ARGS+=(--ddp_backend "$DDP_BACKEND")
     if [[ "$DEEPSPEED" != none ]] && ! so_gpu_visible; then
-        so_log "warning: no GPU visible and DEEPSPEED=$DEEPSPEED: DeepSpeed needs GPUs; set DEEPSPEED=none for a CPU run"
+        so_log "warning: no GPU visible and DEEPSPEED=$DEEPSPEED: DeepSpeed needs GPUs;" \
+            "set DEEPSPEED=none for a CPU run"
+    fi
+    return 0
+}
+
+# so_cpu_plugin SWIFT_ARGS...: set the array SO_CPU_PLUGIN_ARGS to --custom_register_path <the swift-ocr plugin of this
+# checkout> when the run has several processes (SO_WORLD_SIZE), no GPU is visible and SWIFT_ARGS load no plugin yet;
+# else to nothing. On CPU the plugin sets up accelerate's MULTI_CPU state, without which ms-swift's `swift infer`
+# writes only rank 0's rows, and closes the gloo process group at exit (swift_ocr.plugin.cpu_data_parallel).
+# shellcheck disable=SC2034  # used by the callers
+so_cpu_plugin() {
+    SO_CPU_PLUGIN_ARGS=()
+    if ((${SO_WORLD_SIZE:-1} > 1)) && ! so_gpu_visible && [[ " $* " != *" --custom_register_path "* ]]; then
+        so_log "no GPU visible: adding the swift-ocr plugin for a data-parallel run on the CPU"
+        SO_CPU_PLUGIN_ARGS=(--custom_register_path "$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py")
     fi
     return 0
 }
@@ -233,21 +250,69 @@ so_run() {
     "$@"
 }
 
+# so_eval_metric DEFAULT_METRIC HAS_VAL: the OCR metric during training (swift_ocr/swift_metrics.py, registered by the
+# plugin). EVAL_METRIC [DEFAULT_METRIC]: ocr (CER/WER/1-NED/accuracy, as `swift-ocr eval rec`), ocr_det
+# (precision/recall/Hmean, as `swift-ocr eval det`; family from SWIFT_OCR_FAMILY or the template name) or none
+# (ms-swift's loss-only evaluation). With a metric and a validation set (HAS_VAL true), SO_EVAL_ARGS gets
+# --predict_with_generate true --eval_metric M --metric_for_best_model METRIC_FOR_BEST_MODEL [cer / hmean]
+# --greater_is_better GREATER_IS_BETTER [false / true] --max_new_tokens EVAL_MAX_NEW_TOKENS [4096, as infer.sh;
+# ms-swift's default 64 cuts OCR answers short]. SWIFT_OCR_FAMILY, when set, is printed in front of the command. The
+# metrics are the plugin's: an empty CUSTOM_REGISTER_PATH becomes this checkout's plugin file, `none` is an error.
+# shellcheck disable=SC2034  # SO_EVAL_ARGS is used by the recipes
+so_eval_metric() {
+    local has_val=$2
+    EVAL_METRIC=${EVAL_METRIC:-$1}
+    EVAL_METRIC=${EVAL_METRIC,,}
+    EVAL_MAX_NEW_TOKENS=${EVAL_MAX_NEW_TOKENS:-4096}
+    SO_EVAL_ARGS=()
+    case "$EVAL_METRIC" in
+        ocr) METRIC_FOR_BEST_MODEL=${METRIC_FOR_BEST_MODEL:-cer} GREATER_IS_BETTER=${GREATER_IS_BETTER:-false} ;;
+        ocr_det) METRIC_FOR_BEST_MODEL=${METRIC_FOR_BEST_MODEL:-hmean} GREATER_IS_BETTER=${GREATER_IS_BETTER:-true} ;;
+        none) return 0 ;;
+        *) so_die "EVAL_METRIC must be ocr, ocr_det or none, got '$EVAL_METRIC'" ;;
+    esac
+    so_posint EVAL_MAX_NEW_TOKENS "$EVAL_MAX_NEW_TOKENS"
+    [[ -n "${SWIFT_OCR_FAMILY:-}" ]] && SO_CMD_ENV+=(SWIFT_OCR_FAMILY)
+    if ! so_is_true "$has_val"; then
+        so_log "EVAL_METRIC=$EVAL_METRIC: no validation set (VAL_DATASET / SPLIT_DATASET_RATIO), nothing to evaluate"
+        return 0
+    fi
+    if [[ -z "${CUSTOM_REGISTER_PATH:-}" ]]; then   # the metrics are the plugin's
+        CUSTOM_REGISTER_PATH=$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py
+        so_log "EVAL_METRIC=$EVAL_METRIC is the swift-ocr plugin's: CUSTOM_REGISTER_PATH=$CUSTOM_REGISTER_PATH"
+    elif [[ "${CUSTOM_REGISTER_PATH,,}" == none ]]; then
+        so_die "EVAL_METRIC=$EVAL_METRIC needs the swift-ocr plugin (CUSTOM_REGISTER_PATH); or set EVAL_METRIC=none"
+    fi
+    SO_EVAL_ARGS=(--predict_with_generate true --eval_metric "$EVAL_METRIC"
+        --metric_for_best_model "$METRIC_FOR_BEST_MODEL" --greater_is_better "$GREATER_IS_BETTER"
+        --max_new_tokens "$EVAL_MAX_NEW_TOKENS")
+    return 0
+}
+
 # so_sft ARGS...: run `swift sft` ("${SWIFT_CMD[@]}" ARGS) writing into $OUTPUT_DIR, then find the run directory
-# (ms-swift's new vN-<timestamp>, or $OUTPUT_DIR itself when ADD_VERSION is false) and the checkpoint this run
-# saved last, and print them as the last two lines of stdout: RUN_DIR=... and CHECKPOINT=...
-# The checkpoint is the one this run recorded: `last_model_checkpoint` of the last line ms-swift appended to
+# (ms-swift's new vN-<timestamp>, or $OUTPUT_DIR itself when ADD_VERSION is false) and the best checkpoint of this
+# run, and print them as the last two lines of stdout: RUN_DIR=... and CHECKPOINT=...
+# The checkpoint is the one this run recorded: `best_model_checkpoint` (best by --metric_for_best_model, e.g. the
+# lowest eval_cer: so_eval_metric), else `last_model_checkpoint`, of the last line ms-swift appended to
 # RUN_DIR/logging.jsonl (its final train summary, swift/pipelines/train/sft.py), never a guess from folder names,
 # so leftovers of earlier runs in a reused OUTPUT_DIR are not reported. On a multi-node run only NODE_RANK 0 (where
 # ms-swift writes the checkpoints) looks for them; the other nodes print nothing after the log.
 so_sft() {
     local before after new run_dir checkpoint start new_dirs log_offset=0
+    so_cpu_plugin "$@"
+    set -- "$@" "${SO_CPU_PLUGIN_ARGS[@]}"
     before=$(_so_run_dirs)
+    so_show "${SWIFT_CMD[@]}" "$@"   # ends the script here with DRY_RUN
+    # a resumed run (so_resume) continues RUN_DIR/logging.jsonl: drop what the interrupted run logged after the
+    # checkpoint (those steps are trained again), so that the log holds every step once
+    if [[ -n "${SO_RESUME_STEP:-}" ]] && [[ -z "${NODE_RANK:-}" || "$NODE_RANK" == 0 ]]; then
+        _so_trim_log "$OUTPUT_DIR/logging.jsonl" "$SO_RESUME_STEP"   # ms-swift writes the log on rank 0 only
+    fi
     if ! so_is_true "$ADD_VERSION" && [[ -f "$OUTPUT_DIR/logging.jsonl" ]]; then
         log_offset=$(wc -c <"$OUTPUT_DIR/logging.jsonl")
     fi
     start=$SECONDS
-    so_run "${SWIFT_CMD[@]}" "$@"
+    "${SWIFT_CMD[@]}" "$@"
     so_log "swift sft finished in $((SECONDS - start)) s"
     if [[ -n "${NODE_RANK:-}" && "$NODE_RANK" != 0 ]]; then
         so_log "NODE_RANK=$NODE_RANK: the checkpoints are written on the NODE_RANK=0 machine"
@@ -271,9 +336,99 @@ so_sft() {
     echo "CHECKPOINT=$checkpoint"
 }
 
-# _so_last_checkpoint LOGGING_JSONL BYTE_OFFSET: the `last_model_checkpoint` of the last record at or after
-# BYTE_OFFSET of ms-swift's logging.jsonl that has one (symlinks such as --create_checkpoint_symlink's `last`
-# resolved to the checkpoint folder). Exits 2 when this run recorded none.
+# so_resume: RESUME [] of the training recipes, read after OUTPUT_DIR and ADD_VERSION are set:
+#   empty / none / false: a new run;
+#   auto: the latest complete checkpoint under OUTPUT_DIR (OUTPUT_DIR/checkpoint-N or OUTPUT_DIR/vN-*/checkpoint-N,
+#     the one whose trainer_state.json was written last), or a new run when there is none;
+#   a checkpoint folder: that one.
+# A checkpoint is complete when it holds trainer_state.json, which transformers' Trainer._save_checkpoint writes
+# after the weights, optimizer, scheduler and RNG states (a run killed while saving leaves none). Resuming sets
+# SO_RESUME_ARGS=(--resume_from_checkpoint CHECKPOINT) and SO_RESUME_STEP (its global_step), and writes into the
+# checkpoint's own run folder: OUTPUT_DIR=<that folder>, ADD_VERSION=false (with add_version ms-swift 4.6 would make
+# a new vN-<timestamp> folder for the resumed run: SftArguments._add_version). so_sft then trims that folder's
+# logging.jsonl to the checkpoint's step before ms-swift appends to it again.
+# Several machines (NNODES > 1): every node loads the checkpoint, so OUTPUT_DIR must be on a filesystem they share
+# (RESUME=auto on a node that does not see the checkpoints would start a new run there).
+# shellcheck disable=SC2034  # SO_RESUME_ARGS is used by the recipes
+so_resume() {
+    local resume=${RESUME:-} checkpoint
+    SO_RESUME_ARGS=()
+    SO_RESUME_STEP=
+    case "${resume,,}" in "" | none | false) return 0 ;; esac
+    if [[ "${resume,,}" == auto ]]; then
+        checkpoint=$(_so_latest_checkpoint "$OUTPUT_DIR")
+        if [[ -z "$checkpoint" ]]; then
+            so_log "RESUME=auto: no complete checkpoint under $OUTPUT_DIR, starting a new run"
+            return 0
+        fi
+    else
+        checkpoint=$(so_abspath "${resume%/}")
+    fi
+    [[ -f "$checkpoint/trainer_state.json" ]] ||
+        so_die "RESUME=$resume: $checkpoint has no trainer_state.json (not a complete training checkpoint)"
+    SO_RESUME_STEP=$("$(_so_python)" -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["global_step"]))' \
+        "$checkpoint/trainer_state.json") || so_die "RESUME: cannot read global_step of $checkpoint/trainer_state.json"
+    OUTPUT_DIR=$(dirname -- "$checkpoint")
+    ADD_VERSION=false
+    SO_RESUME_ARGS=(--resume_from_checkpoint "$checkpoint")
+    so_log "RESUME=$resume: resuming from $checkpoint (step $SO_RESUME_STEP), writing into $OUTPUT_DIR"
+}
+
+# _so_latest_checkpoint DIR: the complete checkpoint (see so_resume) under DIR or DIR/vN-* whose trainer_state.json
+# is the newest, or nothing.
+_so_latest_checkpoint() {
+    [[ -d "$1" ]] || return 0
+    find "$1" -mindepth 2 -maxdepth 3 -path '*/checkpoint-*/trainer_state.json' -type f -printf '%T@ %h\n' |
+        awk -v top="$1" '{ dir = substr($0, index($0, " ") + 1); parent = dir; sub("/[^/]*$", "", parent)
+                            up = parent; sub("/[^/]*$", "", up); base = substr(parent, length(up) + 2)
+                            if (parent == top || (up == top && base ~ /^v[0-9]+-/)) print $1, dir }' |
+        sort -k1,1nr | head -n 1 | cut -d' ' -f2-
+}
+
+# _so_trim_log LOGGING_JSONL STEP: keep the lines of ms-swift's logging.jsonl up to the first record of a step after
+# STEP (its "global_step/max_steps") or the first line that is not complete JSON (a write cut off by the kill); the
+# whole file before trimming is kept as LOGGING_JSONL.before-resume. Written atomically (temp file, then mv).
+_so_trim_log() {
+    local log=$1 step=$2
+    [[ -f "$log" ]] || return 0
+    "$(_so_python)" - "$log" "$step" <<'PY' || so_die "cannot trim $log for the resumed run"
+import json
+import os
+import shutil
+import sys
+
+path, step = sys.argv[1], int(sys.argv[2])
+kept, dropped = [], 0
+with open(path, "rb") as f:
+    lines = f.read().split(b"\n")
+for k, raw in enumerate(lines):
+    if not raw.strip():
+        continue
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        done = int(str(record.get("global_step/max_steps", "0/0")).split("/")[0])
+    except (ValueError, AttributeError):
+        done = None
+    if done is None or done > step or (k == len(lines) - 1):  # the last piece has no newline: cut off
+        dropped = sum(1 for r in lines[k:] if r.strip())
+        break
+    kept.append(raw + b"\n")
+if dropped:
+    shutil.copyfile(path, path + ".before-resume")
+    with open(path + ".tmp", "wb") as f:
+        f.writelines(kept)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+    print(f"[resume] {path}: {len(kept)} records kept, {dropped} logged after step {step} dropped "
+          f"(the whole file is in {path}.before-resume)", file=sys.stderr)
+PY
+}
+
+# _so_last_checkpoint LOGGING_JSONL BYTE_OFFSET: the `best_model_checkpoint`, or when that is null (no evaluation
+# ran) the `last_model_checkpoint`, of the last record at or after BYTE_OFFSET of ms-swift's logging.jsonl that has
+# one (symlinks such as --create_checkpoint_symlink's `best` / `last` resolved to the checkpoint folder). Exits 2 when
+# this run recorded none.
 _so_last_checkpoint() {
     local log=$1 offset=$2 checkpoint target
     [[ -f "$log" ]] || so_die "swift sft wrote no $log (ms-swift's record of the run and its checkpoints)"
@@ -294,7 +449,7 @@ with open(path, "rb") as f:
             record = obj
 if record is None:
     sys.exit(3)
-print(record["last_model_checkpoint"] or "")
+print(record.get("best_model_checkpoint") or record["last_model_checkpoint"] or "")
 PY
     ) || so_die "$log has no final record with last_model_checkpoint from this run (did swift sft finish?)"
     [[ -n "$checkpoint" ]] ||
@@ -311,7 +466,7 @@ PY
 # _so_python: a Python interpreter for small helpers: the one next to the ms-swift launcher, else python3.
 _so_python() {
     local launcher
-    launcher=$(command -v -- "${SWIFT_CMD[0]}" 2>/dev/null || true)
+    launcher=$(command -v -- "${SWIFT_CMD[0]:-}" 2>/dev/null || true)
     if [[ -n "$launcher" && -x "$(dirname -- "$launcher")/python" ]]; then
         printf '%s\n' "$(dirname -- "$launcher")/python"
     elif command -v python3 >/dev/null 2>&1; then
@@ -396,7 +551,9 @@ so_infer() {
         --max_new_tokens "${MAX_NEW_TOKENS:-4096}" --temperature "${TEMPERATURE:-0}")
     [[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
     [[ -n "${VAL_DATASET_SAMPLE:-}" ]] && args+=(--val_dataset_sample "$VAL_DATASET_SAMPLE")
-    args+=("$@" "${EXTRA[@]}")
+    args+=("$@")
+    so_cpu_plugin "${args[@]}" "${EXTRA[@]}"
+    args+=("${SO_CPU_PLUGIN_ARGS[@]}" "${EXTRA[@]}")
     start=$SECONDS
     so_show "${SWIFT_CMD[@]}" "${args[@]}"   # ends the script here with DRY_RUN
     if [[ "$overwrite" == true ]]; then
@@ -432,7 +589,8 @@ so_serve() {
     esac
     local args=(deploy)
     if [[ -n "$adapters" ]]; then
-        [[ -f "$adapters/adapter_config.json" ]] || so_die "ADAPTERS=$adapters: no adapter_config.json, not a LoRA checkpoint"
+        [[ -f "$adapters/adapter_config.json" ]] ||
+            so_die "ADAPTERS=$adapters: no adapter_config.json, not a LoRA checkpoint"
         adapters=$(so_abspath "${adapters%/}")
         args+=(--adapters "$adapters")
         [[ -n "${MODEL:-}" ]] && args+=(--model "$MODEL")
@@ -458,23 +616,28 @@ s = socket.socket()
 try:
     s.bind(("", int(sys.argv[1])))
 except OSError:
-    sys.exit(1)' "$port" || so_die "PORT=$port is in use (ms-swift would silently serve on another port): choose a free PORT"
+    sys.exit(1)' "$port" ||
+        so_die "PORT=$port is in use (ms-swift would silently serve on another port): choose a free PORT"
     "${SWIFT_CMD[@]}" "${args[@]}" &
     pid=$!
-    trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+    trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT HUP
     so_log "waiting for $url/models to list '$name' (READY_TIMEOUT=$ready_timeout s)"
     until "$py" - "$url/models" "$name" <<'PY' 2>/dev/null
 import json
 import sys
 import urllib.request
 
-with urllib.request.urlopen(sys.argv[1], timeout=5) as resp:
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the local server, never through a proxy
+with opener.open(sys.argv[1], timeout=5) as resp:
     ids = [m.get("id") for m in json.load(resp).get("data", [])]
 sys.exit(0 if sys.argv[2] in ids else 1)
 PY
     do
         kill -0 "$pid" 2>/dev/null || { wait "$pid" || true; so_die "swift deploy exited before it was ready"; }
-        ((waited < ready_timeout)) || { kill -TERM "$pid" 2>/dev/null; so_die "swift deploy not ready after $ready_timeout s"; }
+        if ((waited >= ready_timeout)); then
+            kill -TERM "$pid" 2>/dev/null || true
+            so_die "swift deploy not ready after $ready_timeout s"
+        fi
         sleep 2
         waited=$((waited + 2))
     done

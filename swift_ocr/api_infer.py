@@ -30,8 +30,9 @@ empty prediction; never dropped).
 Crash safety of the result file (it is append-only by design, not written atomically as a whole):
 
 * Each finished row is appended as one complete line (``write`` of ``json + "\\n"``, flushed and fsynced) by the
-  single process that holds the file's lock (``RESULT.jsonl.lock``, ``flock``). An interruption (SIGKILL, a
-  crash, a lost server) can therefore only leave a torn *last* line: one without its final newline.
+  single process that holds the file's lock (``flock`` of ``RESULT.jsonl.lock``, an empty file left in place).
+  An interruption (SIGKILL, a crash, a lost server) can therefore only leave a torn *last* line: one without its
+  final newline.
 * A rerun with the same output first reads the file: complete lines that hold an ``ok`` row are kept; the torn
   last line and ``failed`` rows are dropped (their rows are sent again). The kept rows are written back in input
   order with :func:`swift_ocr.io_utils.atomic_write` (temp file + ``os.replace``: the old or the new file,
@@ -202,11 +203,10 @@ def load_dataset_rows(paths: Sequence[str]) -> List[ApiRow]:
         for line, row in iter_raw_rows(source):
             if not isinstance(row, dict):
                 raise OcrFormatError(source, line, f"expected a JSON object per line, got {type(row).__name__}")
-            messages, _ = request_messages(row, source, line)
-            for path_ in _image_paths(row, source, line):
-                if not os.path.isfile(path_):
-                    raise OcrFormatError(source, line, f"image not found: {path_}")
-            del messages
+            request_messages(row, source, line)  # raises for a row that cannot be sent
+            for image in _image_paths(row, source, line):
+                if not os.path.isfile(image):
+                    raise OcrFormatError(source, line, f"image not found: {image}")
             out.append(ApiRow(index=len(out), key=row_key(row), row=row, source=source, line=line))
     return out
 
@@ -399,13 +399,10 @@ def _locked(path: str):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ApiError(f"{path} is being written by another swift-ocr eval --api run ({lock_path} is locked)")
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(lock_path)
+        yield
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the lock; the (empty) lock file is kept: unlinking it would let two runs lock
+        # two different files of the same name
 
 
 # ------------------------------------------------------------------------------------------------ client
@@ -444,14 +441,14 @@ def _reason(exc: BaseException) -> str:
     """A one-line failure reason: HTTP status and message, timeout, or connection error."""
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, (openai.APITimeoutError, asyncio.TimeoutError)):
         return "timeout"
     if isinstance(exc, openai.APIStatusError):
         body = exc.response.text if exc.response is not None else ""
         return f"HTTP {exc.status_code}: {' '.join(body.split())[:200]}"
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
-        return f"connection error: {type(cause).__name__ if cause else ''} {cause or exc}".strip()
+        return f"connection error: {type(cause).__name__ if cause else ''} {cause or exc}".strip()[:300]
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -460,7 +457,8 @@ def _retryable(exc: BaseException) -> bool:
 
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRY_STATUSES or exc.status_code >= 500
-    return isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, _BadAnswer))
+    return isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, _BadAnswer,
+                            asyncio.TimeoutError))
 
 
 class _BadAnswer(Exception):
@@ -510,7 +508,8 @@ async def _send(client, settings: ApiSettings, item: ApiRow) -> Tuple[Optional[s
     for attempt in range(settings.retries + 1):
         record["attempts"] = attempt + 1
         try:
-            response, finish = await _ask(client, settings, payload)
+            # the client's timeout bounds each phase (connect, each read); wait_for bounds the whole request
+            response, finish = await asyncio.wait_for(_ask(client, settings, payload), settings.timeout)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, the retryable ones retried
             record["error"] = _reason(exc)
             if attempt == settings.retries or not _retryable(exc):

@@ -35,3 +35,48 @@ def register_all() -> Dict[str, List[str]]:
         from .swift_callbacks import register_callbacks
         _REGISTERED["callbacks"] = register_callbacks()
     return dict(_REGISTERED)
+
+
+def cpu_data_parallel() -> bool:
+    """Make accelerate treat a several-process run on a machine without accelerator as one: under torchrun
+    (``LOCAL_RANK`` set, ``WORLD_SIZE`` > 1) with no GPU/NPU/... visible to torch, build accelerate's
+    ``PartialState(cpu=True)`` now (distributed type ``MULTI_CPU``, a gloo process group). Returns whether it did.
+
+    Why: on such a machine a bare ``accelerate.PartialState()`` reports ``DistributedType.NO`` even under torchrun,
+    and ms-swift 4.6 ``swift infer`` gathers the ranks' result rows with ``accelerate.utils.gather_object``, which
+    then gathers nothing: with ``NPROC_PER_NODE=2`` on CPU only rank 0's half of the rows reached ``--result_path``.
+    (Training is set up by transformers instead, which needs ``--use_cpu true``: recipes/common.sh adds it.) Called
+    by the plugin file, so it runs in every rank of any ``swift ... --custom_register_path`` command, before
+    ms-swift sets up its process group (which it then finds in place); ms-swift's own choice on CPU is gloo too. The
+    process group is destroyed at exit (:func:`_destroy_process_group`)."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1 or "LOCAL_RANK" not in os.environ:
+        return False
+    try:  # what accelerate itself asks when it picks a backend (accelerate >= 1.x)
+        from accelerate.utils.imports import get_torch_accelerator_backend
+        accelerator = get_torch_accelerator_backend()[0]
+    except ImportError:
+        import torch
+        accelerator = "cuda" if torch.cuda.is_available() else None
+    if accelerator is not None:
+        return False
+    import atexit
+
+    from accelerate import PartialState
+
+    state = PartialState(cpu=True)
+    atexit.register(_destroy_process_group)
+    return state.num_processes > 1
+
+
+def _destroy_process_group() -> None:
+    """At exit: tear down the gloo process group that :func:`cpu_data_parallel` set up (neither ms-swift 4.6 nor
+    transformers does; PyTorch asks for it). A precaution: twice in about fifteen two-rank CPU runs without it a
+    rank was aborted by the C++ runtime after the work was done ("terminate called without an active exception",
+    SIGABRT), which makes torchrun report the whole run as failed; six runs in a row without it did not show it
+    again, so that this handler cures it is not proven."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

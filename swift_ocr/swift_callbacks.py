@@ -19,11 +19,14 @@ turn them on with ``--callbacks NAME``; ms-swift 4.6 builds each as ``cls(traini
     tokens: the transcription or detection text, which names the sample), ``tokens`` a SHA-1 of the sample's
     ``input_ids`` and ``labels`` (padding dropped) that tells two samples with the same answer apart. Evaluation
     batches are not recorded. Reading the files of all ranks together answers "did every sample of the epoch
-    reach exactly one rank?": ms-swift's ``BatchSamplerShard`` pads an epoch whose size does not divide by
-    ``world_size x per_device_train_batch_size`` with samples from its start (they then appear twice), and with
-    ``--packing true`` / ``--padding_free true`` one line stands for a whole packed sequence. Lines are appended
-    with one ``O_APPEND`` write each; a folder given by ``$SWIFT_OCR_SEEN_LOG`` is appended to across runs (the
-    default folder is new with each versioned run directory).
+    reach exactly one rank?". What to expect from ms-swift 4.6: its ``BatchSamplerShard`` (map-style datasets) deals
+    ``N // world_size`` samples to each rank, so when the ``N`` training rows do not divide by ``world_size`` the
+    last ``N % world_size`` rows (in the order ms-swift loaded them, after its ``--dataset_shuffle``) are left out of
+    every epoch; with ``--packing true`` / ``--padding_free true`` one line stands for a whole packed sequence.
+    Lines are appended with one ``O_APPEND`` write each; a folder given by ``$SWIFT_OCR_SEEN_LOG`` is appended to
+    across runs (the default folder is new with each versioned run directory). At the start of training each rank
+    also logs accelerate's ``distributed_type`` and the model's wrapper, and warns when several processes train with
+    ``distributed_type NO`` (no gradient all-reduce: each rank trains its own copy).
 
 Importing this module imports ms-swift (only the plugin and the tests do).
 """
@@ -48,14 +51,15 @@ IGNORE_INDEX = -100
 def seen_rows(inputs: Dict[str, Any], tokenizer) -> List[Dict[str, str]]:
     """``{"target", "tokens"}`` for each sample of one collated training batch (``input_ids`` and ``labels``
     tensors of shape ``[batch, length]``): the answer decoded from the labels that are not ``-100`` and a SHA-1 of
-    the sample's non-padding ``input_ids`` plus its labels. The end-of-turn tokens that close the answer (special or blank
-    tokens at its end) are left out of ``target``; special tokens inside it (InternVL's ``<ref>``/``<box>``) are kept. A batch without ``labels``
-    gives no rows."""
+    the sample's non-padding ``input_ids`` plus its labels. The end-of-turn tokens that close the answer (special
+    or blank tokens at its end) are left out of ``target``; special tokens inside it (InternVL's ``<ref>`` /
+    ``<box>``) are kept. A batch without ``labels`` gives no rows."""
     labels = inputs.get("labels")
     input_ids = inputs.get("input_ids")
     if labels is None:
         return []
     mask = inputs.get("attention_mask")
+    special = set(getattr(tokenizer, "all_special_ids", ()) or ())
     rows = []
     for i in range(labels.shape[0]):
         label_row = labels[i]
@@ -67,7 +71,6 @@ def seen_rows(inputs: Dict[str, Any], tokenizer) -> List[Dict[str, str]]:
                 ids = ids[mask[i].bool()]
             digest.update(repr(ids.tolist()).encode())
         digest.update(repr(answer).encode())
-        special = set(getattr(tokenizer, "all_special_ids", ()) or ())
         end = len(answer)
         # the end-of-turn tokens the template appends (e.g. ``<|im_end|>`` and a newline)
         while end and (answer[end - 1] in special or not tokenizer.decode(answer[end - 1:end]).strip()):

@@ -35,6 +35,14 @@ back; after the map the loader logs a summary (rejections per kind, clipped coor
 per-load tally file. With ms-swift's ``--strict true`` the first rejection stops loading with its error. Rows served
 from ms-swift's map cache (``--load_from_cache_file true``) are not preprocessed again, so their rejections are not
 logged again either.
+
+Several processes (torchrun: ``NPROC_PER_NODE`` / ``NNODES``, ``WORLD_SIZE`` > 1): every rank runs the loader, but
+only global rank 0 appends to the rejects file, so each rejection is in it once. Rank 0 sees every item: without
+streaming ms-swift preprocesses on rank 0 first and the other ranks read its map cache (a node with its own disk
+preprocesses again, with the same rejections); with ``--streaming true`` rank 0 reads the stream and hands each rank
+its batches, and the other ranks still preprocess some rows of their own copy of the stream, whose rejections would
+only repeat rank 0's (measured with ms-swift 4.6 on two CPU ranks, tests/e2e/test_scale_out.py). Lines are whole
+(one ``O_APPEND`` write each).
 """
 from __future__ import annotations
 
@@ -182,9 +190,22 @@ def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, s
     rej = err if isinstance(err, Rejection) else Rejection.from_error(err)
     logger.warning(f"swift-ocr: rejected [{rej.kind}] {rej.to_error()}")
     path = options.get("rejects") or os.environ.get(REJECTS_ENV)
+    if _dist_rank() not in (None, 0):
+        path = None  # several processes: rank 0 records the run's rejections once (see the module docstring)
     for target in (path, tally):
         if target:
             _append_line(target, rej.to_dict())
+
+
+def _dist_rank() -> Optional[int]:
+    """The global rank of this process in a several-process run started by torchrun (``RANK`` with ``WORLD_SIZE``
+    over 1), else None."""
+    try:
+        if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1 and os.environ.get("RANK", "") != "":
+            return int(os.environ["RANK"])
+    except ValueError:
+        pass
+    return None
 
 
 def summarise_tally(path: str) -> Dict[str, Any]:

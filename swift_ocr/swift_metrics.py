@@ -22,7 +22,8 @@ pick them). How ms-swift 4.6.0 runs them (``swift/trainers/mixin.py`` ``create_l
   ``<run dir>/logging.jsonl``. ms-swift's defaults do not fit: without ``--metric_for_best_model`` it picks
   ``rouge-l`` (which these metrics do not return: transformers then raises a KeyError), and it guesses
   ``greater_is_better`` true for every metric but the loss. Pass ``--metric_for_best_model cer --greater_is_better
-  false`` (``ocr``) or ``--metric_for_best_model hmean --greater_is_better true`` (``ocr_det``).
+  false`` (``ocr``) or ``--metric_for_best_model hmean --greater_is_better true`` (``ocr_det``). Both metrics check
+  these two arguments when the trainer builds them and raise ``ValueError`` before training starts otherwise.
 
 ``ocr`` returns ``cer``, ``wer``, ``ned`` (= 1-NED), ``accuracy`` and ``n``: the numbers ``swift-ocr eval rec --json``
 prints for the same predictions, computed by the same code (:func:`swift_ocr.results.parse_row`, then
@@ -59,6 +60,7 @@ import os
 import tempfile
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 from swift.metrics import eval_metrics_map
 from swift.metrics.base import EvalMetrics
 from swift.utils import Serializer, check_json_format, get_logger, remove_response
@@ -129,11 +131,12 @@ def decode_eval_prediction(eval_prediction) -> Tuple[List[Any], List[Any]]:
     the reference: a string, or whatever the row's last assistant ``content`` was, None without one).
 
     Raises:
-        ValueError: the arrays are not 2-D byte rows of equal count (``--predict_with_generate`` is off: ms-swift
+        ValueError: the arrays are not 2-D ``uint8`` rows of equal count (``--predict_with_generate`` is off: ms-swift
             then hands over logits / token ids).
     """
     preds, labels = eval_prediction.predictions, eval_prediction.label_ids
-    if getattr(preds, "ndim", None) != 2 or getattr(labels, "ndim", None) != 2 or preds.shape[0] != labels.shape[0]:
+    serialised = all(getattr(a, "ndim", None) == 2 and getattr(a, "dtype", None) == np.uint8 for a in (preds, labels))
+    if not serialised or preds.shape[0] != labels.shape[0]:
         raise ValueError("swift-ocr metrics need the generated texts of --predict_with_generate true; got arrays of "
                          f"shape {getattr(preds, 'shape', None)} and {getattr(labels, 'shape', None)}")
     return ([Serializer.from_tensor(preds[i]) for i in range(preds.shape[0])],
@@ -141,16 +144,41 @@ def decode_eval_prediction(eval_prediction) -> Tuple[List[Any], List[Any]]:
 
 
 class _GeneratedTextMetrics(EvalMetrics):
-    """Common checks of the two metrics (generated text needed; warn on references longer than the budget)."""
+    """Common checks of the two metrics (generated text needed, a best-model metric they return, in the right
+    direction; warn on references longer than the generation budget)."""
 
     name = ""
+    example = ""
+    #: metric name -> True when higher is better (the names ``--metric_for_best_model`` may take)
+    directions: Dict[str, bool] = {}
 
     def __init__(self, args, trainer):
         super().__init__(args, trainer)
         if not getattr(args, "predict_with_generate", False):
             raise ValueError(f"--eval_metric {self.name} scores generated text: add --predict_with_generate true")
+        self.check_best_model_args(getattr(args, "metric_for_best_model", None),
+                                   getattr(args, "greater_is_better", None))
         self.evaluations = 0
         self._ref_tokens: Dict[str, int] = {}  # reference -> token count (the references repeat every evaluation)
+
+    def check_best_model_args(self, metric: Optional[str], greater_is_better: Optional[bool]) -> None:
+        """Refuse, before training starts, a ``--metric_for_best_model`` this metric does not return (ms-swift's
+        default with ``--predict_with_generate`` is ``rouge-l``: transformers would raise a KeyError at the first
+        evaluation) or a ``--greater_is_better`` pointing the wrong way (ms-swift and transformers guess true for
+        every metric but the loss, so ``--metric_for_best_model cer`` alone would keep the worst checkpoint).
+
+        Raises:
+            ValueError: naming the arguments to pass.
+        """
+        if metric is None:
+            return
+        key = metric[len("eval_"):] if metric.startswith("eval_") else metric
+        if key not in self.directions:
+            raise ValueError(f"--eval_metric {self.name} does not compute {metric!r} (--metric_for_best_model); "
+                             f"choose one of {', '.join(self.directions)}, e.g. {self.example}")
+        if greater_is_better is not None and bool(greater_is_better) != self.directions[key]:
+            raise ValueError(f"--metric_for_best_model {metric}: {'higher' if self.directions[key] else 'lower'} is "
+                             f"better, pass --greater_is_better {str(self.directions[key]).lower()}")
 
     def _max_new_tokens(self) -> Optional[int]:
         config = getattr(getattr(self.trainer, "model", None), "generation_config", None)
@@ -192,6 +220,8 @@ class OcrMetrics(_GeneratedTextMetrics):
     better, ``ned``/``accuracy`` higher is better."""
 
     name = "ocr"
+    directions = {"cer": False, "wer": False, "ned": True, "accuracy": True}
+    example = "--metric_for_best_model cer --greater_is_better false"
 
     def compute_metrics(self, eval_prediction) -> Dict[str, float]:
         """``{'cer', 'wer', 'ned', 'accuracy', 'n'}`` of one evaluation (undefined rates left out, with a warning).
@@ -223,6 +253,8 @@ class OcrDetMetrics(_GeneratedTextMetrics):
     in [0, 1], higher is better."""
 
     name = "ocr_det"
+    directions = {"hmean": True, "precision": True, "recall": True}
+    example = "--metric_for_best_model hmean --greater_is_better true"
 
     def __init__(self, args, trainer):
         super().__init__(args, trainer)

@@ -67,12 +67,14 @@ class SynthConfig:
     ``lines`` ``(min, max)``); strings of ``length`` ``(min, max)`` characters drawn from ``charset`` (a name of
     :data:`CHARSETS` or the characters themselves) with ``words`` ``(min, max)`` space-separated words per line,
     or lines taken in order and cycled from ``texts`` when given; ``font`` a name of :data:`FONTS`;
-    ``font_size`` ``(min, max)``; ``canvas`` ``(width, height)`` of every image, or ``None`` for the text's size
-    plus ``margin``; ``jitter``: random placement inside the canvas (else centred); ``rotate`` ``(min, max)``
-    angle of the whole image content (a fixed canvas keeps its size, else it grows to hold the turned text; quads follow); ``invert``: white text on
-    black; ``noise``: std of Gaussian pixel noise (0-255 scale, 0 = none); ``blank``: write plain background
-    images with the same labels (the "can it read without pixels?" control); ``seed``; ``prefix`` of the
-    image stems.
+    ``font_size`` ``(min, max)``; ``canvas`` ``(width, height)`` of every image (text that does not fit, rotated
+    or not, is an error, never a cut-off image with a whole label), or ``None`` for the text's size plus
+    ``margin``; ``jitter``: random placement inside the canvas (else centred); ``rotate`` ``(min, max)`` angle of
+    the whole image content (a fixed canvas keeps its size, else it grows to hold the turned text; quads follow);
+    ``invert``: white text on black; ``noise``: std of Gaussian pixel noise (0-255 scale, 0 = none); ``blank``:
+    write plain background images with the same labels (the "can it read without pixels?" control); ``seed``;
+    ``prefix`` of the image stems; ``exclude``: lines a random line must not equal (it is drawn again), e.g. the
+    training set's, so that a test set is held out in its strings too (:func:`read_label_texts`).
     """
     count: int = 100
     layout: str = "line"
@@ -92,6 +94,7 @@ class SynthConfig:
     blank: bool = False
     seed: int = 0
     prefix: str = "synth"
+    exclude: List[str] = field(default_factory=list)
     extra: Dict[str, object] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -153,19 +156,42 @@ def load_font(name: str, size: int):
     return ImageFont.truetype(str(path), size=size)
 
 
+def missing_glyphs(font: str, chars: str) -> List[str]:
+    """The non-whitespace characters of ``chars`` that font ``font`` (:data:`FONTS`) has no glyph for: they render
+    exactly like a code point no font has (U+10FFFD, private use), i.e. as the font's "missing glyph" box. A label
+    with such a character would not match its image."""
+    from PIL import Image, ImageDraw
+
+    f = load_font(font, 24)
+
+    def pixels(text: str) -> bytes:
+        image = Image.new("L", (48, 48), 0)
+        ImageDraw.Draw(image).text((8, 8), text, font=f, fill=255)
+        return image.tobytes()
+
+    missing = pixels("\U0010FFFD")
+    return [c for c in dict.fromkeys(chars) if not c.isspace() and pixels(c) == missing]
+
+
 def _random_line(rng: random.Random, cfg: SynthConfig, chars: str, text_index: List[int]) -> str:
     if cfg.texts is not None:
         texts = [t for t in cfg.texts if t.strip()]
         text = texts[text_index[0] % len(texts)].strip()
         text_index[0] += 1
         return text
-    words = []
-    for _ in range(rng.randint(*cfg.words)):
-        n = rng.randint(*cfg.length)
-        word = "".join(rng.choice(chars) for _ in range(n))
-        words.append(word)
-    # a word made only of spaces (custom charsets) would vanish from the label after stripping
-    return " ".join(words).strip() or chars.strip()[0]
+    excluded = set(cfg.exclude)
+    for _ in range(1000):
+        words = []
+        for _ in range(rng.randint(*cfg.words)):
+            n = rng.randint(*cfg.length)
+            word = "".join(rng.choice(chars) for _ in range(n))
+            words.append(word)
+        # a word made only of spaces (custom charsets) would vanish from the label after stripping
+        text = " ".join(words).strip() or chars.strip()[0]
+        if text not in excluded:
+            return text
+    raise ValueError(f"1000 random lines in a row were all excluded: --exclude leaves (almost) no string of "
+                     f"charset {cfg.charset!r} and length {cfg.length[0]}-{cfg.length[1]}")
 
 
 def _rotate_point(x: float, y: float, cx: float, cy: float, angle: float) -> Tuple[float, float]:
@@ -217,8 +243,8 @@ def render_sample(rng: random.Random, cfg: SynthConfig, chars: str, text_index: 
         regions.append((box, text))
         y += h + gap
     if angle:
-        # a fixed canvas keeps its size (text turned past its edges is cut, the converter clips such quads);
-        # without one the canvas grows to hold the turned content (PIL keeps the centre at the centre)
+        # a fixed canvas keeps its size (text turned past its edges is refused below); without one the canvas
+        # grows to hold the turned content (PIL keeps the centre at the centre)
         expand = cfg.canvas is None
         image = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=expand, fillcolor=background)
         cx, cy = width / 2, height / 2
@@ -226,6 +252,13 @@ def render_sample(rng: random.Random, cfg: SynthConfig, chars: str, text_index: 
         regions = [([(qx + sx, qy + sy) for qx, qy in (_rotate_point(px, py, cx, cy, angle) for px, py in box)],
                      text) for box, text in regions]
         width, height = image.size
+    if cfg.canvas is not None:
+        for quad, text in regions:
+            if any(not (-1.5 <= qx <= width + 1.5 and -1.5 <= qy <= height + 1.5) for qx, qy in quad):
+                raise ValueError(f"text {text!r} does not fit the {width}x{height} canvas (font size up to "
+                                 f"{cfg.font_size[1]} px, margin {cfg.margin}, rotation up to "
+                                 f"{max(abs(a) for a in cfg.rotate):g} deg): its label would name cut-off "
+                                 "characters; use a larger --canvas, a smaller --font-size or shorter strings")
     if cfg.noise > 0:
         import numpy as np
 
@@ -233,6 +266,25 @@ def render_sample(rng: random.Random, cfg: SynthConfig, chars: str, text_index: 
         pixels = np.asarray(image, dtype=np.float32) + noise_rng.normal(0.0, cfg.noise, (height, width, 1))
         image = Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8), "RGB")
     return image, regions
+
+
+def read_label_texts(path: Union[str, os.PathLike]) -> List[str]:
+    """The texts of an earlier ``swift-ocr synth`` output folder (or any folder with ICDAR 2015 ``gts/*.txt`` /
+    ``*.txt`` labels: everything after the 8th comma of each line), or of a UTF-8 text file (one text per line).
+    For :attr:`SynthConfig.exclude`. Raises ``FileNotFoundError`` when ``path`` does not exist."""
+    path = Path(path)
+    if path.is_file():
+        return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    folder = path / "gts" if (path / "gts").is_dir() else path
+    texts = []
+    for label in sorted(folder.glob("*.txt")):
+        for line in label.read_text(encoding="utf-8-sig").splitlines():
+            fields = line.split(",", 8)
+            if len(fields) == 9:
+                texts.append(fields[8].strip())
+    return texts
 
 
 def _fmt(v: float) -> str:
@@ -249,10 +301,16 @@ def synthesize(output: Union[str, os.PathLike], cfg: SynthConfig, overwrite: boo
     """Render ``cfg.count`` images with ICDAR labels into ``output`` (layout in the module docstring).
 
     Returns a summary ``{"output", "images", "lines", "characters"}``. Raises ``ValueError`` for bad settings
-    (:meth:`SynthConfig.check`) and ``FileExistsError`` when ``output`` exists and is not empty unless
-    ``overwrite`` (then it is replaced as a whole once the new output is complete).
+    (:meth:`SynthConfig.check`), characters the font cannot draw (:func:`missing_glyphs`) or text that does not fit
+    a fixed canvas, and ``FileExistsError`` when ``output`` exists and is not empty unless ``overwrite`` (then it is
+    replaced as a whole once the new output is complete). On any error ``output`` is left as it was.
     """
     cfg.check()
+    wanted = "".join(cfg.texts) if cfg.texts is not None else charset_chars(cfg.charset)
+    absent = missing_glyphs(cfg.font, wanted)
+    if absent:
+        raise ValueError(f"font {cfg.font!r} has no glyph for {''.join(absent[:20])!r}: the images would not show "
+                         "the labels; pick another --font or drop these characters")
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise FileExistsError(f"{output}: exists and is not a folder")

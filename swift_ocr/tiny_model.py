@@ -482,8 +482,8 @@ def label_synthetic_reader(model_dir: Union[str, os.PathLike], trained_on: str) 
         "",
         f"- trained on: {trained_on}",
         "",
-        "It reads short rendered strings like the ones it was trained on and nothing else. It exists to show, on a CPU,",
-        "that fine-tuning through swift-ocr makes a model read. Never report its scores as OCR results.",
+        "It reads short rendered strings like the ones it was trained on and nothing else. It exists to show, on a",
+        "CPU, that fine-tuning through swift-ocr makes a model read. Never report its scores as OCR results.",
     ]) + "\n"
     with atomic_write(model_dir / "README.md") as f:
         f.write(readme)

@@ -79,10 +79,34 @@ def test_needs_predict_with_generate(cls):
         cls(SimpleNamespace(predict_with_generate=False), None)
 
 
+@pytest.mark.parametrize("cls,metric,greater,message", [
+    (OcrMetrics, "rouge-l", True, "does not compute 'rouge-l'"),  # ms-swift's default with --predict_with_generate
+    (OcrMetrics, "cer", True, "lower is better, pass --greater_is_better false"),  # ms-swift's guess for 'cer'
+    (OcrMetrics, "eval_accuracy", False, "higher is better"),
+    (OcrDetMetrics, "loss", False, "does not compute 'loss'"),  # no eval_loss with --predict_with_generate
+    (OcrDetMetrics, "hmean", False, "higher is better, pass --greater_is_better true"),
+])
+def test_best_model_arguments_are_checked_before_training(cls, metric, greater, message, monkeypatch):
+    monkeypatch.setenv(FAMILY_ENV, "internvl")
+    args = SimpleNamespace(predict_with_generate=True, metric_for_best_model=metric, greater_is_better=greater)
+    with pytest.raises(ValueError, match=message):
+        cls(args, None)
+
+
+@pytest.mark.parametrize("cls,metric,greater", [(OcrMetrics, "cer", False), (OcrMetrics, "eval_ned", True),
+                                                (OcrDetMetrics, "eval_hmean", True), (OcrDetMetrics, "recall", True)])
+def test_best_model_arguments_accepted(cls, metric, greater, monkeypatch):
+    monkeypatch.setenv(FAMILY_ENV, "internvl")
+    cls(SimpleNamespace(predict_with_generate=True, metric_for_best_model=metric, greater_is_better=greater), None)
+
+
 def test_token_ids_instead_of_texts_are_refused():
-    ids = EvalPrediction(predictions=torch.zeros(2, 5, 7).numpy(), label_ids=torch.zeros(2, 5).numpy())
-    with pytest.raises(ValueError, match="generated texts"):
-        OcrMetrics(ARGS, None).compute_metrics(ids)
+    logits = EvalPrediction(predictions=torch.zeros(2, 5, 7).numpy(), label_ids=torch.zeros(2, 5).numpy())
+    token_ids = EvalPrediction(predictions=torch.ones(2, 5, dtype=torch.int64).numpy(),
+                               label_ids=torch.full((2, 5), -100).numpy())
+    for prediction in (logits, token_ids):
+        with pytest.raises(ValueError, match="generated texts"):
+            OcrMetrics(ARGS, None).compute_metrics(prediction)
 
 
 # ------------------------------------------------------------------------------------------- ocr (recognition)

@@ -167,3 +167,48 @@ def test_cli_writes_the_same_files_as_the_api_and_fails_cleanly(tmp_path):
     again = subprocess.run([str(BIN / "swift-ocr"), "synth", "--output", str(tmp_path / "cli"), *args],
                            capture_output=True, text=True)
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_texts_are_rendered_in_order_and_cycled(tmp_path):
+    texts = tmp_path / "lines.txt"
+    texts.write_text("TOTAL 9.00\n\nCASH, CHANGE\nNO. 53\n", encoding="utf-8")
+    proc = subprocess.run([str(BIN / "swift-ocr"), "synth", "--output", str(tmp_path / "t"), "--count", "4",
+                           "--texts", str(texts), "--font", "dejavu-sans", "--font-size", "20"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    labels = _labels(tmp_path / "t")
+    assert [rows[0][1] for _, rows in sorted(labels.items())] == ["TOTAL 9.00", "CASH, CHANGE", "NO. 53", "TOTAL 9.00"]
+
+
+def test_characters_the_font_cannot_draw_are_refused_not_written_as_boxes(tmp_path):
+    with pytest.raises(ValueError, match="no glyph for '日期'"):
+        synthesize(tmp_path / "zh", SynthConfig(count=2, texts=["日期 2018", "TOTAL"], font="dejavu-sans"))
+    with pytest.raises(ValueError, match="no glyph for '€'"):
+        synthesize(tmp_path / "eur", SynthConfig(count=2, charset="0123€", font="pillow"))
+    assert not (tmp_path / "zh").exists() and not (tmp_path / "eur").exists()
+    synthesize(tmp_path / "ok", SynthConfig(count=2, charset="0123€", font="dejavu-sans"))  # DejaVu has the euro
+
+
+def test_exclude_holds_a_test_set_out_of_the_training_strings(tmp_path):
+    synthesize(tmp_path / "train", SynthConfig(count=300, charset="01", length=(3, 3), seed=1))
+    train = {rows[0][1] for rows in _labels(tmp_path / "train").values()}
+    assert len(train) == 8  # every 3-character string of "01" is taken
+    with pytest.raises(ValueError, match="excluded"):
+        synthesize(tmp_path / "none", SynthConfig(count=1, charset="01", length=(3, 3), exclude=sorted(train)))
+    proc = subprocess.run([str(BIN / "swift-ocr"), "synth", "--output", str(tmp_path / "test"), "--count", "40",
+                           "--charset", "01", "--length", "3-4", "--seed", "2", "--exclude", str(tmp_path / "train")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    test = [rows[0][1] for rows in _labels(tmp_path / "test").values()]
+    assert len(test) == 40 and all(len(t) == 4 for t in test)  # only 4-character strings were left
+    missing = subprocess.run([str(BIN / "swift-ocr"), "synth", "--output", str(tmp_path / "x"), "--exclude",
+                              str(tmp_path / "nope")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_text_that_does_not_fit_a_fixed_canvas_is_refused_not_cut(tmp_path):
+    with pytest.raises(ValueError, match="does not fit the 60x30 canvas"):
+        synthesize(tmp_path / "long", SynthConfig(count=3, length=(8, 8), canvas=(60, 30), seed=0))
+    with pytest.raises(ValueError, match="does not fit"):
+        synthesize(tmp_path / "turned", SynthConfig(count=20, length=(4, 4), canvas=(80, 40), rotate=(30.0, 45.0)))
+    assert not (tmp_path / "long").exists() and not (tmp_path / "turned").exists()

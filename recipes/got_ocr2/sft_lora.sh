@@ -30,6 +30,10 @@
 #   VAL_DATASET []        validation jsonl(s), same syntax; when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
 #   MODEL [stepfun-ai/GOT-OCR-2.0-hf]  hub id or local dir;  MODEL_TYPE [got_ocr2_hf]  TEMPLATE [got_ocr2_hf]
 #   OUTPUT_DIR [output/got_ocr2_lora]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
+#   RESUME []             auto: continue from the latest complete checkpoint under OUTPUT_DIR (a new run when there
+#                         is none), or a checkpoint folder: --resume_from_checkpoint, written into that checkpoint's
+#                         run folder (whose logging.jsonl continues; see so_resume in ../common.sh). Rerun with the
+#                         same settings after a crash or a kill: the run ends at the same step count
 #   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
 #   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16] (the target global batch)
 #   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NNODES x NPROC_PER_NODE), at least 1]  LR [1e-4]  WARMUP_RATIO [0.05]
@@ -37,6 +41,15 @@
 #   TARGET_MODULES [all-linear]  space-separated module names, each passed as one argument (never glob-expanded)
 #   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [4096]  GRADIENT_CHECKPOINTING [true]
 #   SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]  LOGGING_STEPS [5]  NUM_WORKERS [4]
+#   EVAL_METRIC [ocr]     scored at each evaluation by the swift-ocr plugin (README "OCR metrics during training";
+#                         so_eval_metric in ../common.sh): ocr = eval_cer, eval_wer, eval_ned (1-NED), eval_accuracy
+#                         as `swift-ocr eval rec`; ocr_det = eval_precision/recall/hmean as `swift-ocr eval det`;
+#                         none = ms-swift's loss-only evaluation. Only with a validation set; adds
+#                         --predict_with_generate true (then ms-swift logs no eval_loss)
+#   EVAL_MAX_NEW_TOKENS [4096]  tokens generated per validation answer (ms-swift's default, 64, cuts OCR text short
+#                         and inflates CER; the metric warns about references longer than this)
+#   METRIC_FOR_BEST_MODEL [cer; hmean for ocr_det]  GREATER_IS_BETTER [false; true for ocr_det]
+#   SWIFT_OCR_FAMILY []   ocr_det: the detection codec family when the template name does not tell it
 #   SEED [42]  REPORT_TO [ms-swift default: tensorboard] (space separated, e.g. "tensorboard wandb", or none)
 #   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
 #   NPROC_PER_NODE []     processes (GPUs) per node; NNODES [] machines (positive integers); NODE_RANK [] this
@@ -46,7 +59,9 @@
 #   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
 #                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
 #                         (DeepSpeed needs GPUs: DEEPSPEED=none on CPU)
-#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend
+#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend; with
+#                         several processes and no GPU --use_cpu true and the swift-ocr plugin are added too
+#                         (a CPU run: so_launch / so_cpu_plugin in ../common.sh)
 #   STREAMING [false]     true: --streaming true (needs MAX_STEPS)  SHUFFLE_BUFFER_SIZE [ms-swift: 1000]
 #   LAZY_TOKENIZE [ms-swift: true for multimodal models unless streaming]  DATASET_NUM_PROC [ms-swift: 1]
 #                         processes for dataset preprocessing (the swift-ocr plugin's readers run there)
@@ -58,8 +73,8 @@
 # Output: the `swift sft` command line after "+ " (with the environment it depends on; paste it into bash as is),
 # ms-swift's log, then on the last two lines of stdout (on NODE_RANK 0 only)
 #   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
-#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last LoRA adapter this run saved, as recorded in
-#                                                  RUN_DIR/logging.jsonl; pass it as ADAPTERS)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the best LoRA adapter by METRIC_FOR_BEST_MODEL, else the last
+#                                                  saved, as recorded in RUN_DIR/logging.jsonl; pass it as ADAPTERS)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
@@ -74,6 +89,7 @@ MODEL_TYPE=${MODEL_TYPE:-got_ocr2_hf}
 TEMPLATE=${TEMPLATE:-got_ocr2_hf}
 OUTPUT_DIR=$(so_abspath "${OUTPUT_DIR:-output/got_ocr2_lora}")
 ADD_VERSION=${ADD_VERSION:-true}
+so_resume   # RESUME=auto|<checkpoint>: OUTPUT_DIR becomes the checkpoint's run folder, ADD_VERSION false
 TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
 NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
 MAX_STEPS=${MAX_STEPS:-}
@@ -110,6 +126,10 @@ if so_is_true "$STREAMING"; then
     so_is_true "${LAZY_TOKENIZE:-false}" && so_die "STREAMING=true and LAZY_TOKENIZE=true are incompatible in ms-swift"
 fi
 
+so_has_val=false   # a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0
+if ((${#val_list[@]} > 0)) || ! [[ "$SPLIT_DATASET_RATIO" =~ ^0*\.?0*$ ]]; then so_has_val=true; fi
+so_eval_metric ocr "$so_has_val"   # EVAL_METRIC ... -> SO_EVAL_ARGS (../common.sh)
+
 so_resolve_swift
 so_extra_args
 
@@ -139,7 +159,9 @@ else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
+args+=("${SO_RESUME_ARGS[@]}")
 args+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
+args+=("${SO_EVAL_ARGS[@]}")
 if so_is_true "$STREAMING"; then
     args+=(--streaming true)
     [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && args+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")

@@ -26,6 +26,10 @@
 #   VAL_DATASET []        validation jsonl(s), same syntax; when empty SPLIT_DATASET_RATIO [0] of DATASET is held out
 #   MODEL [OpenGVLab/InternVL2-8B]  hub id or local dir;  MODEL_TYPE [internvl_chat]  TEMPLATE [internvl2_ocr_det]
 #   OUTPUT_DIR [output/internvl2_8b_lora_det]  ADD_VERSION [true] (false: checkpoints go straight into OUTPUT_DIR)
+#   RESUME []             auto: continue from the latest complete checkpoint under OUTPUT_DIR (a new run when there
+#                         is none), or a checkpoint folder: --resume_from_checkpoint, written into that checkpoint's
+#                         run folder (whose logging.jsonl continues; see so_resume in ../common.sh). Rerun with the
+#                         same settings after a crash or a kill: the run ends at the same step count
 #   TORCH_DTYPE [bfloat16] (use float32 on CPU)   NUM_TRAIN_EPOCHS [1]   MAX_STEPS [] (overrides epochs)
 #   BATCH_SIZE [1] (per device)  EVAL_BATCH_SIZE [=BATCH_SIZE]  TOTAL_BATCH_SIZE [16] (the target global batch)
 #   GRAD_ACC [TOTAL_BATCH_SIZE / (BATCH_SIZE x NNODES x NPROC_PER_NODE), at least 1]
@@ -38,6 +42,16 @@
 #                         printed in front of the command; the transformers-native `internvl_hf` templates take it
 #                         from the processor config instead)
 #   GRADIENT_CHECKPOINTING [true]  SAVE_STEPS [500]  EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]
+#   EVAL_METRIC [ocr_det] scored at each evaluation by the swift-ocr plugin (README "OCR metrics during training";
+#                         so_eval_metric in ../common.sh): ocr_det = eval_precision, eval_recall, eval_hmean as
+#                         `swift-ocr eval det` (ICDAR 2015, ground truth = the labels; tiles scored per tile);
+#                         ocr = CER/WER as `swift-ocr eval rec`; none = ms-swift's loss-only evaluation. Only with a
+#                         validation set; adds --predict_with_generate true (then ms-swift logs no eval_loss)
+#   EVAL_MAX_NEW_TOKENS [4096]  tokens generated per validation answer (ms-swift's default, 64, cuts the box list
+#                         short; the metric warns about references longer than this)
+#   METRIC_FOR_BEST_MODEL [hmean; cer for ocr]  GREATER_IS_BETTER [true; false for ocr]
+#   SWIFT_OCR_FAMILY []   the detection codec family [from TEMPLATE: internvl*, got_ocr2*, qwen2_vl*, qwen2_5_vl*,
+#                         deepseek_ocr*]
 #   LOGGING_STEPS [5]  NUM_WORKERS [4]  SEED [42]
 #   REPORT_TO [ms-swift default: tensorboard] (space separated, e.g. "tensorboard wandb", or none)
 #   CHECK_MODEL [false]   ms-swift's "is the local model the latest hub version" check (network)
@@ -47,7 +61,9 @@
 #   DEEPSPEED [zero2 when NNODES x NPROC_PER_NODE > 1, else none]  zero0 zero1 zero2 zero3 zero2_offload
 #                         zero3_offload (ms-swift's built-in configs; any case), a DeepSpeed JSON file, or none
 #                         (DeepSpeed needs GPUs: DEEPSPEED=none on CPU)
-#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend
+#   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend; with
+#                         several processes and no GPU --use_cpu true and the swift-ocr plugin are added too
+#                         (a CPU run: so_launch / so_cpu_plugin in ../common.sh)
 #   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
@@ -59,8 +75,8 @@
 # Output: the `swift sft` command line after "+ " (with MAX_NUM and the launch variables; paste it into bash as is),
 # ms-swift's log, then on the last two lines of stdout (on NODE_RANK 0 only)
 #   RUN_DIR=/abs/OUTPUT_DIR/vN-YYYYmmdd-HHMMSS   (OUTPUT_DIR itself with ADD_VERSION=false)
-#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the last LoRA adapter this run saved, as recorded in
-#                                                  RUN_DIR/logging.jsonl; pass it as ADAPTERS)
+#   CHECKPOINT=/abs/RUN_DIR/checkpoint-N          (the best LoRA adapter by METRIC_FOR_BEST_MODEL, else the last
+#                                                  saved, as recorded in RUN_DIR/logging.jsonl; pass it as ADAPTERS)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
@@ -75,6 +91,7 @@ MODEL_TYPE=${MODEL_TYPE:-internvl_chat}
 TEMPLATE=${TEMPLATE:-internvl2_ocr_det}
 OUTPUT_DIR=$(so_abspath "${OUTPUT_DIR:-output/internvl2_8b_lora_det}")
 ADD_VERSION=${ADD_VERSION:-true}
+so_resume   # RESUME=auto|<checkpoint>: OUTPUT_DIR becomes the checkpoint's run folder, ADD_VERSION false
 TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
 NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
 MAX_STEPS=${MAX_STEPS:-}
@@ -107,6 +124,10 @@ so_words report_to REPORT_TO
 CHECK_MODEL=${CHECK_MODEL:-false}
 CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
 
+so_has_val=false   # a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0
+if ((${#val_list[@]} > 0)) || ! [[ "$SPLIT_DATASET_RATIO" =~ ^0*\.?0*$ ]]; then so_has_val=true; fi
+so_eval_metric ocr_det "$so_has_val"   # EVAL_METRIC ... -> SO_EVAL_ARGS (../common.sh)
+
 so_resolve_swift
 so_extra_args
 
@@ -136,7 +157,9 @@ else
     args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
 fi
 [[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
+args+=("${SO_RESUME_ARGS[@]}")
 args+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
+args+=("${SO_EVAL_ARGS[@]}")
 ((${#report_to[@]} > 0)) && args+=(--report_to "${report_to[@]}")
 [[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
 args+=("${EXTRA[@]}")

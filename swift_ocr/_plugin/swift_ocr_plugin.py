@@ -11,6 +11,7 @@ try:
 except ImportError:  # running from a checkout that is not installed
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from swift_ocr.plugin import register_all  # noqa: E402
+from swift_ocr.plugin import cpu_data_parallel, register_all  # noqa: E402
 
 register_all()
+cpu_data_parallel()

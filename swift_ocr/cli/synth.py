@@ -72,22 +72,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write blank images with the same labels (a control: a model that 'reads' these "
                              "learned the labels, not the pixels)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same settings give identical files")
+    parser.add_argument("--exclude", metavar="DIR|FILE", action="append", default=[],
+                        help="never draw a random line equal to one of these texts: an earlier synth output folder "
+                             "(its gts/ labels) or a text file, one line each; e.g. a test set held out from the "
+                             "training strings (repeatable)")
     parser.add_argument("--prefix", default="synth", help="image stem prefix (default synth)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --output folder")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.synth import SynthConfig, synthesize
+    from swift_ocr.synth import SynthConfig, read_label_texts, synthesize
 
     texts = None
     if args.texts:
         with open(args.texts, encoding="utf-8") as f:
             texts = [line.rstrip("\r\n") for line in f]
+    try:
+        exclude = [text for path in args.exclude for text in read_label_texts(path)]
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"swift-ocr synth: error: --exclude: {e}", file=sys.stderr)
+        return 2
     cfg = SynthConfig(count=args.count, layout=args.layout, charset=args.charset, length=args.length,
                       words=args.words, texts=texts, lines=args.lines, font=args.font, font_size=args.font_size,
                       canvas=args.canvas, margin=args.margin, jitter=args.jitter, rotate=args.rotate,
-                      invert=args.invert, noise=args.noise, blank=args.blank, seed=args.seed, prefix=args.prefix)
+                      invert=args.invert, noise=args.noise, blank=args.blank, seed=args.seed, prefix=args.prefix,
+                      exclude=exclude)
     try:
         summary = synthesize(args.output, cfg, overwrite=args.overwrite)
     except (ValueError, FileExistsError, FileNotFoundError) as e:

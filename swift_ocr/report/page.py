@@ -395,7 +395,7 @@ def render_page(*, title: str, note: Optional[str], task: str, runs, specs, metr
         legend = ('<p class="legend small">Texts after normalisation (as scored). Prediction diff against the '
                   'reference: '
                   '<span><ins>inserted</ins></span><span><del>deleted (in the reference, missing)</del></span>'
-                  '<span><span class="sub"><del>ref</del><ins>pred</ins></span> substituted</span>. '
+                  '<span><span class="sub"><del>ref</del><ins>pred</ins></span> substituted</span>'
                   'Error used for sorting: '
                   'per-sample CER (character edits / reference characters; the edit count when the reference is '
                   'empty).</p>')

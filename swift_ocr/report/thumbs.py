@@ -43,6 +43,7 @@ class ThumbnailCache:
         self._cache: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
 
     def get(self, path: str) -> Tuple[Optional[str], Optional[str]]:
+        """``(JPEG data URI, None)`` for the image file at ``path``, or ``(None, reason)``; decoded once per path."""
         hit = self._cache.get(path)
         if hit is None:
             hit = self._cache[path] = self._load(path)

@@ -7,7 +7,6 @@ text of the row whose image it received (looked up by the SHA-256 of the decoded
 proves that the row's own image reached the server and its answer came back to the row. It logs every request it
 answers to a file, so the test also sees what a rerun sends.
 """
-import base64
 import hashlib
 import json
 import os
@@ -262,8 +261,9 @@ def test_flaky_server_killed_and_restarted(tmp_path, shared_data, server_factory
     assert (report["answered"], report["failed"]) == (n - 2, 2) and set(report["errors"]) == {"3", "22"}
     assert "2 failed" in rerun.stderr and "row 3: HTTP 500" in rerun.stderr
     assert [out_row["swift_ocr_api"]["attempts"] for out_row in read_jsonl(output)[3:4]] == [3]  # 1 + 2 retries
+    # (as sets: a request the client gave up on after its timeout may have been answered too)
     resent = server.answered()[answered_first:]
-    assert sorted(resent) == sorted(shas[i] for i in failed - {3, 22})
+    assert set(resent) == {shas[i] for i in failed - {3, 22}}
     out = check_exactly_once(output, rows)
     assert [r["swift_ocr_api"]["status"] for r in out] == ["failed" if i in (3, 22) else "ok" for i in range(n)]
     # scores: n - 2 exact answers, 2 failed rows scored as empty responses
@@ -309,7 +309,7 @@ def test_client_killed_mid_run_and_torn_line(tmp_path, shared_data, server_facto
     assert "torn last line" in rerun.stderr
     # only the missing rows were sent again: the server answered each of them once more
     shas = [image_sha(r) for r in rows]
-    assert sorted(server.answered()[answered_before:]) == sorted(shas[i] for i in missing)
+    assert set(server.answered()[answered_before:]) == {shas[i] for i in missing}
     out = check_exactly_once(output, rows)
     assert all(r["response"] == r["labels"] for r in out)
     assert payload["accuracy"] == 1.0 and payload["n"] == 20
@@ -345,6 +345,18 @@ def test_det_rows_keep_tile_metadata(tmp_path, shared_data, server_factory):
     summary = json.loads(proc.stdout)
     assert summary["api"]["answered"] == len(rows) and summary["n_images"] == 20
     assert summary["hmean"] == 1.0
+    # draw and report read the file unchanged
+    gt = ("--model-family", "got", "--gt", str(shared_data / "sroie"))
+    drawn = subprocess.run([str(BIN / "swift-ocr"), "draw", "--results", str(output), *gt, "--output",
+                            str(tmp_path / "drawn"), "--limit", "2"], capture_output=True, text=True, env=env(),
+                           timeout=240)
+    assert drawn.returncode == 0, drawn.stderr
+    assert len(list((tmp_path / "drawn").glob("*.png"))) == 2
+    report = subprocess.run([str(BIN / "swift-ocr"), "report", "--results", str(output), "--name", "api", *gt,
+                             "--limit", "3", "--output", str(tmp_path / "report.html")], capture_output=True,
+                            text=True, env=env(), timeout=240)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "report.html").stat().st_size > 0
 
 
 def test_request_is_what_swift_infer_sends(tmp_path, shared_data):
@@ -364,3 +376,22 @@ def test_request_is_what_swift_infer_sends(tmp_path, shared_data):
         media = StdTemplateInputs.remove_messages_media(messages)
         assert messages == row["messages"][:-1]
         assert media["images"] == row["images"]
+
+
+def test_base_url_and_argument_errors(tmp_path):
+    from swift_ocr.api_infer import normalize_base_url
+
+    assert normalize_base_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/v1"
+    assert normalize_base_url("http://127.0.0.1:8000/v1/") == "http://127.0.0.1:8000/v1"
+    assert normalize_base_url("https://h.example/api/v1/chat/completions") == "https://h.example/api/v1"
+    with pytest.raises(ValueError):
+        normalize_base_url("127.0.0.1:8000")
+    base = [str(BIN / "swift-ocr"), "eval", "rec"]
+    for extra, message in ((["--results", "r.jsonl", "--api", "http://127.0.0.1:9"], "either --results"),
+                           ([], "either --results"),
+                           (["--api", "http://127.0.0.1:9"], "--api needs --dataset"),
+                           (["--api", "http://127.0.0.1:9", "--dataset", "d.jsonl", "--concurrency", "0"],
+                            "--concurrency must be at least 1")):
+        proc = subprocess.run(base + extra, capture_output=True, text=True, env=env(), timeout=60, cwd=tmp_path)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -163,6 +163,9 @@ def plugin():
                           text=True).stdout.strip()
 
 
+DDP = "accelerate distributed_type MULTI_CPU, model wrapped as DistributedDataParallel"  # logged by swift_ocr_seen
+
+
 def seen_by_rank(folder: Path, world_size: int) -> dict:
     """``{rank: [row, ...]}`` from the ``swift_ocr_seen`` files: one file per rank, every line a whole JSON row."""
     files = sorted(folder.glob("rank*.jsonl"))
@@ -176,8 +179,8 @@ def seen_by_rank(folder: Path, world_size: int) -> dict:
 
 
 def check_rejects(path: Path, expected: set):
-    """Every rejection of the run is in the one rejects file, whole lines, each item once (ms-swift preprocesses on
-    rank 0; the other ranks read its cache)."""
+    """Every rejection of the run is in the one rejects file, whole lines, each item once (rank 0 records them: see
+    swift_ocr/swift_dataset.py)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert all(set(row) == {"source", "line", "kind", "reason"} for row in rows), rows
     assert sorted(row["source"] for row in rows) == sorted(expected)
@@ -225,7 +228,7 @@ def test_got_data_parallel_training_from_raw_icdar_merge_and_parallel_inference(
         DATASET=spec(root, "got", "rec", rejects), CUSTOM_REGISTER_PATH=plugin, OUTPUT_DIR=tmp_path / "sft",
         MAX_LENGTH=2048, EXTRA_ARGS="--callbacks swift_ocr_seen", **CPU)
     assert "--ddp_backend gloo" in command_line(stdout) and "--deepspeed" not in command_line(stdout)
-    assert "world_size: 2" in stderr
+    assert "world_size: 2" in stderr and DDP in stderr
     run_dir = Path(last_value(stdout, "RUN_DIR"))
     seen = seen_by_rank(run_dir / "swift_ocr_seen", 2)
     # one epoch: every sample reached exactly one rank, and the ranks split the epoch evenly
@@ -256,6 +259,7 @@ def test_internvl_det_data_parallel_training_and_parallel_inference(launches, ic
         MODEL_TYPE="internvl", TEMPLATE="internvl_hf_ocr_det", DATASET=spec(root, "internvl", "det", rejects),
         OUTPUT_DIR=tmp_path / "sft", EXTRA_ARGS="--callbacks swift_ocr_seen", **CPU)
     assert "--ddp_backend gloo" in command_line(stdout) and "world_size: 2" in stderr
+    assert DDP in stderr  # gradients are all-reduced: one model, not two
     run_dir = Path(last_value(stdout, "RUN_DIR"))
     seen = seen_by_rank(run_dir / "swift_ocr_seen", 2)
     assert Counter(row["target"] for rows in seen.values() for row in rows) == Counter(expected)
@@ -269,16 +273,15 @@ def test_internvl_det_data_parallel_training_and_parallel_inference(launches, ic
     assert scores[1] == scores[2] and scores[1]["n_rows"] == len(expected)
 
 
-def test_streaming_with_two_ranks(launches, icdar, models, tmp_path):
+def test_streaming_with_two_ranks(launches, icdar, models, plugin, tmp_path):
     root, rejected = icdar
     rejects = tmp_path / "rejects.jsonl"
-    expected = targets(converted(root, "det", "internvl", tmp_path))
+    expected = targets(converted(root, "rec", "got", tmp_path))
     stdout, stderr = launches.run(
-        INTERNVL / "sft_lora_det.sh", "stream-sft", NPROC_PER_NODE=2, MASTER_PORT=free_port(),
-        MODEL=models["internvl_hf"], MODEL_TYPE="internvl", TEMPLATE="internvl_hf_ocr_det",
-        DATASET=spec(root, "internvl", "det", rejects), OUTPUT_DIR=tmp_path / "sft", STREAMING="true", MAX_STEPS=2,
-        EXTRA_ARGS="--callbacks swift_ocr_seen", **CPU)
-    assert "--streaming true" in command_line(stdout) and "world_size: 2" in stderr
+        GOT / "sft_lora.sh", "stream-sft", NPROC_PER_NODE=2, MASTER_PORT=free_port(), MODEL=models["got_ocr2_hf"],
+        DATASET=spec(root, "got", "rec", rejects), CUSTOM_REGISTER_PATH=plugin, OUTPUT_DIR=tmp_path / "sft",
+        MAX_LENGTH=2048, STREAMING="true", MAX_STEPS=2, EXTRA_ARGS="--callbacks swift_ocr_seen", **CPU)
+    assert "--streaming true" in command_line(stdout) and "world_size: 2" in stderr and DDP in stderr
     run_dir = Path(last_value(stdout, "RUN_DIR"))
     seen = seen_by_rank(run_dir / "swift_ocr_seen", 2)
     # rank 0 reads the stream and hands every rank its own batches: 2 steps x 2 ranks = the 4 samples, each once
@@ -301,7 +304,7 @@ def test_two_nodes_on_one_machine(launches, icdar, models, tmp_path):
              for rank in (0, 1)]
     (out0, err0), (out1, err1) = [launches.wait(node) for node in nodes]
     assert "NNODES=2" in command_line(out0) and "NODE_RANK=1" in command_line(out1)
-    assert "world_size: 2" in err0 and "--ddp_backend gloo" in command_line(out1)
+    assert "world_size: 2" in err0 and DDP in err0 and "--ddp_backend gloo" in command_line(out1)
     # one checkpoint, reported by NODE_RANK 0 only
     checkpoint = Path(last_value(out0, "CHECKPOINT"))
     assert "CHECKPOINT=" not in out1 and "RUN_DIR=" not in out1

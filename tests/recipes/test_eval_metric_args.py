@@ -3,9 +3,11 @@ GREATER_IS_BETTER, SWIFT_OCR_FAMILY: ``so_eval_metric`` in recipes/common.sh) gi
 (CPU only, ``DRY_RUN=1``: nothing is trained; the e2e run is tests/e2e/test_eval_metric_recipe.py)."""
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,37 @@ def test_no_generation_without_a_validation_set_or_metric(env):
 def test_bad_settings_stop_the_recipe(env, message):
     rc, _, _, err = dry_run("internvl2_8b/sft_lora_det.sh", VAL_DATASET="val.jsonl", **env)
     assert rc == 2 and message in err, err
+
+
+# A stand-in `swift` that ends like ms-swift 4.6 `swift sft` (swift/pipelines/train/sft.py, _save_trainer_state): two
+# checkpoints and the run's summary as the last line of logging.jsonl, the best one being $FAKE_BEST (or null).
+FAKE_SWIFT = r"""
+import json, os, sys
+args = sys.argv[1:]
+out = args[args.index("--output_dir") + 1]
+for step in (2, 4):
+    os.makedirs(os.path.join(out, f"checkpoint-{step}"))
+    with open(os.path.join(out, f"checkpoint-{step}", "adapter_config.json"), "w") as f:
+        f.write("{}")
+best = os.environ.get("FAKE_BEST")
+with open(os.path.join(out, "logging.jsonl"), "a") as f:
+    f.write(json.dumps({"eval_cer": 0.5, "global_step/max_steps": "2/4"}) + "\n")
+    f.write(json.dumps({"last_model_checkpoint": os.path.join(out, "checkpoint-4"),
+                        "best_model_checkpoint": best and os.path.join(out, best), "best_metric": 0.5}) + "\n")
+"""
+
+
+@pytest.mark.parametrize("best,expected", [("checkpoint-2", "checkpoint-2"), (None, "checkpoint-4")])
+def test_checkpoint_printed_is_the_best_one_recorded(tmp_path, best, expected):
+    swift = tmp_path / "swift"
+    swift.write_text(f"#!{sys.executable}\n{FAKE_SWIFT}")
+    swift.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS and k != "FAKE_BEST"}
+    env.update({"SWIFT": str(swift), "DATASET": "train.jsonl", "VAL_DATASET": "val.jsonl", "ADD_VERSION": "false",
+                "OUTPUT_DIR": str(tmp_path / "run"), "MAX_STEPS": "4", **({"FAKE_BEST": best} if best else {})})
+    proc = subprocess.run(["bash", str(REPO / "recipes" / "got_ocr2" / "sft_lora.sh")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((tmp_path / "run" / "logging.jsonl").read_text().splitlines()[-1])
+    assert record["last_model_checkpoint"].endswith("checkpoint-4")  # the last one is not what is printed with a best
+    assert proc.stdout.splitlines()[-1] == f"CHECKPOINT={tmp_path / 'run' / expected}"

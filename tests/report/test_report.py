@@ -226,3 +226,27 @@ def test_script_in_tools_answers_help():
     script = Path(__file__).resolve().parents[2] / "tools" / "report.py"
     proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: swift-ocr report"), proc.stderr
+
+
+def test_three_runs_each_with_its_eval_values_and_deltas_against_the_first(words, tmp_path, capsys):
+    paths = []
+    for k, name in enumerate("abc"):
+        p = tmp_path / f"{name}.jsonl"
+        p.write_text("".join(_row(i, r, r[: len(r) - k] + "#" * (k % 2)) for i, r in words), encoding="utf-8")
+        paths.append(p)
+    out = tmp_path / "three.html"
+    code, _, err = _cli(["report", "--results", *paths, "--name", "first", "second", "third", "--output", out], capsys)
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    payloads = []
+    for p in paths:
+        code, stdout, err = _cli(["eval", "rec", "--results", p, "--json"], capsys)
+        payloads.append(json.loads(stdout))
+    for name, payload in zip(("first", "second", "third"), payloads):
+        for key, value in payload.items():
+            cell = text.split(f'<td class="metric" data-run="{name}" data-metric="{key}" data-value="')[1]
+            assert json.loads(cell.split('"')[0]) == value
+            if name != "first" and value != payloads[0][key]:
+                delta = cell.split('<span class="delta')[1].split('data-value="')[1].split('"')[0]
+                assert json.loads(delta) == pytest.approx(value - payloads[0][key], abs=1e-15)
+    assert text.count("<figure>") == 3  # the distribution, and each later run against the first
