@@ -39,6 +39,20 @@ def dumps_line(obj) -> str:
     return _LINE_ENCODER.encode(obj) + "\n"
 
 
+def append_line(path, obj) -> None:
+    """Append ``obj`` as one JSON line (:func:`dumps_line`) with a single ``write`` on an ``O_APPEND`` file, so lines
+    appended by concurrent processes (``datasets.map`` workers, training ranks) never interleave.
+
+    Raises:
+        OSError: the file cannot be opened or written.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, dumps_line(obj).encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
 #: read-only; binary on Windows (no newline translation); not inherited by child processes
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _READ_SIZE = 1 << 16

@@ -39,7 +39,8 @@ from typing import Any, Dict, List
 from swift.callbacks import TrainerCallback, callbacks_map
 from swift.utils import get_logger
 
-from .swift_dataset import _append_line
+from .io_utils import append_line
+from .swift_registry import register_classes
 
 logger = get_logger()
 SEEN_CALLBACK = "swift_ocr_seen"
@@ -116,7 +117,7 @@ class SeenSamplesCallback(TrainerCallback):
         """Append one line per sample of a training micro-batch to this rank's file."""
         step = self.trainer.state.global_step + 1
         for row in seen_rows(inputs, self.tokenizer):
-            _append_line(self.path, {"rank": self.rank, "world_size": self.world_size, "step": step, **row})
+            append_line(self.path, {"rank": self.rank, "world_size": self.world_size, "step": step, **row})
 
 
 CALLBACKS = {SEEN_CALLBACK: SeenSamplesCallback}
@@ -128,11 +129,4 @@ def register_callbacks() -> List[str]:
     Raises:
         ValueError: a name is already taken by a callback that is not ours.
     """
-    for name, cls in CALLBACKS.items():
-        existing = callbacks_map.get(name)
-        same = (getattr(existing, "__module__", None), getattr(existing, "__qualname__", None)) == (
-            cls.__module__, cls.__qualname__)
-        if existing is not None and existing is not cls and not same:
-            raise ValueError(f"ms-swift callback {name!r} is already registered as {existing!r}")
-        callbacks_map[name] = cls
-    return list(CALLBACKS)
+    return register_classes(callbacks_map, CALLBACKS, "callback")

@@ -38,8 +38,9 @@ logged again either.
 
 Several processes (torchrun: ``NPROC_PER_NODE`` / ``NNODES``, ``WORLD_SIZE`` > 1): every rank runs the loader, but
 only global rank 0 appends to the rejects file, so each rejection is in it once. Rank 0 sees every item: without
-streaming ms-swift preprocesses on rank 0 first and the other ranks read its map cache (a node with its own disk
-preprocesses again, with the same rejections); with ``--streaming true`` rank 0 reads the stream and hands each rank
+streaming every rank preprocesses the whole dataset itself, never from ms-swift's map cache (the ranks may run their
+maps at the same time, so rank 0 could otherwise load what another rank just wrote to the cache and record
+nothing); with ``--streaming true`` rank 0 reads the stream and hands each rank
 its batches, and the other ranks still preprocess some rows of their own copy of the stream, whose rejections would
 only repeat rank 0's (measured with ms-swift 4.6 on two CPU ranks, tests/e2e/test_scale_out.py). Lines are whole
 (one ``O_APPEND`` write each).
@@ -65,6 +66,7 @@ from .formats.checks import ReadOptions, finish_sample
 from .formats.layout import Pair, bad_filename_reason, discover_pairs, utf8_ok
 from .formats.swift_jsonl import to_swift_row
 from .images import DEFAULT_MAX_IMAGE_PIXELS
+from .io_utils import append_line
 from .prompts import build_query, check_family
 from .sample import FIX_KEYS, Sample
 from .det_task import META_ATTR, det_meta
@@ -172,17 +174,6 @@ def read_options(options: Dict[str, str]) -> ReadOptions:
                        scripts=tuple(options["scripts"].split(",")) if options.get("scripts") else None)
 
 
-def _append_line(path: str, obj: dict) -> None:
-    """Append one JSON line with a single ``write`` on an ``O_APPEND`` file (concurrent worker processes do not
-    interleave lines)."""
-    line = json.dumps(obj, ensure_ascii=False) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
-
-
 def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, str],
                      tally: Optional[str] = None) -> None:
     """Log one rejection and append ``{"source", "line", "kind", "reason"}`` to the rejects file, if any (and to the
@@ -194,7 +185,7 @@ def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, s
         path = None  # several processes: rank 0 records the run's rejections once (see the module docstring)
     for target in (path, tally):
         if target:
-            _append_line(target, rej.to_dict())
+            append_line(target, rej.to_dict())
 
 
 def _dist_rank() -> Optional[int]:
@@ -339,7 +330,7 @@ class OcrPreprocessor(RowPreprocessor):
             self._reject(Rejection(printable(sample.source), sample.line, bad_filename_reason(bad), "bad_filename"))
             return []
         if self.tally and sample.fixes:
-            _append_line(self.tally, {"fixes": {k: v for k, v in sample.fixes.items() if v}})
+            append_line(self.tally, {"fixes": {k: v for k, v in sample.fixes.items() if v}})
         return rows
 
 
@@ -420,7 +411,9 @@ class OcrDatasetLoader(DatasetLoader):
             # IterableDataset, preprocessed lazily; an in-memory Dataset would be encoded by ms-swift's map into
             # Arrow, which turns the template's PIL images back into {bytes, path} dicts the collators refuse
             dataset = dataset.to_iterable_dataset()
-        dataset = preprocessor(dataset, num_proc=self.num_proc, load_from_cache_file=self.load_from_cache_file,
+        # several processes: no map cache, so that rank 0 preprocesses (and records) every item (module docstring)
+        from_cache = self.load_from_cache_file and _dist_rank() is None
+        dataset = preprocessor(dataset, num_proc=self.num_proc, load_from_cache_file=from_cache,
                                strict=self.strict, enable_auto_mapping=False)
         if isinstance(dataset, HfDataset) and len(dataset) == 0:
             raise empty_dataset_error(fmt, path, options, n_items, tally)

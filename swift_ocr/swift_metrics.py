@@ -65,6 +65,8 @@ from swift.metrics import eval_metrics_map
 from swift.metrics.base import EvalMetrics
 from swift.utils import Serializer, check_json_format, get_logger, remove_response
 
+from .swift_registry import register_classes
+
 logger = get_logger()
 
 __all__ = ["FAMILY_ENV", "REC_KEYS", "DET_KEYS", "OcrMetrics", "OcrDetMetrics", "decode_eval_prediction",
@@ -351,11 +353,4 @@ def register_metrics() -> List[str]:
     Raises:
         ValueError: a name is already taken by a metric that is not ours.
     """
-    for name, cls in METRICS.items():
-        existing = eval_metrics_map.get(name)
-        same = (getattr(existing, "__module__", None), getattr(existing, "__qualname__", None)) == (
-            cls.__module__, cls.__qualname__)
-        if existing is not None and existing is not cls and not same:
-            raise ValueError(f"ms-swift eval metric {name!r} is already registered as {existing!r}")
-        eval_metrics_map[name] = cls
-    return list(METRICS)
+    return register_classes(eval_metrics_map, METRICS, "eval metric")
