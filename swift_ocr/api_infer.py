@@ -62,6 +62,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import OcrFormatError
 from .io_utils import atomic_write, dumps_line
+from .results import image_entries
 
 __all__ = ["RECORD_KEY", "ApiSettings", "ApiRow", "ApiSummary", "ApiError", "normalize_base_url",
            "load_dataset_rows", "request_messages", "image_data_url", "read_result_file", "list_models",
@@ -212,19 +213,12 @@ def load_dataset_rows(paths: Sequence[str]) -> List[ApiRow]:
 
 
 def _image_paths(row: Dict[str, Any], source: str, line: int) -> List[str]:
-    images = row.get("images") or []
-    if isinstance(images, (str, dict)):
-        images = [images]
-    if not isinstance(images, list):
-        raise OcrFormatError(source, line, f"'images' must be a list, got {type(images).__name__}")
-    out = []
-    for item in images:
-        path = item.get("path") if isinstance(item, dict) else item
-        if not isinstance(path, str) or not path:
-            raise OcrFormatError(source, line, f"'images' item must be a file path (or a dict with 'path'): "
-                                               f"{item!r:.80}")
-        out.append(path)
-    return out
+    """The row's image paths (:func:`swift_ocr.results.image_entries`); an image given as bytes only is an error:
+    the request is built from files."""
+    paths = image_entries(row.get("images") or [], source, line)
+    if not all(paths):  # None (bytes only) or an empty path
+        raise OcrFormatError(source, line, "'images' item must be a file path (or a dict with 'path'), not bytes only")
+    return paths
 
 
 def request_messages(row: Dict[str, Any], source: str = "<row>", line: int = 0

@@ -31,7 +31,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Tuple, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
 from swift_ocr.errors import OcrFormatError
 
@@ -82,23 +82,33 @@ def _content_text(value: Any, what: str, source: str, line: int) -> str:
     )
 
 
-def _images(value: Any, source: str, line: int) -> List[str]:
+def image_entries(value: Any, source: str, line: int) -> List[Optional[str]]:
+    """The images of a row's ``images`` value as ms-swift writes it (a path, a ``{bytes, path}`` dict, or a list of
+    those): one entry per image, its path, or None for an image given as bytes only.
+
+    Raises:
+        OcrFormatError: ``images`` is not a list (or one item), or an item is neither a path nor a dict.
+    """
     if value is None:
         return []
     if isinstance(value, (str, dict)):
         value = [value]
     if not isinstance(value, list):
         raise OcrFormatError(source, line, f"'images' must be a list, got {type(value).__name__}")
-    out = []
+    out: List[Optional[str]] = []
     for item in value:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, dict):
             path = item.get("path")
-            out.append(path if isinstance(path, str) and path else "<bytes>")
+            out.append(path if isinstance(path, str) and path else None)
         else:
             raise OcrFormatError(source, line, f"'images' item must be a path or a {{bytes, path}} dict: {item!r:.80}")
     return out
+
+
+def _images(value: Any, source: str, line: int) -> List[str]:
+    return ["<bytes>" if p is None else p for p in image_entries(value, source, line)]
 
 
 def parse_row(row: Any, source: str, line: int) -> ResultRow:
