@@ -1,10 +1,10 @@
 """Target: the ICDAR 2015 detection metric on 1,000 images x 50 boxes at least 10x faster than the
 straightforward all-pairs approach of the ICDAR script, with identical precision / recall / Hmean.
 
-Baseline: :func:`swift_ocr.metrics.det.match_image_naive` via ``evaluate(..., naive=True)`` -- the official
+Baseline: :func:`swift_ocr.eval.metrics.det.match_image_naive` via ``evaluate(..., naive=True)`` -- the official
 script's structure: polygons built once per region, then one shapely intersection for every (ground truth,
 detection) pair, do-not-care filtering and greedy matching in the script's loop order. Ours:
-``evaluate(...)`` (the batched fast path, see the module docstring of :mod:`swift_ocr.metrics.det`). Both run in
+``evaluate(...)`` (the batched fast path, see the module docstring of :mod:`swift_ocr.eval.metrics.det`). Both run in
 this process on the same regions (ours: median of 3 runs after a warm-up; the baseline once); the results
 must be equal as objects (every count, every index list, bit-identical IoU values).
 
@@ -25,7 +25,7 @@ TARGET = 10.0
 
 
 def _compare(name: str, n_images: int, n_boxes: int, rotated: float, seed: int, log, with_target: bool) -> Result:
-    from swift_ocr.metrics.det import evaluate
+    from swift_ocr.eval.metrics.det import evaluate
 
     pairs = det_images(n_images, n_boxes, rotated=rotated, seed=seed)
     evaluate(pairs[: max(1, n_images // 20)])  # warm-up

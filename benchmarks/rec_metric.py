@@ -9,7 +9,7 @@ whitespace runs -> one space; plain ``unicodedata``, not our code) and computes 
 distances with nltk, giving the same CER/WER/1-NED/accuracy. Ours is the real command,
 ``swift_ocr.cli.main.main(["eval", "rec", "--results", FILE, "--json"])``, run in the same process (its
 median over 3 runs; the baseline runs once). Identity: the per-row character and word edit counts of
-:func:`swift_ocr.metrics.rec.score_pairs` equal nltk's, and the totals printed by the command equal the
+:func:`swift_ocr.eval.metrics.rec.score_pairs` equal nltk's, and the totals printed by the command equal the
 baseline's.
 """
 from __future__ import annotations
@@ -83,8 +83,8 @@ def run(workdir: str, n_pairs: int = 100_000, seed: int = 0, log=print) -> Resul
     log(f"  baseline: json.loads + nltk.edit_distance per row {t_base:.1f} s")
 
     # identical edit counts: per row (library call on the same rows) and in the command's totals
-    from swift_ocr.metrics.rec import score_pairs
-    from swift_ocr.results import iter_results
+    from swift_ocr.eval.metrics.rec import score_pairs
+    from swift_ocr.eval.results import iter_results
     rows = list(iter_results(path))
     lib = score_pairs([r.pred for r in rows], [r.ref for r in rows])
     same_rows = (lib.char_edits.tolist() == base["char_edits"] and lib.word_edits.tolist() == base["word_edits"])

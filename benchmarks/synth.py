@@ -4,7 +4,7 @@
   lines; predictions are the references with OCR-like character errors (substitutions of look-alike
   characters, dropped and doubled characters, merged words), about 40 % of them exact.
 * ``swift infer --result_path`` rows (``response``, ``labels``, ``messages``, ``images``) as ms-swift 4.6 writes
-  them (see :mod:`swift_ocr.results`).
+  them (see :mod:`swift_ocr.eval.results`).
 * Detection ground truth / detections (:func:`det_images`): text lines on a page grid, a given fraction of them
   rotated quads, the rest axis-aligned boxes; 5 % do-not-care; detections as box codecs produce them (the
   bounding box with a few pixels of noise, floats), missed and spurious boxes.
@@ -105,7 +105,7 @@ def det_images(n_images: int, n_boxes: int, rotated: float = 0.2, seed: int = 0)
     """``[(image_id, gt_regions, det_regions)]``: ``n_boxes`` ground-truth text lines per 1280x720 page (a
     fraction ``rotated`` of them rotated quads, 5 % ``###``), detections = noisy float bounding boxes of about
     90 % of them plus 10 % spurious boxes, shuffled."""
-    from swift_ocr.metrics.det import box_region
+    from swift_ocr.eval.metrics.det import box_region
     from swift_ocr.sample import Region
 
     rng = random.Random(seed)

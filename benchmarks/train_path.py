@@ -73,7 +73,7 @@ def _sft(model: str, dataset: str, out: str, steps: int, rows_file: str, plugin:
             "--split_dataset_ratio", "0", "--max_length", "2048", "--save_strategy", "no", "--logging_steps", "10",
             "--report_to", "none", "--output_dir", out, "--add_version", "false", "--check_model", "false"]
     if plugin:
-        from swift_ocr.plugin import plugin_path
+        from swift_ocr.msswift.plugin import plugin_path
         argv += ["--custom_register_path", plugin_path()]
     os.environ["BENCH_ROWS"] = rows_file
     try:

@@ -203,7 +203,7 @@ so_launch() {
 # so_cpu_plugin SWIFT_ARGS...: set the array SO_CPU_PLUGIN_ARGS to --custom_register_path <the swift-ocr plugin of this
 # checkout> when the run has several processes (SO_WORLD_SIZE), no GPU is visible and SWIFT_ARGS load no plugin yet;
 # else to nothing. On CPU the plugin sets up accelerate's MULTI_CPU state, without which ms-swift's `swift infer`
-# writes only rank 0's rows, and closes the gloo process group at exit (swift_ocr.plugin.cpu_data_parallel).
+# writes only rank 0's rows, and closes the gloo process group at exit (swift_ocr.msswift.plugin.cpu_data_parallel).
 # shellcheck disable=SC2034  # used by the callers
 so_cpu_plugin() {
     SO_CPU_PLUGIN_ARGS=()
@@ -250,7 +250,7 @@ so_run() {
     "$@"
 }
 
-# so_eval_metric DEFAULT_METRIC HAS_VAL: the OCR metric during training (swift_ocr/swift_metrics.py, registered by the
+# so_eval_metric DEFAULT_METRIC HAS_VAL: the OCR metric during training (swift_ocr/msswift/metrics.py, registered by the
 # plugin). EVAL_METRIC [DEFAULT_METRIC]: ocr (CER/WER/1-NED/accuracy, as `swift-ocr eval rec`), ocr_det
 # (precision/recall/Hmean, as `swift-ocr eval det`; family from SWIFT_OCR_FAMILY or the template name) or none
 # (ms-swift's loss-only evaluation). With a metric and a validation set (HAS_VAL true), SO_EVAL_ARGS gets

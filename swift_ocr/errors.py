@@ -48,7 +48,7 @@ KINDS: Dict[str, str] = {
     "no_usable_region": "the line or det task rejected every readable region of an image",
     "unsupported_prompt": "an item's own prompt (a GOT box or colour prompt) that the target model family has no "
                           "equivalent for: it asks for one region, so it is never rewritten to read the whole page",
-    # det task (swift_ocr.det_task.DET_KINDS)
+    # det task (swift_ocr.tasks.det.DET_KINDS)
     "unencodable_text": "a transcription the family's detection format cannot carry (e.g. '</ref>' for internvl, "
                         "a newline for got)",
     "too_many_boxes": "a page with more care regions than max_boxes, with tiling 'none'",

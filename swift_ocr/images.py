@@ -50,8 +50,8 @@ try:  # imagesize's parser itself, without ``get``'s per-call ``isinstance`` che
 except ImportError:  # a future imagesize without it: the public API (same parser, a little slower)
     _read_image_metadata = None
 
-from .errors import OcrFormatError
-from .io_utils import read_bytes
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.io_utils import read_bytes
 
 # Pillow's default MAX_IMAGE_PIXELS (PIL/Image.py: ``int(1024 * 1024 * 1024 // 4 // 3)``).
 DEFAULT_MAX_IMAGE_PIXELS = 89_478_485

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .errors import Rejection
+from swift_ocr.errors import Rejection
 
 Point = Tuple[float, float]
 
@@ -99,7 +99,7 @@ class Sample:
             summary; like any fix, they send the item through the converter's careful path.
         prompt: the item's own instruction (without ``<image>`` tags) when its source has one (GOT JSON's human
             turn), else None (the task's instruction is used). Readers store the source's text; the ``rec`` task
-            replaces it with the instruction for the target family (:func:`swift_ocr.prompts.carry_prompt`) and
+            replaces it with the instruction for the target family (:func:`swift_ocr.families.prompts.carry_prompt`) and
             the writers use it instead of the default.
     """
 

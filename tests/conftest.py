@@ -53,7 +53,7 @@ def write_swift_results(result_rows):
 
 @pytest.fixture(scope="session")
 def draw_checks() -> ModuleType:
-    """tests/helpers/draw_checks.py: outline colours and clear pixels in pictures drawn by swift_ocr.draw."""
+    """tests/helpers/draw_checks.py: outline colours and clear pixels in pictures drawn by swift_ocr.eval.draw."""
     return _load_helper("draw_checks")
 
 

@@ -344,7 +344,7 @@ def test_ms_swift_dataset_rejects_the_same(corpus, tmp_path):
     from swift.dataset import load_dataset
     from swift.utils import import_external_file
 
-    from swift_ocr.plugin import plugin_path
+    from swift_ocr.msswift.plugin import plugin_path
     import_external_file(plugin_path())
     root, _ = corpus
     for task in ("rec", "line"):
@@ -370,12 +370,12 @@ def _plain_for_rec(item: CorpusItem) -> bool:
 
 @pytest.mark.parametrize("check", ["header", "verify"])
 def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
-    """The converter's batch fast path (swift_ocr.batch) claims the untouched items and leaves every item with a
+    """The converter's batch fast path (swift_ocr.convert.batch) claims the untouched items and leaves every item with a
     fix, flag or rejection to the careful path."""
-    from swift_ocr.batch import plain_lines
+    from swift_ocr.convert.batch import plain_lines
     from swift_ocr.formats import open_source
-    from swift_ocr.prompts import build_query
-    from swift_ocr.tasks import TaskConfig
+    from swift_ocr.families.prompts import build_query
+    from swift_ocr.tasks.core import TaskConfig
 
     root, items = corpus
     reader = open_source("icdar", input_path=str(root), check_images=check)
@@ -399,7 +399,7 @@ def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
 @pytest.mark.parametrize("task, family", [("rec", "got"), ("det", "internvl"), ("det", "got"),
                                           ("det", "qwen2_5_vl")])
 def test_batch_fast_path_writes_what_the_careful_path_writes(corpus, tmp_path, monkeypatch, task, family):
-    import swift_ocr.convert as conv
+    import swift_ocr.convert.core as conv
 
     root, _ = corpus
     outs = {}

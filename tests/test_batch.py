@@ -1,4 +1,4 @@
-"""The converter's batch fast path (swift_ocr.batch) against the careful per-item path: the same outputs, byte for
+"""The converter's batch fast path (swift_ocr.convert.batch) against the careful per-item path: the same outputs, byte for
 byte, on the real data of ../shared/data, the data templates and generated odd items; and the fast path is really
 taken for the ordinary items (else these comparisons would prove nothing)."""
 import shutil
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-import swift_ocr.convert as conv
-from swift_ocr.batch import plain_lines
-from swift_ocr.convert import ConvertOptions, convert
+import swift_ocr.convert.core as conv
+from swift_ocr.convert.batch import plain_lines
+from swift_ocr.convert.core import ConvertOptions, convert
 from swift_ocr.formats import open_source
-from swift_ocr.prompts import build_query
-from swift_ocr.tasks import TaskConfig
+from swift_ocr.families.prompts import build_query
+from swift_ocr.tasks.core import TaskConfig
 
 OPTION_SETS = [
     dict(task="rec", family="got"),
@@ -133,7 +133,7 @@ def test_texts_are_checked_joined_as_one_by_one():
     import itertools
     import random
 
-    from swift_ocr.batch import _plain_text, _plain_texts
+    from swift_ocr.convert.batch import _plain_text, _plain_texts
 
     parts = ["abc", "", "e", "\u0301", "e\u0301", "\u00e9", "\u1100", "\u1161", "\u11a8", "\uac00", "ﬁ", "Ａ",
              "，", "收据", "\u00a0", "\x00", "a\x00\u0301", "\ud800", "x\udfff", "\u212b", "\u0344", "\u0f73"]
@@ -180,7 +180,7 @@ def test_chunks_are_read_as_items_one_by_one(shared_data, tmp_path):
 def test_grid_values_past_the_numeral_table_are_written_by_percent_d(monkeypatch, tmp_path, shared_data, options):
     """A chunk whose largest grid value exceeds MAX_NUMERAL is written with the %d template (the SROIE receipts'
     values go up to 1000 on InternVL's grid and to the image width in Qwen2.5-VL's pixels): same bytes."""
-    import swift_ocr.batch as batch
+    import swift_ocr.convert.batch as batch
 
     monkeypatch.setattr(batch, "MAX_NUMERAL", 200)
     outs = _convert_both(monkeypatch, tmp_path, "icdar", shared_data / "sroie", **options)
@@ -188,7 +188,7 @@ def test_grid_values_past_the_numeral_table_are_written_by_percent_d(monkeypatch
 
 
 def test_decimal_fields_become_string_fields_and_percent_signs_stay():
-    from swift_ocr.batch import _decimal_fields_as_strings, _numerals
+    from swift_ocr.convert.batch import _decimal_fields_as_strings, _numerals
 
     templates = {"[%d, %d, %d, %d] %s": True, "%s<%%d>[%d,%d,%d,%d]": False, "%s%%%d%%%%d %d%d%d": False,
                  "100%% %s %d,%d,%d,%d%%": False}

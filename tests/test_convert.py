@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from swift_ocr.convert import ConvertOptions, convert, split_keys
+from swift_ocr.convert.core import ConvertOptions, convert, split_keys
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.formats import open_source
 
@@ -164,9 +164,9 @@ def test_killed_run_keeps_previous_outputs(tmp_path, shared_data):
     before = snapshot(tmp_path)
     script = f"""
 import os, signal
-from swift_ocr.convert import ConvertOptions, convert
+from swift_ocr.convert.core import ConvertOptions, convert
 from swift_ocr.formats import open_source
-import swift_ocr.convert as conv
+import swift_ocr.convert.core as conv
 reader = open_source("icdar", input_path={str(shared_data / "icdar2015")!r})
 outcomes = conv._outcomes
 def dying(*args):  # killed after the crops of 6 items have been written
@@ -222,7 +222,7 @@ def test_workers_give_identical_outputs(tmp_path, shared_data, data_templates, f
 
 
 def test_val_positions_pick_the_keys_split_keys_picks(shared_data):
-    from swift_ocr.convert import val_positions
+    from swift_ocr.convert.core import val_positions
     from swift_ocr.formats.layout import discover_pairs
 
     pairs, _ = discover_pairs(root=shared_data / "sroie")
@@ -241,7 +241,7 @@ def test_val_positions_pick_the_keys_split_keys_picks(shared_data):
 
 
 def test_auto_workers():
-    from swift_ocr.convert import ITEMS_PER_WORKER, effective_workers
+    from swift_ocr.convert.core import ITEMS_PER_WORKER, effective_workers
 
     assert effective_workers(3, 10) == 3  # as asked, even for few items
     assert effective_workers(0, 10) == 1  # auto: small datasets stay in this process
@@ -272,7 +272,7 @@ def test_cli_workers_option(tmp_path, shared_data, capsys):
 
 def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templates, monkeypatch):
     """Parquet/GOT JSON items would travel through pipes (image bytes included): auto converts them in one process."""
-    import swift_ocr.convert as conv
+    import swift_ocr.convert.core as conv
 
     seen = []
     real = conv.effective_workers
@@ -286,7 +286,7 @@ def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templa
 def test_runs_keep_order_and_split():
     """A chunk's plain items (strings) of one split are joined into runs of UTF-8 bytes, their jsonl lines counted;
     other outcomes stay where they were."""
-    from swift_ocr.convert import _Outcome, _Run, _runs
+    from swift_ocr.convert.core import _Outcome, _Run, _runs
 
     odd = _Outcome(converted=False)
     outcomes = ["a\n", "b\n", odd, "收据 c\n", "d\n", "e\n", "f\nf2\n"]

@@ -69,7 +69,7 @@ def test_ms_swift_route_gives_the_same_det_samples(tmp_path, shared_data, capsys
     from swift.dataset import load_dataset
     from swift.utils import import_external_file
 
-    from swift_ocr.plugin import plugin_path
+    from swift_ocr.msswift.plugin import plugin_path
     import_external_file(plugin_path())
     out = tmp_path / "det.jsonl"
     assert main(["convert", "--format", "icdar", "--input", str(shared_data / "sroie"), "--task", "det",

@@ -1,4 +1,4 @@
-"""Tests for swift_ocr.det_results: result rows (as ms-swift 4.6.0 writes them) -> per-image GT / detections.
+"""Tests for swift_ocr.eval.det_results: result rows (as ms-swift 4.6.0 writes them) -> per-image GT / detections.
 
 Rows are built from the real ICDAR 2015 and SROIE ground truth, encoded by each family's codec, and written
 with ms-swift's own helpers (``RowPreprocessor._cast_mm_data``, ``remove_response``, ``JsonlWriter``), as
@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from swift_ocr.codecs import FAMILIES, get_codec
-from swift_ocr.det_results import GroundTruthIndex, load_det_images, load_gt_images, shift_region
+from swift_ocr.eval.det_results import GroundTruthIndex, load_det_images, load_gt_images, shift_region
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.metrics.det import evaluate
+from swift_ocr.eval.metrics.det import evaluate
 from swift_ocr.sample import Region
 
 CODECS = [(f, {}) for f in FAMILIES] + [("internvl", {"shape": "quad"})]

@@ -16,8 +16,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from swift_ocr.cli.main import main  # noqa: E402
-from swift_ocr.prompts import det_system  # noqa: E402
-from swift_ocr.swift_templates import OCR_DET_SYSTEM  # noqa: E402
+from swift_ocr.families.prompts import det_system  # noqa: E402
+from swift_ocr.msswift.templates import OCR_DET_SYSTEM  # noqa: E402
 
 
 def _convert(tmp_path, data, *args):
@@ -65,7 +65,7 @@ def test_other_options_carry_a_system_prompt_that_matches_the_targets(tmp_path, 
 def test_plugin_route_rows_carry_the_same_system_prompt(shared_data):
     from swift_ocr.formats.icdar import read_icdar_file
     from swift_ocr.formats.checks import ReadOptions, finish_sample
-    from swift_ocr.swift_dataset import task_rows
+    from swift_ocr.msswift.datasets import task_rows
 
     sroie = shared_data / "sroie"
     sample = finish_sample(read_icdar_file(sroie / "box" / "002.csv", sroie / "img" / "002.jpg"), ReadOptions())
@@ -81,8 +81,8 @@ def test_the_ocr_det_template_encodes_the_rows_own_system_prompt(tmp_path, share
     from swift.model import get_model_processor
     from swift.template import get_template
 
-    from swift_ocr.plugin import register_all
-    from swift_ocr.tiny_model import build_tiny_model
+    from swift_ocr.msswift.plugin import register_all
+    from swift_ocr.tiny.models import build_tiny_model
 
     register_all()
     model_dir = build_tiny_model("internvl_hf", tmp_path / "tiny-random-untrained-internvl", seed=0)

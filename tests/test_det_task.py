@@ -1,4 +1,4 @@
-"""Tests for swift_ocr/det_task.py (the det task) and the detection prompts of swift_ocr/prompts.py, on real files:
+"""Tests for swift_ocr/tasks/det.py (the det task) and the detection prompts of swift_ocr/families/prompts.py, on real files:
 SROIE receipts, ICDAR 2015 scene images (with ### regions) and the word-box data templates."""
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from swift_ocr import det_task
+from swift_ocr.tasks import det as det_task
 from swift_ocr.codecs import get_codec
-from swift_ocr.det_task import (DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order,
+from swift_ocr.tasks.det import (DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order,
                                 single_region_lines, untiled_meta, untiled_meta_json)
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats import open_source
-from swift_ocr.prompts import DET_PROMPTS, FAMILIES, det_prompt
+from swift_ocr.families.prompts import DET_PROMPTS, FAMILIES, det_prompt
 
 
 def _samples(root: Path, fmt: str = "icdar"):

@@ -1,12 +1,12 @@
-"""Tests for swift_ocr.draw on real images: outlines land on the region edges in the documented colours."""
+"""Tests for swift_ocr.eval.draw on real images: outlines land on the region edges in the documented colours."""
 from __future__ import annotations
 
 import pytest
 from PIL import Image, ImageFont
 
-from swift_ocr.draw import FONT_PATH, draw_regions, font_size, load_font, save_png
+from swift_ocr.eval.draw import FONT_PATH, draw_regions, font_size, load_font, save_png
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.metrics.det import box_region, match_image
+from swift_ocr.eval.metrics.det import box_region, match_image
 from swift_ocr.sample import Region
 
 

@@ -20,9 +20,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import swift_ocr.convert as convert_module  # noqa: E402
+import swift_ocr.convert.core as convert_module  # noqa: E402
 from swift_ocr.cli.main import main as cli_main  # noqa: E402
-from swift_ocr.convert import NAME_MAX, image_file_name  # noqa: E402
+from swift_ocr.convert.core import NAME_MAX, image_file_name  # noqa: E402
 from swift_ocr.errors import KINDS  # noqa: E402
 from swift_ocr.formats.layout import pairs_from_folders  # noqa: E402
 
@@ -57,7 +57,7 @@ def load_plugin():
     from swift.dataset import load_dataset
     from swift.utils import import_external_file
 
-    from swift_ocr.plugin import plugin_path
+    from swift_ocr.msswift.plugin import plugin_path
     import_external_file(plugin_path())
     return load_dataset
 

@@ -4,7 +4,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from swift_ocr.plugin import plugin_path, register_all
+from swift_ocr.msswift.plugin import plugin_path, register_all
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,5 +38,5 @@ def test_wheel_ships_the_plugin_file(tmp_path):
                     str(tmp_path), str(REPO)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("swift_ocr-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "swift_ocr/_plugin/swift_ocr_plugin.py" in names
+    assert "swift_ocr/msswift/_plugin/swift_ocr_plugin.py" in names
     assert "swift_ocr/cli/main.py" in names

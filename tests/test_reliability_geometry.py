@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import swift_ocr.convert as conv
+import swift_ocr.convert.core as conv
 from swift_ocr.cli.main import main as cli_main
-from swift_ocr.convert import ConvertOptions, convert
+from swift_ocr.convert.core import ConvertOptions, convert
 from swift_ocr.formats import open_source
 from swift_ocr.formats.geometry import check_region, clockwise_from_top_left, twice_signed_area
 from swift_ocr.images import rectify_quad

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import swift_ocr.convert as conv
-from swift_ocr.convert import ConvertOptions, convert
-from swift_ocr.draw import draw_regions
+import swift_ocr.convert.core as conv
+from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.eval.draw import draw_regions
 from swift_ocr.formats import open_source
 from swift_ocr.images import flatten_transparency, open_rgb, probe_image_opaque, rectify_quad, to_rgb
 
@@ -208,7 +208,7 @@ def test_draw_shows_a_transparent_image_on_white(shared_data):
 def test_ms_swift_route_hands_on_the_flattened_image(tmp_path, shared_data):
     """The registered ms-swift dataset reads items with the same shared checks: its row for the transparent image
     carries the PNG composited on white as bytes (ms-swift's loader would otherwise drop the alpha channel)."""
-    from swift_ocr.swift_dataset import OcrPreprocessor, task_rows
+    from swift_ocr.msswift.datasets import OcrPreprocessor, task_rows
 
     _folder(tmp_path / "data", shared_data)
     imgs, gts = tmp_path / "data" / "imgs", tmp_path / "data" / "gts"

@@ -1,4 +1,4 @@
-"""Tests for swift_ocr.results: reading ``swift infer --result_path`` jsonl rows (ms-swift 4.6.0)."""
+"""Tests for swift_ocr.eval.results: reading ``swift infer --result_path`` jsonl rows (ms-swift 4.6.0)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.results import iter_raw_rows, iter_results, read_results
+from swift_ocr.eval.results import iter_raw_rows, iter_results, read_results
 
 
 def _write(path: Path, rows) -> Path:
@@ -117,7 +117,7 @@ def test_invalid_utf8_and_bom(tmp_path):
 
 
 def test_raw_rows_keep_every_column_and_are_not_validated(tmp_path):
-    """iter_raw_rows (what swift_ocr.det_results reads extra columns with) reads like iter_results but yields the
+    """iter_raw_rows (what swift_ocr.eval.det_results reads extra columns with) reads like iter_results but yields the
     decoded rows as they are."""
     path = tmp_path / "r.jsonl"
     tile = {"image_size": [5, 5], "offset": [0, 2], "source_image": "a.jpg"}

@@ -23,8 +23,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from swift.dataset import load_dataset  # noqa: E402
 from swift.utils import import_external_file  # noqa: E402
 
-from swift_ocr.plugin import plugin_path  # noqa: E402
-from swift_ocr.tiny_model import build_tiny_model  # noqa: E402
+from swift_ocr.msswift.plugin import plugin_path  # noqa: E402
+from swift_ocr.tiny.models import build_tiny_model  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from swift_ocr.errors import Rejection
-from swift_ocr.plugin import cpu_data_parallel, register_all
-from swift_ocr.swift_dataset import record_rejection
+from swift_ocr.msswift.plugin import cpu_data_parallel, register_all
+from swift_ocr.msswift.datasets import record_rejection
 
 
 def test_seen_callback_is_registered_into_ms_swift():
     from swift.callbacks import callbacks_map
-    from swift_ocr.swift_callbacks import SEEN_CALLBACK, SeenSamplesCallback
+    from swift_ocr.msswift.callbacks import SEEN_CALLBACK, SeenSamplesCallback
 
     assert SEEN_CALLBACK in register_all()["callbacks"]
     assert callbacks_map[SEEN_CALLBACK] is SeenSamplesCallback

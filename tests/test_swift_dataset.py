@@ -11,10 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from swift.dataset import load_dataset  # noqa: E402
 from swift.utils import import_external_file  # noqa: E402
 
-from swift_ocr.convert import ConvertOptions, convert  # noqa: E402
+from swift_ocr.convert.core import ConvertOptions, convert  # noqa: E402
 from swift_ocr.formats import open_source  # noqa: E402
-from swift_ocr.plugin import plugin_path  # noqa: E402
-from swift_ocr.swift_dataset import parse_spec  # noqa: E402
+from swift_ocr.msswift.plugin import plugin_path  # noqa: E402
+from swift_ocr.msswift.datasets import parse_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,7 +81,7 @@ def test_spec_errors():
 
 def test_spec_reading_options():
     from swift_ocr.formats.checks import ReadOptions
-    from swift_ocr.swift_dataset import read_options
+    from swift_ocr.msswift.datasets import read_options
     _, opts = parse_spec("a?family=got&nfkc=0&check_images=decode&max_image_pixels=100&allow_outside_root=1")
     assert read_options(opts) == ReadOptions(nfkc=False, check_images="decode", max_image_pixels=100,
                                              allow_outside_root=True)

@@ -17,8 +17,8 @@ from swift.dataset import load_dataset  # noqa: E402
 from swift.utils import import_external_file  # noqa: E402
 
 from swift_ocr.cli.main import main  # noqa: E402
-from swift_ocr.plugin import plugin_path  # noqa: E402
-from swift_ocr.swift_dataset import dataset_spec, parse_spec, quote_option  # noqa: E402
+from swift_ocr.msswift.plugin import plugin_path  # noqa: E402
+from swift_ocr.msswift.datasets import dataset_spec, parse_spec, quote_option  # noqa: E402
 
 PROMPTS = ["OCR with format: ", "Read the text / numbers", "total+tax", "50% off #1 & more", " leading space"]
 

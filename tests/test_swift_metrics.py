@@ -1,4 +1,4 @@
-"""``--eval_metric ocr`` / ``ocr_det`` (swift_ocr/swift_metrics.py): the numbers ms-swift's trainer logs equal what
+"""``--eval_metric ocr`` / ``ocr_det`` (swift_ocr/msswift/metrics.py): the numbers ms-swift's trainer logs equal what
 ``swift-ocr eval rec --json`` / ``eval det --json`` print for the same predictions.
 
 The predictions reach the metric the way ms-swift 4.6.0's ``Seq2SeqTrainer.prediction_step`` hands them to
@@ -28,8 +28,8 @@ from swift.utils import Serializer
 from transformers.trainer_pt_utils import EvalLoopContainer
 from transformers.trainer_utils import EvalPrediction
 
-from swift_ocr.plugin import register_all
-from swift_ocr.swift_metrics import (DET_KEYS, FAMILY_ENV, REC_KEYS, OcrDetMetrics, OcrMetrics, family_for_template,
+from swift_ocr.msswift.plugin import register_all
+from swift_ocr.msswift.metrics import (DET_KEYS, FAMILY_ENV, REC_KEYS, OcrDetMetrics, OcrMetrics, family_for_template,
                                      register_metrics, resolve_family)
 
 BIN = Path(sys.executable).parent

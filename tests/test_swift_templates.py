@@ -1,4 +1,4 @@
-"""Tests for swift_ocr/swift_templates.py: the templates are registered into ms-swift through the plugin and encode
+"""Tests for swift_ocr/msswift/templates.py: the templates are registered into ms-swift through the plugin and encode
 real receipts with the tiny random models (GOT-OCR2 and InternVL, transformers-native)."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from PIL import Image
 from swift_ocr.codecs import get_codec
 from swift_ocr.codecs.got import COLOURS, encode_region_prompt
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.plugin import plugin_path, register_all
-from swift_ocr.swift_templates import OCR_DET_SYSTEM, TEMPLATE_NAMES, register_templates
-from swift_ocr.tiny_model import build_tiny_model
+from swift_ocr.msswift.plugin import plugin_path, register_all
+from swift_ocr.msswift.templates import OCR_DET_SYSTEM, TEMPLATE_NAMES, register_templates
+from swift_ocr.tiny.models import build_tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from PIL import Image
 
 from swift_ocr.codecs.got import COLOURS
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.plugin import register_all
-from swift_ocr.swift_templates import scale_box_to_image
-from swift_ocr.tiny_model import build_tiny_model
+from swift_ocr.msswift.plugin import register_all
+from swift_ocr.msswift.templates import scale_box_to_image
+from swift_ocr.tiny.models import build_tiny_model
 
 
 @pytest.fixture(scope="module")

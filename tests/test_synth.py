@@ -1,4 +1,4 @@
-"""`swift-ocr synth` (swift_ocr/synth.py): seeded synthetic text images with ICDAR labels.
+"""`swift-ocr synth` (swift_ocr/tiny/synth.py): seeded synthetic text images with ICDAR labels.
 
 Checks against the pixels themselves (where the ink is), against the converter (labels read back through
 `swift-ocr convert --format icdar`), and byte-identical reruns. No network, no system fonts.
@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from swift_ocr.convert import ConvertOptions, convert
+from swift_ocr.convert.core import ConvertOptions, convert
 from swift_ocr.formats import open_source
-from swift_ocr.synth import FONTS, SynthConfig, font_path, synthesize
+from swift_ocr.tiny.synth import FONTS, SynthConfig, font_path, synthesize
 
 BIN = Path(sys.executable).parent
 

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.sample import Region, Sample
-from swift_ocr.tasks import line
+from swift_ocr.tasks.core import line
 
 
 def test_rotated_quad_is_rectified(tmp_path):
@@ -41,7 +41,7 @@ def drawn_image(tmp_path):
 
 def test_line_keeps_good_regions_and_reports_the_others(tmp_path):
     from swift_ocr.formats.checks import finish_sample
-    from swift_ocr.tasks import apply_task, run_task
+    from swift_ocr.tasks.core import apply_task, run_task
     path = drawn_image(tmp_path)
     box = [(20, 30), (80, 30), (80, 50), (20, 50)]
     sample = finish_sample(Sample([str(path)], "RED\npoint\n\noff\n###", source="gt.txt", regions=[
@@ -68,7 +68,7 @@ def test_line_keeps_good_regions_and_reports_the_others(tmp_path):
 
 
 def test_run_task_failures_are_rejections(tmp_path):
-    from swift_ocr.tasks import run_task
+    from swift_ocr.tasks.core import run_task
     path = drawn_image(tmp_path)
     only_bad = Sample([str(path)], "point", source="gt.txt", regions=[Region([(5, 5)] * 4, "point", line=1)])
     from swift_ocr.formats.checks import finish_sample

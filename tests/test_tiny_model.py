@@ -1,4 +1,4 @@
-"""Tests for swift_ocr/tiny_model.py: the tiny random GOT-OCR2 really loads and runs on real OCR samples."""
+"""Tests for swift_ocr/tiny/models.py: the tiny random GOT-OCR2 really loads and runs on real OCR samples."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from swift_ocr.tiny_model import BUILDERS, GOT_SPECIAL_TOKENS, TINY_MARKER_KEY, build_tiny_model
+from swift_ocr.tiny.models import BUILDERS, GOT_SPECIAL_TOKENS, TINY_MARKER_KEY, build_tiny_model
 
 SROIE_IMAGES = ("000.jpg", "001.jpg")
 

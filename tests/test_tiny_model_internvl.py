@@ -1,4 +1,4 @@
-"""Tests for the tiny random InternVL of swift_ocr/tiny_model.py (``--arch internvl_hf``): it loads with transformers
+"""Tests for the tiny random InternVL of swift_ocr/tiny/models.py (``--arch internvl_hf``): it loads with transformers
 and ms-swift on a CPU without torchvision and runs on real receipts."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from swift_ocr.codecs import get_codec
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.tiny_model import (INTERNVL_PROCESSOR_CLASS, INTERNVL_PROCESSOR_FILE, INTERNVL_SPECIAL_TOKENS,
+from swift_ocr.tiny.models import (INTERNVL_PROCESSOR_CLASS, INTERNVL_PROCESSOR_FILE, INTERNVL_SPECIAL_TOKENS,
                                   SWIFT_TYPES, TINY_MARKER_KEY, build_tiny_model)
 
 RECEIPTS = ("000", "001")
@@ -47,7 +47,7 @@ def test_transformers_internvl_processor_needs_torchvision_here():
         pytest.skip("torchvision is installed: InternVLProcessor can be built")
     from transformers import GotOcr2ImageProcessorPil, InternVLProcessor
 
-    from swift_ocr.tiny_model import INTERNVL_NAMED_TOKENS, build_byte_level_bpe
+    from swift_ocr.tiny.models import INTERNVL_NAMED_TOKENS, build_byte_level_bpe
 
     tokenizer = build_byte_level_bpe(INTERNVL_SPECIAL_TOKENS, named_tokens=INTERNVL_NAMED_TOKENS)
     with pytest.raises(AttributeError, match="VIDEO_PROCESSOR_MAPPING.*_extra_content"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from swift_ocr.tiny_model import (SWIFT_TYPES, SYNTHETIC_READER_NOTE, TINY_MARKER_KEY, build_tiny_model,
+from swift_ocr.tiny.models import (SWIFT_TYPES, SYNTHETIC_READER_NOTE, TINY_MARKER_KEY, build_tiny_model,
                                   label_synthetic_reader)
 
 

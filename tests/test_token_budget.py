@@ -1,12 +1,12 @@
-"""Tests for swift_ocr/token_budget.py: image-token arithmetic per family against hand-worked numbers and
+"""Tests for swift_ocr/validate/token_budget.py: image-token arithmetic per family against hand-worked numbers and
 against ms-swift 4.6.0's own code, the chat scaffolds against ms-swift's registered templates, and the
 text-token heuristic. (Exact counts with the tiny GOT model are tested in tests/cli/test_validate.py.)"""
 from __future__ import annotations
 
 import pytest
 
-from swift_ocr import token_budget as tb
-from swift_ocr.prompts import FAMILIES
+from swift_ocr.validate import token_budget as tb
+from swift_ocr.families.prompts import FAMILIES
 
 
 # ------------------------------------------------------------------------------------------ InternVL

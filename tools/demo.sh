@@ -76,7 +76,7 @@ swift sft --model "$DEMO_DIR/tiny-random-untrained-internvl_hf_112" --model_type
     --gradient_checkpointing false --seed 42 --report_to none --output_dir "$DEMO_DIR/base" --add_version false \
     >"$DEMO_DIR/base.log" 2>&1 || { tail -n 30 "$DEMO_DIR/base.log"; exit 1; }
 BASE=$DEMO_DIR/base/checkpoint-$BASE_STEPS
-python -c 'import sys; from swift_ocr.tiny_model import label_synthetic_reader as l; l(sys.argv[1], sys.argv[2])' \
+python -c 'import sys; from swift_ocr.tiny.models import label_synthetic_reader as l; l(sys.argv[1], sys.argv[2])' \
     "$BASE" "$N_TRAIN_A rendered random 4-digit numbers (DejaVu Sans, black on white; swift-ocr synth --seed 1), \
 $BASE_STEPS steps of swift sft --tuner_type full, batch 16, lr 2e-3"
 echo "   base reader: $BASE ($NOTE)"

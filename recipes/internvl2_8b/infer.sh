@@ -9,7 +9,7 @@
 #
 # Dataset: `--val_dataset $VAL_DATASET`, loaded whole and in file order, so result row i is input row i.
 # `--remove_unused_columns false` is passed by default so that each row's extra "swift_ocr" field (tile size,
-# offset and source image of tiled pages: swift_ocr/det_task.py) reaches the result file, where
+# offset and source image of tiled pages: swift_ocr/tasks/det.py) reaches the result file, where
 # `swift-ocr eval det` maps tile boxes back to their page; ms-swift drops unknown columns otherwise.
 #
 # Environment variables (default in brackets):
@@ -25,7 +25,7 @@
 #                         command; must match training)
 #   KEEP_COLUMNS [true]   false: let ms-swift drop extra columns (no --remove_unused_columns false)
 #   TORCH_DTYPE []  VAL_DATASET_SAMPLE []  LOAD_DATA_ARGS [false]
-#   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
+#   CUSTOM_REGISTER_PATH [swift_ocr/msswift/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
 #

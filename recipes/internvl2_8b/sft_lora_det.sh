@@ -12,12 +12,12 @@
 # run the same command on each with its own NODE_RANK (as in ../got_ocr2/sft_lora.sh; shared: so_launch in
 # ../common.sh).
 #
-# Template: `internvl2_ocr_det` (swift_ocr/swift_templates.py: ms-swift's `internvl2` with a text-detection system
+# Template: `internvl2_ocr_det` (swift_ocr/msswift/templates.py: ms-swift's `internvl2` with a text-detection system
 # prompt), registered by the swift-ocr plugin, which this script passes as --custom_register_path by default.
 #
 # Data: ms-swift jsonl rows {"messages": [{"role": "user", "content": "<image>请目标检测图像中的信息并给出边界框"},
 # {"role": "assistant", "content": "<ref>...</ref><box>[[...]]</box>\n..."}], "images": ["/abs/path.jpg"]}
-# (swift-ocr's det task: swift_ocr/det_task.py).
+# (swift-ocr's det task: swift_ocr/tasks/det.py).
 #
 # Every setting is an environment variable (default in brackets):
 #   DATASET (required)    training jsonl(s): space separated, or one per line when a path holds spaces
@@ -64,7 +64,7 @@
 #   DDP_BACKEND [gloo with several processes and no GPU visible, else ms-swift's default]  --ddp_backend; with
 #                         several processes and no GPU --use_cpu true and the swift-ocr plugin are added too
 #                         (a CPU run: so_launch / so_cpu_plugin in ../common.sh)
-#   CUSTOM_REGISTER_PATH [swift_ocr/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
+#   CUSTOM_REGISTER_PATH [swift_ocr/msswift/_plugin/swift_ocr_plugin.py of this checkout]  (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []         appended verbatim (shell quoting rules)
 #   SWIFT [swift]         the ms-swift launcher, e.g. SWIFT=.venv/bin/swift

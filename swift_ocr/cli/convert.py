@@ -6,9 +6,9 @@ import gc
 import json
 import sys
 
-from ..formats import FORMATS
-from ..prompts import FAMILIES
-from ..tasks import TASKS
+from swift_ocr.formats import FORMATS
+from swift_ocr.families.prompts import FAMILIES
+from swift_ocr.tasks.core import TASKS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -72,7 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _scripts(value: str):
     """``Chinese,Latin`` -> ``('Chinese', 'Latin')``, checked against the MLT script names."""
-    from ..formats.icdar import check_scripts
+    from swift_ocr.formats.icdar import check_scripts
 
     try:
         return check_scripts(value.split(","))
@@ -82,7 +82,7 @@ def _scripts(value: str):
 
 def _variant_lines(report, fmt: str):
     """How many converted items' label files were read in each ICDAR variant (``icdar`` only)."""
-    from ..formats.icdar import OTHER_SCRIPT_FIX_KEY, VARIANT_FIX_KEYS
+    from swift_ocr.formats.icdar import OTHER_SCRIPT_FIX_KEY, VARIANT_FIX_KEYS
 
     if fmt != "icdar":
         return {}, []
@@ -109,10 +109,10 @@ def _workers(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..convert import ConvertOptions, convert, format_report, report_json
-    from ..errors import OcrFormatError
-    from ..formats import open_source
-    from ..images import DEFAULT_MAX_IMAGE_PIXELS
+    from swift_ocr.convert.core import ConvertOptions, convert, format_report, report_json
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.formats import open_source
+    from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
 
     output_format = args.output_format or ("got" if args.output.endswith(".json") else "swift")
     try:

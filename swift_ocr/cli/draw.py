@@ -1,8 +1,8 @@
 """``swift-ocr draw``: one PNG per image with ground-truth (green) and predicted boxes (red / blue when matched).
 
-With ``--results`` the predictions are read like ``swift-ocr eval det`` does (:mod:`swift_ocr.det_results`) and
+With ``--results`` the predictions are read like ``swift-ocr eval det`` does (:mod:`swift_ocr.eval.det_results`) and
 matched with the ICDAR 2015 protocol; with ``--gt`` alone the ground truth of a dataset is drawn, to check it.
-Colours and labels: :mod:`swift_ocr.draw`.
+Colours and labels: :mod:`swift_ocr.eval.draw`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .eval_det import add_codec_arguments, add_gt_arguments
+    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments
 
     parser.add_argument("--results", metavar="RESULT.jsonl",
                         help="jsonl written by `swift infer --result_path` (needs --model-family); without it, "
@@ -40,13 +40,13 @@ def _unique_name(stem: str, used: set) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..det_results import load_det_images, load_gt_images
-    from ..draw import draw_regions, save_png
-    from ..errors import OcrFormatError
-    from ..images import open_rgb
-    from ..metrics.det import match_image
-    from ..results import print_report
-    from .eval_det import codec_from_args, spotting_mode, text_norm
+    from swift_ocr.eval.det_results import load_det_images, load_gt_images
+    from swift_ocr.eval.draw import draw_regions, save_png
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.images import open_rgb
+    from swift_ocr.eval.metrics.det import match_image
+    from swift_ocr.eval.results import print_report
+    from swift_ocr.cli.eval_det import codec_from_args, spotting_mode, text_norm
 
     prog = "swift-ocr draw"
     if args.results is None and args.gt is None:

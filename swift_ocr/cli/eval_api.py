@@ -1,5 +1,5 @@
 """The ``--api`` options shared by ``swift-ocr eval rec`` and ``eval det``: query an OpenAI-compatible server over a
-dataset (:mod:`swift_ocr.api_infer`), then score the result file it wrote exactly as a ``swift infer`` one."""
+dataset (:mod:`swift_ocr.eval.api_infer`), then score the result file it wrote exactly as a ``swift infer`` one."""
 from __future__ import annotations
 
 import argparse
@@ -67,11 +67,11 @@ def check_source(parser_prog: str, args: argparse.Namespace) -> Optional[str]:
 
 def run_api(args: argparse.Namespace, prog: str):
     """Query the server for ``args`` and set ``args.results`` to the result file. Returns the
-    :class:`~swift_ocr.api_infer.ApiSummary`, or an int exit status (2) after printing an error."""
-    from ..api_infer import (ApiError, ApiSettings, default_output, list_models, load_dataset_rows,
+    :class:`~swift_ocr.eval.api_infer.ApiSummary`, or an int exit status (2) after printing an error."""
+    from swift_ocr.eval.api_infer import (ApiError, ApiSettings, default_output, list_models, load_dataset_rows,
                              normalize_base_url, run_api_inference)
-    from ..errors import OcrFormatError
-    from ..results import print_report
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.eval.results import print_report
 
     try:
         base_url = normalize_base_url(args.api)

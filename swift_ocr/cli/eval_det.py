@@ -3,7 +3,7 @@
 Each row's ``response`` of a ``swift infer --result_path`` jsonl file is parsed back into boxes with the
 model family's codec (:mod:`swift_ocr.codecs`), rows are grouped per source image and matched against the
 ground truth (the rows' ``labels``, or the original ICDAR label files with ``--gt``) by
-:mod:`swift_ocr.metrics.det`. Reading and grouping: :mod:`swift_ocr.det_results`.
+:mod:`swift_ocr.eval.metrics.det`. Reading and grouping: :mod:`swift_ocr.eval.det_results`.
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .eval_api import API_EPILOG, add_api_arguments
+from swift_ocr.cli.eval_api import API_EPILOG, add_api_arguments
 
 EPILOG = """\
-protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see swift_ocr/metrics/det.py):
+protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see swift_ocr/eval/metrics/det.py):
   a detection matches a ground-truth region one-to-one when IoU > --iou (strictly; default 0.5);
   a detection overlapping one do-not-care (###) region by more than half of its own area is discarded;
   precision = matched / kept detections, recall = matched / care ground truth, summed over the dataset;
@@ -38,8 +38,8 @@ exit status: 0 on success, 2 on unreadable input (result file, image, ground tru
 
 def add_codec_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """``--model-family`` and the Qwen2.5-VL resize bounds (shared with ``swift-ocr draw``)."""
-    from ..codecs import FAMILIES
-    from ..codecs.qwen2_5_vl import PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS
+    from swift_ocr.codecs import FAMILIES
+    from swift_ocr.codecs.qwen2_5_vl import PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS
 
     parser.add_argument("--model-family", choices=FAMILIES, required=required,
                         help="codec the model was trained with (its box text format and coordinate grid)")
@@ -53,7 +53,7 @@ def add_codec_arguments(parser: argparse.ArgumentParser, required: bool = True) 
 
 def codec_from_args(args: argparse.Namespace):
     """The codec for ``args.model_family`` (ValueError for pixel bounds given to another family)."""
-    from ..codecs import get_codec
+    from swift_ocr.codecs import get_codec
 
     params = {}
     for name in ("min_pixels", "max_pixels"):
@@ -71,7 +71,7 @@ def add_gt_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def spotting_mode(value: Optional[str]):
-    """``--spotting [MODE]`` -> the ``spotting=`` argument of :mod:`swift_ocr.metrics.det`."""
+    """``--spotting [MODE]`` -> the ``spotting=`` argument of :mod:`swift_ocr.eval.metrics.det`."""
     return False if value is None else value
 
 
@@ -115,8 +115,8 @@ def _clip(text: str, width: int = 40) -> str:
 def image_record(item, match) -> dict:
     """One ``--per-image`` record: the image's rows, counts, scores and what went wrong (texts, lines).
 
-    ``item`` is a :class:`~swift_ocr.det_results.DetImage`, ``match`` its
-    :class:`~swift_ocr.metrics.det.ImageMatch`. Per-image precision/recall follow the official per-sample
+    ``item`` is a :class:`~swift_ocr.eval.det_results.DetImage`, ``match`` its
+    :class:`~swift_ocr.eval.metrics.det.ImageMatch`. Per-image precision/recall follow the official per-sample
     rules (no care ground truth: recall 1). Texts are as read (not normalised); ``duplicates`` are exact repeats
     (kept in ``n_det``), ``extra_text`` counts response fragments outside any object (listed in
     ``extra_text_fragments``), ``responses_without_detections`` the image's rows that gave no detection.
@@ -231,17 +231,17 @@ def format_table(result, items, summ: dict, args) -> str:
 
 
 def text_norm(args: argparse.Namespace):
-    """The text normalisation of ``--spotting`` (None without it): :func:`swift_ocr.metrics.rec.normalize_text`
+    """The text normalisation of ``--spotting`` (None without it): :func:`swift_ocr.eval.metrics.rec.normalize_text`
     with its default options (NFKC, whitespace runs -> one space), as ``swift-ocr eval rec``, applied to ground
     truth and detections alike."""
-    from ..metrics.rec import normalize_text
+    from swift_ocr.eval.metrics.rec import normalize_text
 
     return normalize_text if args.spotting else None
 
 
 def score(items, args):
-    """:func:`swift_ocr.metrics.det.evaluate` over the images (ValueError for bad thresholds/polygons)."""
-    from ..metrics.det import evaluate
+    """:func:`swift_ocr.eval.metrics.det.evaluate` over the images (ValueError for bad thresholds/polygons)."""
+    from swift_ocr.eval.metrics.det import evaluate
 
     return evaluate(((it.image, it.gt, it.det) for it in items), iou_threshold=args.iou,
                     spotting=spotting_mode(args.spotting), text_norm=text_norm(args))
@@ -259,11 +259,11 @@ def format_warning(summ: dict, args) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..det_results import load_det_images
-    from ..errors import OcrFormatError
-    from ..io_utils import atomic_write
-    from ..results import print_report, report_json, report_line
-    from .eval_api import api_report, check_source, run_api
+    from swift_ocr.eval.det_results import load_det_images
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.io_utils import atomic_write
+    from swift_ocr.eval.results import print_report, report_json, report_line
+    from swift_ocr.cli.eval_api import api_report, check_source, run_api
 
     prog = "swift-ocr eval det"
     error = check_source(prog, args)

@@ -1,7 +1,7 @@
 """``swift-ocr eval rec``: score a ``swift infer --result_path`` jsonl file with CER, WER, 1-NED and accuracy.
 
-Metric definitions and the text normalisation are documented in :mod:`swift_ocr.metrics.rec`; the row
-format in :mod:`swift_ocr.results`.
+Metric definitions and the text normalisation are documented in :mod:`swift_ocr.eval.metrics.rec`; the row
+format in :mod:`swift_ocr.eval.results`.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .eval_api import API_EPILOG, add_api_arguments
+from swift_ocr.cli.eval_api import API_EPILOG, add_api_arguments
 
 EPILOG = """\
 metrics (after normalisation: NFKC, whitespace runs -> one space, see --keep-newlines/--ignore-case):
@@ -51,9 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _write_jsonl_atomic(path: str, records) -> None:
     """Write ``records`` (dicts) as jsonl, atomically (temp file next to ``path``, then ``os.replace``). A record
     holding a lone surrogate (``"\\ud800"`` read from the result file) is written with ``\\uXXXX`` escapes
-    (:func:`swift_ocr.results.report_line`): valid JSON, read back unchanged."""
-    from ..io_utils import atomic_write
-    from ..results import report_line
+    (:func:`swift_ocr.eval.results.report_line`): valid JSON, read back unchanged."""
+    from swift_ocr.io_utils import atomic_write
+    from swift_ocr.eval.results import report_line
     with atomic_write(path) as fh:
         for rec in records:
             fh.write(report_line(rec))
@@ -111,10 +111,10 @@ def format_table(result, rows, results_path: str, worst: int, note: Optional[str
 
 def run(args: argparse.Namespace) -> int:
     from swift_ocr.errors import OcrFormatError
-    from swift_ocr.metrics.rec import NormOptions, score_pairs
-    from swift_ocr.results import iter_results, print_report, report_json
+    from swift_ocr.eval.metrics.rec import NormOptions, score_pairs
+    from swift_ocr.eval.results import iter_results, print_report, report_json
 
-    from .eval_api import api_report, check_source, run_api
+    from swift_ocr.cli.eval_api import api_report, check_source, run_api
 
     prog = "swift-ocr eval rec"
     error = check_source(prog, args)

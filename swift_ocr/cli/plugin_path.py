@@ -11,6 +11,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..plugin import plugin_path
+    from swift_ocr.msswift.plugin import plugin_path
     print(plugin_path())
     return 0

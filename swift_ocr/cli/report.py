@@ -1,7 +1,7 @@
 """``swift-ocr report``: one self-contained HTML page comparing result files (before/after fine-tuning).
 
 Each file is scored exactly as ``swift-ocr eval rec --json`` (or, with ``--model-family``, ``eval det --json``);
-rows are matched across files by image and reference. Building the page: :mod:`swift_ocr.report`.
+rows are matched across files by image and reference. Building the page: :mod:`swift_ocr.eval.report`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ exit status: 0 on success, 2 on unreadable or malformed input or an unwritable o
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .eval_det import add_codec_arguments, add_gt_arguments
+    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
@@ -58,10 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import OcrFormatError
-    from ..metrics.rec import NormOptions
-    from ..report import DetOptions, build_report
-    from ..results import print_report
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.eval.metrics.rec import NormOptions
+    from swift_ocr.eval.report import DetOptions, build_report
+    from swift_ocr.eval.results import print_report
 
     prog = "swift-ocr report"
     det_options = None

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Tuple
 
-from swift_ocr.synth import CHARSETS, FONTS, LAYOUTS  # stdlib-only at import time; Pillow loads when rendering
+from swift_ocr.tiny.synth import CHARSETS, FONTS, LAYOUTS  # stdlib-only at import time; Pillow loads when rendering
 
 
 def _range(kind):
@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.synth import SynthConfig, read_label_texts, synthesize
+    from swift_ocr.tiny.synth import SynthConfig, read_label_texts, synthesize
 
     texts = None
     if args.texts:

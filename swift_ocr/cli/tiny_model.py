@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from swift_ocr.tiny_model import BUILDERS, SWIFT_TYPES  # stdlib-only at import time; torch loads in the builders
+from swift_ocr.tiny.models import BUILDERS, SWIFT_TYPES  # stdlib-only at import time; torch loads in the builders
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.tiny_model import build_tiny_model
+    from swift_ocr.tiny.models import build_tiny_model
 
     output = args.output or f"output/tiny-random-untrained-{args.arch}"
     path = build_tiny_model(args.arch, output, seed=args.seed)

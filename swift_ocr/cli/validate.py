@@ -1,7 +1,7 @@
 """``swift-ocr validate``: check ms-swift jsonl training data before any GPU time is spent.
 
-The checks, problem kinds and path rules are documented in :mod:`swift_ocr.validate`; token counting in
-:mod:`swift_ocr.token_budget`.
+The checks, problem kinds and path rules are documented in :mod:`swift_ocr.validate.core`; token counting in
+:mod:`swift_ocr.validate.token_budget`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ model gives (max(len(input_ids), len(labels)), compared with swift sft --max_len
 estimate: image tokens by each family's arithmetic (GOT 256 per image, InternVL 256 per 448 tile, Qwen2-VL
 from the smart-resized grid, DeepSeek-OCR Gundam mode), text tokens by a heuristic over the chat markup of
 --template (default per family; it also gives the default system prompt). Measured error of the estimate
-(swift_ocr.token_budget.ESTIMATE_ERROR): rows {q_row}, text {q_text} against the real Qwen2 tokenizer;
+(swift_ocr.validate.token_budget.ESTIMATE_ERROR): rows {q_row}, text {q_text} against the real Qwen2 tokenizer;
 rows {t_row} against the tiny test models; InternLM2 (InternVL2) and DeepSeek-OCR tokenizers not measured.
 --system is resolved as swift sft resolves it (a .txt path is read, a literal \\n becomes a newline).
 relative image paths resolve against the current directory (then $ROOT_IMAGE_DIR), as in ms-swift:
@@ -29,7 +29,7 @@ exit status: 0 no errors, 1 errors found, 2 the command could not run (unreadabl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from swift_ocr.prompts import FAMILIES
+    from swift_ocr.families.prompts import FAMILIES
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG.format(kinds=_kinds_text(), **_error_text())
@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _error_text() -> dict:
-    from swift_ocr.token_budget import ESTIMATE_ERROR
+    from swift_ocr.validate.token_budget import ESTIMATE_ERROR
 
     def pct(bounds) -> str:
         return f"{bounds[0] * 100:+.0f} % to {bounds[1] * 100:+.0f} %"
@@ -87,7 +87,7 @@ def _error_text() -> dict:
 
 
 def _kinds_text() -> str:
-    from swift_ocr.validate import KINDS
+    from swift_ocr.validate.core import KINDS
 
     return "\n".join(f"  {kind:<22}{'E' if sev == 'error' else 'W'}  {meaning}"
                      for kind, (sev, meaning) in KINDS.items())
@@ -95,7 +95,7 @@ def _kinds_text() -> str:
 
 def format_report(report, family: str, show: int) -> str:
     """The human-readable summary: counts, per-kind table, token lengths, then the first problems per kind."""
-    from swift_ocr.validate import KINDS
+    from swift_ocr.validate.core import KINDS
 
     t = report.tokens.to_dict()
     out: List[str] = [f"swift-ocr validate: {', '.join(report.files)}  (model family {family})", ""]
@@ -117,7 +117,7 @@ def format_report(report, family: str, show: int) -> str:
     else:
         out.append(f"tokens, {mode}: no row could be counted")
     if t["mode"] != "exact":
-        from swift_ocr.token_budget import estimate_note
+        from swift_ocr.validate.token_budget import estimate_note
 
         out.append(f"  ({estimate_note()})")
     if t["max_length"] is not None:
@@ -154,8 +154,8 @@ def _write_lengths(path: str, row_tokens) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
-    from swift_ocr.token_budget import resolve_system
-    from swift_ocr.validate import ValidateOptions, validate_files
+    from swift_ocr.validate.token_budget import resolve_system
+    from swift_ocr.validate.core import ValidateOptions, validate_files
 
     prog = "swift-ocr validate"
     try:
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             max_aspect=args.max_aspect, strict=args.strict, root_image_dir=args.root_image_dir, system=system,
             template=args.template)
         if args.template and not args.model:  # the estimate's chat markup and system prompt (refused early)
-            from swift_ocr.token_budget import scaffold_for
+            from swift_ocr.validate.token_budget import scaffold_for
             scaffold_for(args.model_family, args.template)
     except ValueError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     counter = None
     if args.model:
         try:
-            from swift_ocr.token_budget import SwiftTokenCounter
+            from swift_ocr.validate.token_budget import SwiftTokenCounter
             counter = SwiftTokenCounter(args.model, args.model_family, model_type=args.model_type,
                                         template=args.template, system=system)
         except Exception as e:  # ms-swift/transformers raise many types for a folder they cannot load
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         summary = report.to_dict()
         if summary["tokens"].get("mode") != "exact":
-            from swift_ocr.token_budget import ESTIMATE_ERROR
+            from swift_ocr.validate.token_budget import ESTIMATE_ERROR
 
             summary["tokens"]["estimate_error"] = {k: {kk: list(vv) for kk, vv in v.items()}
                                                    for k, v in ESTIMATE_ERROR.items()}

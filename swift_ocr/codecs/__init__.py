@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
-from .base import Codec, Grid, ParseReport, ParseResult
-from .deepseek_ocr import DeepSeekOCRCodec
-from .got import GOTCodec
-from .internvl import InternVLCodec
-from .qwen2_5_vl import Qwen25VLCodec
-from .qwen2_vl import Qwen2VLCodec
+from swift_ocr.codecs.base import Codec, Grid, ParseReport, ParseResult
+from swift_ocr.codecs.deepseek_ocr import DeepSeekOCRCodec
+from swift_ocr.codecs.got import GOTCodec
+from swift_ocr.codecs.internvl import InternVLCodec
+from swift_ocr.codecs.qwen2_5_vl import Qwen25VLCodec
+from swift_ocr.codecs.qwen2_vl import Qwen2VLCodec
 
 CODECS: Dict[str, Callable[..., Codec]] = {
     "internvl": InternVLCodec,

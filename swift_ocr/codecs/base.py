@@ -24,7 +24,7 @@ Parse policy (the same for every family; see ``docs/detection_codecs.md``):
 * a box with ``x2 < x1`` or ``y2 < y1`` gets its corners swapped (:attr:`ParseReport.swapped`);
 * an exact duplicate (same text, same grid coordinates after clipping and swapping, as produced by
   repetition loops) is counted (:attr:`ParseReport.duplicates`) and dropped; codecs take
-  ``dedupe=False`` to keep it (still counted). Scoring (:mod:`swift_ocr.det_results`) always keeps
+  ``dedupe=False`` to keep it (still counted). Scoring (:mod:`swift_ocr.eval.det_results`) always keeps
   duplicates, as the official ICDAR 2015 script counts every detection.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ..sample import Point, Region, is_dont_care
+from swift_ocr.sample import Point, Region, is_dont_care
 
 ImageSize = Tuple[int, int]
 #: ``(x1, y1, x2, y2)``: an axis-aligned box, pixels of the original image (as :meth:`Region.bbox`).
@@ -223,7 +223,7 @@ class BoxFormat:
             ``ValueError`` when the text holds one of these strings -- so a caller may check many texts at once.
 
     :meth:`encoder` is the family's :meth:`Codec.object_encoder`; the batch converter renders the objects of many
-    regions at once with :func:`box_grid_array` and ``template`` (:mod:`swift_ocr.batch`).
+    regions at once with :func:`box_grid_array` and ``template`` (:mod:`swift_ocr.convert.batch`).
     """
 
     grid: Grid

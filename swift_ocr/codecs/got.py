@@ -32,10 +32,10 @@ from typing import Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw
 
-from .base import (BoxFormat, NUMBER, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
+from swift_ocr.codecs.base import (BoxFormat, NUMBER, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
                    format_list, line_of, normalised_grid, numbers, rect_polygon, scan)
-from ..images import to_rgb
-from ..sample import Region
+from swift_ocr.images import to_rgb
+from swift_ocr.sample import Region
 
 SCALE = 1000
 #: the prompt tails of ``run_ocr_2.0.py`` (``--type ocr`` / ``--type format``).

@@ -44,9 +44,9 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence, Tuple
 
-from .base import (BoxFormat, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size,
+from swift_ocr.codecs.base import (BoxFormat, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size,
                    line_of, scan)
-from ..sample import Region
+from swift_ocr.sample import Region
 
 #: patch 14 x spatial merge 2 (Qwen2-VL / Qwen2.5-VL).
 FACTOR = 28

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from .base import Grid, ImageSize, TaggedCodec, normalised_grid
+from swift_ocr.codecs.base import Grid, ImageSize, TaggedCodec, normalised_grid
 
 SCALE = 1000
 

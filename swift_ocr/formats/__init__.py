@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
-from ..errors import OcrFormatError, Rejection
-from ..images import DEFAULT_MAX_IMAGE_PIXELS
-from ..sample import Sample
-from . import got_json, icdar, parquet, wordbox
-from .checks import ReadOptions, finish_sample
-from .layout import FolderPairs, Pair, discover_pairs
+from swift_ocr.errors import OcrFormatError, Rejection
+from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
+from swift_ocr.sample import Sample
+from swift_ocr.formats import got_json, icdar, parquet, wordbox
+from swift_ocr.formats.checks import ReadOptions, finish_sample
+from swift_ocr.formats.layout import FolderPairs, Pair, discover_pairs
 
 FORMATS = ("wordbox", "icdar", "parquet", "got")
 Item = Union[Sample, OcrFormatError]

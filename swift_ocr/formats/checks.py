@@ -1,5 +1,5 @@
 """The checks every item goes through after its reader, shared by ``swift-ocr convert`` and the ms-swift
-preprocessor (:mod:`swift_ocr.swift_dataset`) so that both routes accept, repair and reject exactly the same items.
+preprocessor (:mod:`swift_ocr.msswift.datasets`) so that both routes accept, repair and reject exactly the same items.
 
 :func:`finish_sample`, in order:
 
@@ -26,11 +26,11 @@ import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..errors import OcrFormatError
-from ..images import CHECK_LEVELS, DEFAULT_MAX_IMAGE_PIXELS, flatten_transparency, probe_image, probe_image_opaque
-from ..sample import Sample
-from .geometry import check_regions
-from .text_io import check_text, nfkc
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.images import CHECK_LEVELS, DEFAULT_MAX_IMAGE_PIXELS, flatten_transparency, probe_image, probe_image_opaque
+from swift_ocr.sample import Sample
+from swift_ocr.formats.geometry import check_regions
+from swift_ocr.formats.text_io import check_text, nfkc
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class ReadOptions:
     scripts: Optional[Tuple[str, ...]] = None
 
     def __post_init__(self):
-        from .icdar import check_scripts, check_variant  # icdar imports this module
+        from swift_ocr.formats.icdar import check_scripts, check_variant  # icdar imports this module
 
         check_variant(self.icdar_variant)
         object.__setattr__(self, "scripts", check_scripts(self.scripts))

@@ -41,7 +41,7 @@ shapely objects (about 30x faster than the scalar shapely checks). Everything el
 paths agree.
 
 A flagged region keeps its source polygon and gets a :class:`~swift_ocr.errors.Rejection` in ``Region.issue``;
-what that means for each task is the task's decision (see :mod:`swift_ocr.tasks`).
+what that means for each task is the task's decision (see :mod:`swift_ocr.tasks.core`).
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import List, Optional, Sequence, Tuple
 
-from ..errors import Rejection
-from ..sample import Point, Region, Sample
+from swift_ocr.errors import Rejection
+from swift_ocr.sample import Point, Region, Sample
 
 # Regions whose area is below this many square pixels cannot be cropped or matched meaningfully.
 MIN_REGION_AREA = 1.0

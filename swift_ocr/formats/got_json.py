@@ -10,7 +10,7 @@ Image paths are relative to an image root (GOT's data config); by default the JS
 
 Each entry keeps its own human turn as ``Sample.prompt`` (without ``<image>`` tags): a box prompt
 ``[x1, y1, x2, y2] OCR: `` asks for one region's text, ``OCR with format: `` for formatted text, and the ``rec``
-task carries it to the target family (:func:`swift_ocr.prompts.carry_prompt`) or rejects the entry
+task carries it to the target family (:func:`swift_ocr.families.prompts.carry_prompt`) or rejects the entry
 (kind ``unsupported_prompt``) -- never rewrites it to the whole-page default.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Tuple
 
-from ..errors import OcrFormatError
-from ..io_utils import atomic_write
-from ..prompts import source_instruction
-from ..sample import Sample
-from .checks import resolve_inside_root
-from .text_io import check_text, load_json_bytes
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.io_utils import atomic_write
+from swift_ocr.families.prompts import source_instruction
+from swift_ocr.sample import Sample
+from swift_ocr.formats.checks import resolve_inside_root
+from swift_ocr.formats.text_io import check_text, load_json_bytes
 
 GOT_PROMPT = "<image>\nOCR: "
 
@@ -54,7 +54,7 @@ def sample_from_entry(entry, source: str, index: int, image_root: Optional[str] 
     """Turn one conversation entry (0-based ``index`` in the list) into a :class:`Sample`.
 
     ``Sample.line`` holds ``index + 1``; ``Sample.prompt`` the human turn without its ``<image>`` tags
-    (:func:`swift_ocr.prompts.source_instruction`). Only single-turn entries (one human, one gpt message) are
+    (:func:`swift_ocr.families.prompts.source_instruction`). Only single-turn entries (one human, one gpt message) are
     accepted.
 
     Raises:

@@ -43,11 +43,11 @@ import re
 import unicodedata
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import OcrFormatError
-from ..sample import Region, Sample, is_dont_care, join_lines
-from .checks import image_size_for
-from .layout import Pair
-from .text_io import decode_label_bytes, read_label_bytes
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.sample import Region, Sample, is_dont_care, join_lines
+from swift_ocr.formats.checks import image_size_for
+from swift_ocr.formats.layout import Pair
+from swift_ocr.formats.text_io import decode_label_bytes, read_label_bytes
 
 #: ``variant`` values of the readers (``--icdar-variant``; ``auto``: detected per file).
 VARIANTS = ("auto", "2015", "mlt", "polygon", "2013")

@@ -39,9 +39,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import OcrFormatError, Rejection, printable
-from .checks import resolve_inside_root
-from .text_io import decode_label_bytes
+from swift_ocr.errors import OcrFormatError, Rejection, printable
+from swift_ocr.formats.checks import resolve_inside_root
+from swift_ocr.formats.text_io import decode_label_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 _IMAGE_EXTENSIONS_B = tuple(os.fsencode(e) for e in IMAGE_EXTENSIONS)
@@ -84,7 +84,7 @@ class FolderPairs(_SequenceABC):
     ``keys`` is the matching sequence of image paths (sorted, unique), the converter's split keys.
     """
 
-    #: ``keys`` of this sequence are sorted and unique (see :func:`swift_ocr.convert.val_positions`).
+    #: ``keys`` of this sequence are sorted and unique (see :func:`swift_ocr.convert.core.val_positions`).
     sorted_unique = True
 
     def __init__(self, image_dir: str, label_dir: str, images: np.ndarray, labels: np.ndarray):

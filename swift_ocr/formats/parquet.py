@@ -21,9 +21,9 @@ import hashlib
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ..errors import OcrFormatError
-from ..sample import Sample
-from .checks import resolve_inside_root
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.sample import Sample
+from swift_ocr.formats.checks import resolve_inside_root
 
 
 def sample_from_row(row: Dict[str, Any], source: str, row_no: int, image_column: str = "image",

@@ -6,8 +6,8 @@ import json
 import unicodedata
 from typing import List, Optional, Tuple
 
-from ..errors import OcrFormatError
-from ..io_utils import read_bytes
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.io_utils import read_bytes
 
 #: Tried in order when no encoding is given (GB18030 is a superset of GBK and GB2312). A UTF-8 BOM is removed after
 #: decoding, as any leading BOM (plain ``utf-8`` is the built-in codec; ``utf-8-sig`` is a Python-level wrapper).

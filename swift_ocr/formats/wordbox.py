@@ -21,11 +21,11 @@ from operator import eq, itemgetter, lt
 from pathlib import Path
 from typing import List, Sequence
 
-from ..errors import OcrFormatError
-from ..sample import Region, Sample
-from .checks import image_size_for
-from .layout import Pair
-from .text_io import load_json_bytes
+from swift_ocr.errors import OcrFormatError
+from swift_ocr.sample import Region, Sample
+from swift_ocr.formats.checks import image_size_for
+from swift_ocr.formats.layout import Pair
+from swift_ocr.formats.text_io import load_json_bytes
 
 
 def _parse_char(entry, source: str, index: int):

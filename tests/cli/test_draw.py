@@ -9,7 +9,7 @@ from PIL import Image, ImageFont
 
 from swift_ocr.cli.main import main
 from swift_ocr.codecs import get_codec
-from swift_ocr.draw import FONT_PATH, font_size
+from swift_ocr.eval.draw import FONT_PATH, font_size
 from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.sample import Region
 

@@ -364,7 +364,7 @@ def test_request_is_what_swift_infer_sends(tmp_path, shared_data):
     (StdTemplateInputs.remove_messages_media): the result is the row swift infer would feed its template."""
     from swift.template.template_inputs import StdTemplateInputs
 
-    from swift_ocr.api_infer import request_messages
+    from swift_ocr.eval.api_infer import request_messages
 
     rows = read_jsonl(convert(shared_data, tmp_path, "icdar2015"))
     rows.append({"messages": [{"role": "system", "content": "You read receipts."},
@@ -379,7 +379,7 @@ def test_request_is_what_swift_infer_sends(tmp_path, shared_data):
 
 
 def test_base_url_and_argument_errors(tmp_path):
-    from swift_ocr.api_infer import normalize_base_url
+    from swift_ocr.eval.api_infer import normalize_base_url
 
     assert normalize_base_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/v1"
     assert normalize_base_url("http://127.0.0.1:8000/v1/") == "http://127.0.0.1:8000/v1"

@@ -17,7 +17,7 @@ def _run(argv):
 
 
 def _swift_row(image: str, ref: str, response: str) -> dict:
-    """One row as ms-swift 4.6.0 ``swift infer --result_path`` writes it (see swift_ocr/results.py)."""
+    """One row as ms-swift 4.6.0 ``swift infer --result_path`` writes it (see swift_ocr/eval/results.py)."""
     return {
         "response": response,
         "labels": ref,

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from swift_ocr.cli.main import main
-from swift_ocr.tiny_model import TINY_MARKER_KEY
+from swift_ocr.tiny.models import TINY_MARKER_KEY
 
 
 def test_builds_model_and_says_it_is_untrained(tmp_path, capsys):

@@ -10,9 +10,9 @@ from typing import Dict, List
 
 import pytest
 
-from swift_ocr import token_budget as tb
+from swift_ocr.validate import token_budget as tb
 from swift_ocr.cli.main import main
-from swift_ocr.tiny_model import build_tiny_model
+from swift_ocr.tiny.models import build_tiny_model
 
 SROIE_STEMS = ("000", "001", "002", "003", "004", "005")
 #: Relative difference allowed between the estimate (no --model) and the exact count of the tiny GOT model: the

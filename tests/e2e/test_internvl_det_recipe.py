@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from swift_ocr.prompts import det_prompt
+from swift_ocr.families.prompts import det_prompt
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "recipes" / "internvl2_8b"

@@ -4,7 +4,7 @@
 swift-ocr plugin (``swift-ocr/icdar:``), then data-parallel ``swift infer``.
 
 What each rank trained on comes from the plugin's ``--callbacks swift_ocr_seen`` record (one file per rank,
-swift_ocr/swift_callbacks.py), compared with the targets ``swift-ocr convert`` writes for the same folder. Which
+swift_ocr/msswift/callbacks.py), compared with the targets ``swift-ocr convert`` writes for the same folder. Which
 items are rejected is read from the raw label files (an image whose regions are all ``###``). The models are TINY
 RANDOM UNTRAINED ones (``swift-ocr tiny-model``): only the plumbing is checked, never OCR quality.
 """
@@ -180,7 +180,7 @@ def seen_by_rank(folder: Path, world_size: int) -> dict:
 
 def check_rejects(path: Path, expected: set):
     """Every rejection of the run is in the one rejects file, whole lines, each item once (rank 0 records them: see
-    swift_ocr/swift_dataset.py)."""
+    swift_ocr/msswift/datasets.py)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert all(set(row) == {"source", "line", "kind", "reason"} for row in rows), rows
     assert sorted(row["source"] for row in rows) == sorted(expected)

@@ -67,7 +67,7 @@ def test_entry_keeps_its_own_prompt(tmp_path, shared_data):
     ("Read the total amount.", "qwen2_5_vl", "Read the total amount."),
 ])
 def test_carry_prompt(instruction, family, expected):
-    from swift_ocr.prompts import carry_prompt
+    from swift_ocr.families.prompts import carry_prompt
     assert carry_prompt(instruction, family) == expected
 
 
@@ -75,7 +75,7 @@ def test_carry_prompt(instruction, family, expected):
                                          "[red] OCR: ", " [blue] OCR with format: "])
 @pytest.mark.parametrize("family", ["internvl", "qwen2_vl", "qwen2_5_vl", "deepseek_ocr"])
 def test_region_prompts_are_refused_for_other_families(instruction, family):
-    from swift_ocr.prompts import carry_prompt
+    from swift_ocr.families.prompts import carry_prompt
     with pytest.raises(ValueError, match="one region"):
         carry_prompt(instruction, family)
     with pytest.raises(ValueError, match="one region"):  # a user --prompt does not make it a whole-page prompt
@@ -83,7 +83,7 @@ def test_region_prompts_are_refused_for_other_families(instruction, family):
 
 
 def test_user_prompt_replaces_the_plain_whole_page_prompt_only():
-    from swift_ocr.prompts import carry_prompt
+    from swift_ocr.families.prompts import carry_prompt
     assert carry_prompt("OCR: ", "internvl", "Transcribe.") == "Transcribe."
     assert carry_prompt("OCR with format: ", "got", "Transcribe.") == "OCR with format: "
     assert carry_prompt("[1,2,3,4] OCR: ", "got", "Transcribe.") == "[1,2,3,4] OCR: "

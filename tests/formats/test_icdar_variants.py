@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import swift_ocr.convert as conv
+import swift_ocr.convert.core as conv
 from swift_ocr.cli.main import main as cli_main
 from swift_ocr.errors import KINDS, OcrFormatError
 from swift_ocr.sample import is_dont_care
@@ -336,8 +336,8 @@ def test_polygon_line_crops_use_the_minimum_area_rectangle(tmp_path, shared_data
 def test_eval_det_scores_against_the_polygons(tmp_path, shared_data, gts):
     """``eval det --gt`` reads polygon ground truth as polygons: the real quads as detections match all of them
     (IoU 1: the same shape); the first 8 numbers of each polygon line (the old reading) cover about half of it."""
-    from swift_ocr.det_results import load_gt_images
-    from swift_ocr.metrics.det import evaluate
+    from swift_ocr.eval.det_results import load_gt_images
+    from swift_ocr.eval.metrics.det import evaluate
     from swift_ocr.sample import Region
 
     _write_dataset(tmp_path / "d", shared_data, gts, "polygon")

@@ -4,7 +4,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from swift_ocr.formats.swift_jsonl import one_image_rows, swift_row_line, to_swift_row
+from swift_ocr.writers.swift_jsonl import one_image_rows, swift_row_line, to_swift_row
 from swift_ocr.io_utils import dumps_line
 
 
@@ -28,7 +28,7 @@ def test_line_equals_json_dumps_of_the_row(response, instruction, images, system
 
 def test_real_detection_rows(shared_data, tmp_path):
     """Rows as the converter writes them for the det task (tile metadata as the extra key), on SROIE receipts."""
-    from swift_ocr.convert import ConvertOptions, convert
+    from swift_ocr.convert.core import ConvertOptions, convert
     from swift_ocr.formats import open_source
 
     out = tmp_path / "det.jsonl"

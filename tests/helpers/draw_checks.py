@@ -1,4 +1,4 @@
-"""Test helper: checking pictures drawn by :mod:`swift_ocr.draw` pixel by pixel: the outline colours, and where
+"""Test helper: checking pictures drawn by :mod:`swift_ocr.eval.draw` pixel by pixel: the outline colours, and where
 a pixel shows one region's outline only (no other region, no label text, not the legend band).
 
 Used through the ``draw_checks`` fixture of tests/conftest.py (test modules cannot import this file by name:

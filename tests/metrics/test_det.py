@@ -1,4 +1,4 @@
-"""ICDAR 2015 Challenge 4 detection protocol (swift_ocr.metrics.det): hand-worked cases and real ground truth.
+"""ICDAR 2015 Challenge 4 detection protocol (swift_ocr.eval.metrics.det): hand-worked cases and real ground truth.
 
 Every expected number is derived in a comment from the geometry of the case, not taken from the code's output.
 Boxes are (x1, y1, x2, y2) in pixels; area of box(x1, y1, x2, y2) = (x2 - x1) * (y2 - y1).
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.metrics.det import (DetResult, ImageMatch, Match, box_region, box_to_polygon, evaluate,
+from swift_ocr.eval.metrics.det import (DetResult, ImageMatch, Match, box_region, box_to_polygon, evaluate,
                                    match_image, match_image_naive)
 from swift_ocr.sample import Region
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.metrics.det import evaluate, match_image, match_image_naive
+from swift_ocr.eval.metrics.det import evaluate, match_image, match_image_naive
 from swift_ocr.sample import Region
 
 BOTH = pytest.mark.parametrize("naive", [False, True], ids=["fast", "naive"])

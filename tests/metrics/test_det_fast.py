@@ -1,4 +1,4 @@
-"""The fast (batched) path of swift_ocr.metrics.det gives exactly the reference's results.
+"""The fast (batched) path of swift_ocr.eval.metrics.det gives exactly the reference's results.
 
 The reference, ``match_image_naive``, is the official script's approach (one shapely intersection per
 ground-truth x detection pair). The fast path never builds polygons for pairs of axis-aligned rectangles in
@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.metrics import det as det_module
-from swift_ocr.metrics.det import box_region, evaluate, match_image, match_image_naive
+from swift_ocr.eval.metrics import det as det_module
+from swift_ocr.eval.metrics.det import box_region, evaluate, match_image, match_image_naive
 from swift_ocr.sample import Region
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.metrics.det import evaluate, match_image, match_image_naive
-from swift_ocr.metrics.rec import normalize_text
+from swift_ocr.eval.metrics.det import evaluate, match_image, match_image_naive
+from swift_ocr.eval.metrics.rec import normalize_text
 from swift_ocr.sample import Region
 
 

@@ -1,4 +1,4 @@
-"""Tests for swift_ocr.metrics.rec: hand-worked cases, then agreement with jiwer and nltk on real OCR text.
+"""Tests for swift_ocr.eval.metrics.rec: hand-worked cases, then agreement with jiwer and nltk on real OCR text.
 
 Every expected number in the hand-worked tests is derived in the comment next to it, not taken from the code.
 """
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nltk.metrics.distance import edit_distance
 
-from swift_ocr.metrics.rec import NormOptions, normalize_text, score_pair, score_pairs
+from swift_ocr.eval.metrics.rec import NormOptions, normalize_text, score_pair, score_pairs
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_several_processes_without_gpu_train_as_one_cpu_run(tmp_path, script):
     argv, err = dry_run(script, {"DATASET": "a.jsonl", "NPROC_PER_NODE": "2", "DEEPSPEED": "none"}, tmp_path)
     assert (option(argv, "--use_cpu"), option(argv, "--ddp_backend")) == ("true", "gloo")
     assert "--deepspeed" not in argv and "no GPU visible" in err
-    from swift_ocr.plugin import plugin_path  # the plugin, once (InternVL's recipe loads it by default anyway)
+    from swift_ocr.msswift.plugin import plugin_path  # the plugin, once (InternVL's recipe loads it by default anyway)
 
     assert [argv[i + 1] for i, w in enumerate(argv) if w == "--custom_register_path"] == [plugin_path()]
 
@@ -60,7 +60,7 @@ def test_ddp_backend_setting_wins_and_deepspeed_on_cpu_warns(tmp_path):
 
 @pytest.mark.parametrize("script", ("got_ocr2/infer.sh", "internvl2_8b/infer.sh"))
 def test_data_parallel_infer_without_gpu_loads_the_plugin_once(tmp_path, script):
-    from swift_ocr.plugin import plugin_path
+    from swift_ocr.msswift.plugin import plugin_path
 
     env = {"VAL_DATASET": "val.jsonl", "RESULT_PATH": "r.jsonl", "NPROC_PER_NODE": "2"}
     argv, _ = dry_run(script, env, tmp_path)

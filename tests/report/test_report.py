@@ -15,10 +15,10 @@ from rapidfuzz.distance import Levenshtein
 
 from swift_ocr.cli.main import main
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.report import build_report, default_names
-from swift_ocr.report.diff import char_diff, diff_counts, diff_html
-from swift_ocr.report.match import match_runs, select_rows, summarise
-from swift_ocr.report.train_log import read_train_log
+from swift_ocr.eval.report import build_report, default_names
+from swift_ocr.eval.report.diff import char_diff, diff_counts, diff_html
+from swift_ocr.eval.report.match import match_runs, select_rows, summarise
+from swift_ocr.eval.report.train_log import read_train_log
 
 
 def _cli(argv, capsys):

@@ -1,0 +1,235 @@
+"""Tasks turn one source :class:`~swift_ocr.sample.Sample` into the samples a model is trained on.
+
+* ``rec``: the whole image -> its full text (ICDAR: non-``###`` lines in file order joined by ``\\n``).
+  Only the transcriptions are used: a region whose *box* is unusable (``Region.issue``: degenerate, outside the
+  image, self-intersecting) still has a valid transcription of text in the image, so its text stays in the target
+  and nothing is rejected. An item that brings its own prompt (``Sample.prompt``: a GOT JSON human turn) keeps it,
+  carried to the target family (:func:`carried_prompt`); a GOT region prompt that the family cannot carry rejects
+  the item (kind ``unsupported_prompt``).
+* ``det``: detection as text -- the care regions' boxes and texts in the family's format (:mod:`swift_ocr.tasks.det`,
+  :mod:`swift_ocr.codecs`), optionally tiled so that long pages fit ``--max_length``.
+* ``line``: every non-``###`` region cropped out of the image (4-point quads rectified with a perspective
+  transform; other polygons -- curved text, clipped quads -- by their minimum-area rectangle,
+  :func:`swift_ocr.formats.polygons.min_area_quad`, or their bounding box when that has no area) -> that region's
+  text. Crops are PNG bytes in ``Sample.image_bytes``; ``Sample.images[0]`` is a file name
+  ``<image stem>_l<line>.png`` for writers.
+  A region with an unusable box or an empty transcription is left out and recorded as a region rejection (its
+  own kind, file and line) while the image's other regions are kept; an image none of whose readable regions
+  can be cropped is rejected as a whole (kind ``no_usable_region``) in addition.
+
+:func:`run_task` is what the converter and the ms-swift preprocessor call: it never drops anything silently.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import List, Optional
+
+from swift_ocr.errors import OcrFormatError, Rejection
+from swift_ocr.formats.polygons import min_area_quad
+from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
+from swift_ocr.families.prompts import carry_prompt, check_family, det_prompt, det_system, rec_prompt
+from swift_ocr.sample import Region, Sample
+
+TASKS = ("rec", "line", "det")
+
+
+@dataclass
+class TaskOutput:
+    """What a task made of one source item.
+
+    Attributes:
+        samples: the training samples (empty exactly when ``failure`` is set).
+        region_rejections: regions of the item that were left out (the item itself may still be converted).
+        failure: why the item gave no sample at all (the item is rejected), else None.
+    """
+
+    samples: List[Sample] = field(default_factory=list)
+    region_rejections: List[Rejection] = field(default_factory=list)
+    failure: Optional[Rejection] = None
+
+
+def rec(sample: Sample) -> List[Sample]:
+    """The sample itself, with its full text as target.
+
+    Raises:
+        OcrFormatError: kind ``empty_text``: the target text is empty (e.g. every region is ``###``).
+    """
+    if not sample.text.strip():
+        raise OcrFormatError(sample.source, sample.line, "empty target text (no readable region)", "empty_text")
+    return [sample]
+
+
+def _region_label(region: Region) -> str:
+    where = f"region at line {region.line}" if region.line is not None else "region"
+    return f"{where} ({region.text[:40]!r})"
+
+
+def line(sample: Sample, rejected: Optional[List[Rejection]] = None,
+         max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> List[Sample]:
+    """One cropped sample per readable region, in source order.
+
+    Args:
+        sample: a sample whose regions are in pixels of its (first) image, preferably checked by
+            :func:`swift_ocr.formats.checks.finish_sample` (clipped into the image, ``Region.issue`` set).
+        rejected: region rejections (unusable box, empty transcription) are appended here; when None, the first
+            one is raised instead, so nothing is dropped silently.
+        max_image_pixels: decompression-bomb limit for decoding the image (None/0: none).
+
+    Raises:
+        OcrFormatError: the sample has no regions (kind ``no_regions``, e.g. parquet rows), only ``###`` regions
+            (``no_readable_region``), an image that cannot be decoded (``image_*``), no region that could be
+            cropped (``no_usable_region``), or, with ``rejected=None``, the first rejected region.
+    """
+    regions = sample.care_regions()
+    if not sample.regions:
+        raise OcrFormatError(sample.source, sample.line, "the line task needs text regions; this source has none",
+                             "no_regions")
+    if not regions:
+        raise OcrFormatError(sample.source, sample.line, "no readable region (all are ###)", "no_readable_region")
+    src = sample.image_bytes if sample.image_bytes is not None else sample.images[0]
+    name = sample.images[0] if sample.images else "<bytes>"
+    try:
+        image = open_rgb(src, max_image_pixels, name=name)
+    except OcrFormatError as e:
+        raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
+    stem = os.path.splitext(os.path.basename(sample.images[0]))[0] if sample.images else "image"
+    out = []
+    for i, region in enumerate(regions, start=1):
+        problem = region.issue
+        if not region.text.strip():
+            problem = Rejection(sample.source, region.line, f"{_region_label(region)}: empty transcription",
+                                "empty_text")
+        elif problem is None and len(region.polygon) != 4:
+            x1, y1, x2, y2 = (round(v) for v in region.bbox())
+            if x2 <= x1 or y2 <= y1:
+                problem = Rejection(sample.source, region.line, f"{_region_label(region)}: bounding box is empty "
+                                    "after rounding to whole pixels", "degenerate_region")
+        if problem is not None:
+            if rejected is None:
+                raise problem.to_error()
+            rejected.append(problem)
+            continue
+        if len(region.polygon) == 4:
+            crop = rectify_quad(image, region.polygon)
+        else:  # a polygon (curved text, or a clipped quad): its minimum-area rectangle, rectified
+            quad = min_area_quad(region.polygon)
+            crop = rectify_quad(image, quad) if quad is not None else image.crop((x1, y1, x2, y2))
+        tag = region.line if region.line is not None else i
+        out.append(Sample(images=[f"{stem}_l{tag}.png"], text=region.text, source=sample.source,
+                          line=region.line if region.line is not None else sample.line,
+                          image_size=crop.size, image_bytes=encode_png(crop)))
+    if not out:
+        raise OcrFormatError(sample.source, sample.line, f"none of the {len(regions)} readable region(s) could be "
+                             "cropped (each is listed as a region rejection)", "no_usable_region")
+    return out
+
+
+@dataclass
+class TaskConfig:
+    """Which task to run for which model family, and how (shared by ``swift-ocr convert`` and the ms-swift
+    preprocessors, so both routes make the same samples).
+
+    Attributes:
+        task: one of :data:`TASKS`.
+        family: model family (:data:`swift_ocr.families.prompts.FAMILIES`): default prompt and, for ``det``, the box codec.
+        prompt: instruction replacing the default (``<image>`` tags are added by the writer).
+        prompt_style: ``plain`` or ``format`` (GOT's ``OCR with format: ``; ``rec``/``line`` only).
+        lang: ``en`` or ``zh``, language of the default ``det`` prompt.
+        order, max_boxes, tiling: ``det`` reading order, cap of boxes per sample and what to do above it
+            (:func:`swift_ocr.tasks.det.det`).
+        det_shape: ``box`` (axis-aligned, every family) or ``quad`` (4-point, ``internvl`` only).
+    """
+
+    task: str = "rec"
+    family: str = "got"
+    prompt: Optional[str] = None
+    prompt_style: str = "plain"
+    lang: str = "en"
+    order: str = "tb-lr"
+    max_boxes: Optional[int] = None
+    tiling: str = "strips"
+    det_shape: str = "box"
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
+        check_family(self.family)
+        if self.det_shape not in ("box", "quad"):
+            raise ValueError(f"unknown det shape {self.det_shape!r}; choose box or quad")
+        self.instruction()  # validates prompt style / language
+
+    def system(self) -> Optional[str]:
+        """The system message the rows of this task carry, or None (the template's default system is right).
+
+        ``det`` rows of a family with a detection system prompt (:func:`swift_ocr.families.prompts.det_system`) carry it
+        when the options differ from the ones that prompt's template default describes (boxes, ``tb-lr``), so the
+        system prompt always describes exactly the target format and order the row is trained on.
+        """
+        if self.task != "det" or (self.det_shape, self.order) == ("box", "tb-lr"):
+            return None
+        return det_system(self.family, self.det_shape, self.order)
+
+    def instruction(self) -> str:
+        """The instruction (without ``<image>`` tags) for this task and family."""
+        if self.task == "det":
+            return det_prompt(self.family, self.lang, self.prompt)
+        return rec_prompt(self.family, self.prompt, self.prompt_style)
+
+
+def carried_prompt(config: "TaskConfig", sample: Sample) -> str:
+    """The instruction for ``config.family`` of a sample that brings its own (``Sample.prompt``, e.g. a GOT JSON
+    entry's human turn): see :func:`swift_ocr.families.prompts.carry_prompt` (whole-page prompts become the family's, a
+    user ``prompt`` replacing the plain one; other prompts are kept; region prompts are kept for ``got`` only).
+
+    Raises:
+        OcrFormatError: kind ``unsupported_prompt``: a GOT box or colour prompt for another family.
+    """
+    try:
+        return carry_prompt(sample.prompt, config.family, config.prompt)
+    except ValueError as e:
+        raise OcrFormatError(sample.source, sample.line, str(e), "unsupported_prompt") from None
+
+
+def run_task(task, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> TaskOutput:
+    """Run a task on one source item and account for everything it leaves out.
+
+    Args:
+        task: a :class:`TaskConfig`, or a task name (``rec``/``line``; ``det`` needs a config for its family).
+
+    Raises:
+        ValueError: unknown task (a problem with the options, not with the data).
+    """
+    config = task if isinstance(task, TaskConfig) else TaskConfig(task=task)
+    if not isinstance(task, TaskConfig) and config.task == "det":
+        raise ValueError("the det task needs a TaskConfig with the model family")
+    rejected: List[Rejection] = []
+    try:
+        if config.task == "rec":
+            samples = rec(sample)
+            if sample.prompt is not None:
+                samples = [replace(s, prompt=carried_prompt(config, sample)) for s in samples]
+        elif config.task == "line":
+            samples = line(sample, rejected, max_image_pixels)
+        else:
+            from swift_ocr.tasks.det import det
+            params = {"shape": "quad"} if config.det_shape == "quad" else None
+            samples = det(sample, config.family, config.order, config.max_boxes, config.tiling, rejected=rejected,
+                          codec_params=params, max_image_pixels=max_image_pixels)
+    except OcrFormatError as e:
+        return TaskOutput([], rejected, Rejection.from_error(e))
+    return TaskOutput(samples, rejected)
+
+
+def apply_task(task: str, sample: Sample) -> List[Sample]:
+    """Run task ``task`` (one of :data:`TASKS`) on a sample; all or nothing: any rejected region raises (use
+    :func:`run_task` to keep the other regions and get the rejections).
+
+    Raises:
+        ValueError: unknown task. OcrFormatError: see the task functions.
+    """
+    if task == "rec":
+        return rec(sample)
+    if task == "line":
+        return line(sample)
+    raise ValueError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
