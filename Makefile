@@ -2,6 +2,8 @@
 #   make demo   - synth data -> train a tiny synthetic reader from random weights -> before CER on a new domain ->
 #                 LoRA (recipe + plugin) -> merge -> infer -> after CER table + HTML report (CPU, <= 8 min)
 #   make test   - the test suite (real data from ../shared/data, real ms-swift; CPU only, no model hub)
+#   make venv-deepseek-ocr - the second environment for DeepSeek-OCR (transformers==4.46.3; docs/deepseek_ocr_env.md),
+#                 built by `make test` too: tests/envs/ check the plugin, the recipe command and our arithmetic in it
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,7 +14,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup browser test demo clean
+.PHONY: setup browser venv-deepseek-ocr test demo clean
 
 setup: $(VENV)/.swift-ocr-installed
 
@@ -20,6 +22,24 @@ $(VENV)/.swift-ocr-installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+# DeepSeek-OCR's pinned stack cannot share .venv (ms-swift 4.6.0's deepseek_ocr model needs transformers==4.46.3):
+# torch first as above, then the pins of constraints/deepseek_ocr.txt with swift-ocr's other dependencies from setup.cfg
+# (tools/deepseek_ocr_requirements.py), then swift-ocr itself without its main-environment pins (--no-deps).
+# Measured on the 2-core CI machine: about 1.5 min, 2.0 GB. docs/deepseek_ocr_env.md
+DS_VENV ?= .venv-deepseek-ocr
+DS_PY := $(DS_VENV)/bin/python
+
+venv-deepseek-ocr: $(DS_VENV)/.swift-ocr-installed
+
+$(DS_VENV)/.swift-ocr-installed: constraints/deepseek_ocr.txt tools/deepseek_ocr_requirements.py setup.cfg pyproject.toml
+	test -x $(DS_PY) || $(PYTHON) -m venv $(DS_VENV)
+	$(DS_PY) -m pip install -q "$(TORCH_SPEC)"
+	$(DS_PY) tools/deepseek_ocr_requirements.py > $(DS_VENV)/swift-ocr-requirements.txt
+	$(DS_PY) -m pip install -q -c constraints/deepseek_ocr.txt -r constraints/deepseek_ocr.txt \
+	  -r $(DS_VENV)/swift-ocr-requirements.txt
+	$(DS_PY) -m pip install -q --no-deps -e .
 	touch $@
 
 # Headless Chromium for the report test (tests/report/test_report_browser.py): installed with apt-get (Debian package
@@ -33,7 +53,7 @@ browser:
 	else echo "note: chromium not found and not installable here (needs root and apt-get); the report browser test will be skipped"; \
 	fi
 
-test: setup browser
+test: setup browser venv-deepseek-ocr
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup

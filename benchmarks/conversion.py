@@ -133,7 +133,7 @@ def run(workdir: str, small: int = 10_000, large: int = 1_000_000, formats=("icd
     quiet and a loaded period.)"""
     outdir = os.path.join(workdir, "convert_out")
     os.makedirs(outdir, exist_ok=True)
-    from swift_ocr.convert.core import effective_workers
+    from swift_ocr.convert.workers import effective_workers
 
     for fmt in formats:
         log(f"  generating {fmt} datasets: {small} and {large} records")

@@ -209,7 +209,7 @@ so_cpu_plugin() {
     SO_CPU_PLUGIN_ARGS=()
     if ((${SO_WORLD_SIZE:-1} > 1)) && ! so_gpu_visible && [[ " $* " != *" --custom_register_path "* ]]; then
         so_log "no GPU visible: adding the swift-ocr plugin for a data-parallel run on the CPU"
-        SO_CPU_PLUGIN_ARGS=(--custom_register_path "$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py")
+        SO_CPU_PLUGIN_ARGS=(--custom_register_path "$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py")
     fi
     return 0
 }
@@ -278,7 +278,7 @@ so_eval_metric() {
         return 0
     fi
     if [[ -z "${CUSTOM_REGISTER_PATH:-}" ]]; then   # the metrics are the plugin's
-        CUSTOM_REGISTER_PATH=$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py
+        CUSTOM_REGISTER_PATH=$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py
         so_log "EVAL_METRIC=$EVAL_METRIC is the swift-ocr plugin's: CUSTOM_REGISTER_PATH=$CUSTOM_REGISTER_PATH"
     elif [[ "${CUSTOM_REGISTER_PATH,,}" == none ]]; then
         so_die "EVAL_METRIC=$EVAL_METRIC needs the swift-ocr plugin (CUSTOM_REGISTER_PATH); or set EVAL_METRIC=none"
@@ -649,4 +649,99 @@ PY
     # a trapped signal interrupts `wait`: wait for the server to finish shutting down
     while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
     return "$status"
+}
+
+# so_model_kwargs NAME=DEFAULT...: a family's image-resolution settings, which ms-swift's templates and processors read
+# from the environment (Qwen2.5-VL: MAX_PIXELS / MIN_PIXELS, swift/model/models/qwen.py compat_qwen_vl_utils;
+# DeepSeek-OCR: BASE_SIZE / IMAGE_SIZE / CROP_MODE, swift/template/templates/deepseek.py DeepseekOCR.init_env_args),
+# passed as one `--model_kwargs JSON`: ms-swift sets each key as an environment variable in every process
+# (BaseArguments._init_model_kwargs), `swift sft` records them in args.json of the run folder and of every checkpoint
+# (SwiftMixin._save_checkpoint copies it), and `swift export --merge_lora` copies that args.json into the merged model
+# (swift/model/utils.py save_checkpoint). Each NAME (an upper-case variable of the recipe) is, in order:
+#   * $NAME when set: an explicit choice (a warning when it differs from the recorded value);
+#   * the value recorded in the model_kwargs of args.json of ADAPTERS (a LoRA checkpoint) or, without ADAPTERS, of
+#     MODEL when it is a local folder (the MERGED=... of merge.sh): so merge.sh and infer.sh reuse what training used;
+#   * DEFAULT.
+# Values: letters, digits and . _ + - only (exit 2 otherwise). Sets each NAME and SO_MODEL_KWARGS_ARGS=(--model_kwargs
+# '{"NAME": "VALUE", ...}'); SO_MODEL_KWARGS_FROM is the args.json read (empty when none). Call after so_resolve_swift.
+# shellcheck disable=SC2034  # SO_MODEL_KWARGS_ARGS / SO_MODEL_KWARGS_FROM are used by the recipes
+so_model_kwargs() {
+    local spec name default value key lines json="" sep=""
+    local -A recorded=()
+    SO_MODEL_KWARGS_FROM=
+    if [[ -n "${ADAPTERS:-}" ]]; then
+        [[ -f "$ADAPTERS/args.json" ]] && SO_MODEL_KWARGS_FROM=$ADAPTERS/args.json
+    elif [[ -n "${MODEL:-}" && -f "$MODEL/args.json" ]]; then
+        SO_MODEL_KWARGS_FROM=$MODEL/args.json
+    fi
+    if [[ -n "$SO_MODEL_KWARGS_FROM" ]]; then
+        lines=$("$(_so_python)" - "$SO_MODEL_KWARGS_FROM" <<'PY'
+import json
+import sys
+
+kwargs = json.load(open(sys.argv[1], encoding="utf-8")).get("model_kwargs") or {}
+if isinstance(kwargs, str):
+    kwargs = json.loads(kwargs)
+for key, value in kwargs.items():
+    print(f"{key.upper()}={str(value).lower() if isinstance(value, bool) else value}")
+PY
+        ) || so_die "cannot read the model_kwargs of $SO_MODEL_KWARGS_FROM"
+        while IFS='=' read -r key value; do
+            [[ -n "$key" ]] && recorded[$key]=$value
+        done <<<"$lines"
+    fi
+    for spec in "$@"; do
+        name=${spec%%=*}
+        default=${spec#*=}
+        if [[ -n "${!name:-}" ]]; then
+            value=${!name}
+            if [[ -n "${recorded[$name]:-}" && "${recorded[$name],,}" != "${value,,}" ]]; then
+                so_log "warning: $name=$value differs from $name=${recorded[$name]} recorded in $SO_MODEL_KWARGS_FROM" \
+                    "(the model was trained with that one)"
+            fi
+        elif [[ -n "${recorded[$name]:-}" ]]; then
+            value=${recorded[$name]}
+            so_log "$name=$value, as recorded in $SO_MODEL_KWARGS_FROM"
+        else
+            value=$default
+        fi
+        [[ "$value" =~ ^[A-Za-z0-9_.+-]+$ ]] || so_die "$name must be a plain value (letters, digits, . _ + -), got '$value'"
+        printf -v "$name" '%s' "$value"
+        json+="$sep\"$name\": \"$value\""
+        sep=", "
+    done
+    SO_MODEL_KWARGS_ARGS=(--model_kwargs "{$json}")
+    return 0
+}
+
+# so_vllm_args: with INFER_BACKEND=vllm, set the array SO_VLLM_ARGS to ms-swift's vLLM engine settings (VllmArguments,
+# swift/rlhf_trainers/args_mixin.py) that matter for batch OCR, each one an environment variable [default]:
+#   VLLM_GPU_MEMORY_UTILIZATION [0.9]  share of GPU memory vLLM takes (weights + KV cache)
+#   VLLM_MAX_MODEL_LEN [8192]          tokens of prompt (image tokens included) + answer per sequence; also what the KV
+#                                      cache is sized for (the model's own maximum, often 32k-128k, wastes memory)
+#   VLLM_LIMIT_MM_PER_PROMPT [{"image": 1}]  images per prompt vLLM reserves memory for (one page per row here)
+#   VLLM_MAX_NUM_SEQS [256]            sequences decoded together (lower it when pages have many image tokens)
+#   VLLM_TENSOR_PARALLEL_SIZE [1]      GPUs per model replica (data parallel over GPUs: NPROC_PER_NODE)
+# and to nothing for the other backends. With ADAPTERS, MERGE_LORA defaults to true under vLLM (the adapter is merged
+# into a full model first; vLLM's own LoRA path does not cover every multimodal architecture).
+# shellcheck disable=SC2034  # SO_VLLM_ARGS is used by the recipes
+so_vllm_args() {
+    SO_VLLM_ARGS=()
+    [[ "${INFER_BACKEND:-transformers}" == vllm ]] || return 0
+    VLLM_MAX_MODEL_LEN=${VLLM_MAX_MODEL_LEN:-8192}
+    VLLM_MAX_NUM_SEQS=${VLLM_MAX_NUM_SEQS:-256}
+    VLLM_TENSOR_PARALLEL_SIZE=${VLLM_TENSOR_PARALLEL_SIZE:-1}
+    so_posint VLLM_MAX_MODEL_LEN "$VLLM_MAX_MODEL_LEN"
+    so_posint VLLM_MAX_NUM_SEQS "$VLLM_MAX_NUM_SEQS"
+    so_posint VLLM_TENSOR_PARALLEL_SIZE "$VLLM_TENSOR_PARALLEL_SIZE"
+    SO_VLLM_ARGS=(--vllm_gpu_memory_utilization "${VLLM_GPU_MEMORY_UTILIZATION:-0.9}"
+        --vllm_max_model_len "$VLLM_MAX_MODEL_LEN"
+        --vllm_limit_mm_per_prompt "${VLLM_LIMIT_MM_PER_PROMPT:-{\"image\": 1\}}"
+        --vllm_max_num_seqs "$VLLM_MAX_NUM_SEQS"
+        --vllm_tensor_parallel_size "$VLLM_TENSOR_PARALLEL_SIZE")
+    if [[ -n "${ADAPTERS:-}" && -z "${MERGE_LORA:-}" ]]; then
+        MERGE_LORA=true
+        so_log "INFER_BACKEND=vllm with ADAPTERS: MERGE_LORA=true (set MERGE_LORA=false for vLLM's LoRA path)"
+    fi
+    return 0
 }

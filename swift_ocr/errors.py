@@ -15,6 +15,8 @@ KINDS: Dict[str, str] = {
     "no_label": "an image without a label file",
     "no_image": "a label file without an image",
     "duplicate_stem": "two images share one file stem, so the label cannot be matched (both rejected, and the label)",
+    "duplicate_image": "an image named by more than one line or entry of one label file (PaddleOCR, MMOCR): repeats "
+                       "of the same label are left out, different labels for one image are all rejected",
     "bad_list_line": "a list-file line that is not '<image> [<label>]'",
     "file_not_found": "a file named by a list file or a data file does not exist",
     "outside_root": "an image path that escapes the dataset root (refused unless allowed explicitly)",
@@ -32,6 +34,8 @@ KINDS: Dict[str, str] = {
     "other_script": "an MLT label file with readable regions, none of them in the selected scripts (--scripts)",
     "bad_record": "a record of the wrong shape (word-box entry, GOT conversation, parquet row)",
     "bad_text": "a transcription that cannot be written as UTF-8 (e.g. a lone surrogate)",
+    "unwritable": "a sample the output format cannot hold (--output-format paddle_rec: a text with a line break or a "
+                  "tab; paddle_det: an item without text regions)",
     # images
     "image_missing": "the image file does not exist",
     "image_empty": "the image file has 0 bytes",
@@ -118,3 +122,12 @@ class Rejection:
     @classmethod
     def from_error(cls, err: OcrFormatError) -> "Rejection":
         return cls(err.source, err.line, err.reason, getattr(err, "kind", FORMAT))
+
+
+def read_error(source, err: BaseException, what: str = "cannot read") -> OcrFormatError:
+    """The :class:`OcrFormatError` for a file that cannot be read at all: kind ``file_not_found`` when ``err`` is a
+    :class:`FileNotFoundError`, else ``unreadable_file`` (permissions, a folder, an I/O error, or a library's own
+    error for a file it cannot parse, e.g. pyarrow's for a file that is not parquet); the message is
+    ``"<what>: <err>"``, naming ``source`` (and no line). Raise it ``from err``."""
+    kind = "file_not_found" if isinstance(err, FileNotFoundError) else "unreadable_file"
+    return OcrFormatError(str(source) if source is not None else None, None, f"{what}: {err}", kind)

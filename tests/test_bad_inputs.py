@@ -29,7 +29,9 @@ class CorpusItem:
     ``rec``/``line``: "converted" or the rejection kind of the whole item for that task.
     ``region_rejects``: {label line: kind} of regions the line task must leave out (item still converted).
     ``text``: the expected rec target (None: do not check).
-    ``clipped``: (coordinates, regions) expected to be clipped; ``reordered``, ``nfkc``, ``gb18030``: expected counts.
+    ``clipped``: (coordinates, regions) expected to be clipped; ``reordered``, ``gb18030``: expected counts;
+    ``nfkc``: regions whose text NFKC changes (counted only with the opt-in ``--nfkc``; by default the target keeps
+    the label's text, issue 15).
     """
 
     stem: str
@@ -96,13 +98,13 @@ def build_corpus(root: Path, shared: Path) -> List[CorpusItem]:
     add("bom_crlf", sr / "img/002.jpg", b"\xef\xbb\xbf" + raw.replace("\n", "\r\n").encode("utf-8"),
         text="\n".join(care_texts(raw)))
     zh = "58,80,191,71,194,114,61,123,韩国小馆，欢迎光临\n147,21,176,21,176,36,147,36,新加坡\n"
-    add("gbk", ic / "imgs/img_3.jpg", zh.encode("gb18030"), text="韩国小馆,欢迎光临\n新加坡", nfkc=1,  # '，' -> ','
+    add("gbk", ic / "imgs/img_3.jpg", zh.encode("gb18030"), text="韩国小馆，欢迎光临\n新加坡", nfkc=1,
         gb18030=1)
     add("utf16", sr / "img/000.jpg", (sr / "box/000.csv").read_text(encoding="utf-8").encode("utf-16"),  # with its BOM
         text="\n".join(care_texts((sr / "box/000.csv").read_text(encoding="utf-8"))))
-    # Unicode that needs NFKC: full-width letters and digits
+    # Unicode that NFKC would change (only with --nfkc): full-width letters and digits
     add("fullwidth", sr / "img/003.jpg", "96,41,353,41,353,79,96,79,ＴＯＴＡＬ：１２．５０\n88,107,366,107,366,133,88,133,"
-        "plain\n".encode("utf-8"), text="TOTAL:12.50\nplain", nfkc=1)
+        "plain\n".encode("utf-8"), text="ＴＯＴＡＬ：１２．５０\nplain", nfkc=1)
 
     # geometry (ICDAR 2015 images are 1280x720)
     ok = "377,117,463,117,465,130,378,130,Genaxis Theatre\n"
@@ -235,7 +237,7 @@ def test_icdar_folder_corpus(corpus, tmp_path, task):
     assert report["fixes"] == {"clipped_coordinates": sum(it.clipped[0] for it in converted),
                                "clipped_regions": sum(it.clipped[1] for it in converted),
                                "reordered_polygons": sum(it.reordered for it in converted),
-                               "nfkc_texts": sum(it.nfkc for it in converted),
+                               "nfkc_texts": 0,  # targets keep the label's text (no --nfkc)
                                "gb18030_files": sum(it.gb18030 for it in converted),
                                "reoriented_quads": 0, "flattened_images": 0}
     assert all(it.good for it in items[:4]) and all(converted_stems[it.stem] for it in items if it.good)
@@ -260,13 +262,18 @@ def test_bomb_error_is_clear_and_limit_can_be_raised(corpus, tmp_path):
     assert kinds["good_ic1"] == "image_too_large" and "good_sr000" not in kinds  # SROIE 000 is 463x1013
 
 
-def test_no_nfkc_keeps_raw_text(corpus, tmp_path):
-    root, _ = corpus
+def test_nfkc_is_opt_in(corpus, tmp_path):
+    """Issue 15: targets keep the label's text unless --nfkc asks otherwise; --no-nfkc is the default, accepted."""
+    root, items = corpus
     report = run_cli(["--format", "icdar", "--input", str(root), "--output", str(tmp_path / "raw.jsonl"),
                       "--no-nfkc"])
     texts = {stem_of(r["images"][0]): r["messages"][1]["content"] for r in read_jsonl(tmp_path / "raw.jsonl")}
     assert texts["fullwidth"].startswith("ＴＯＴＡＬ：１２．５０") and texts["gbk"].startswith("韩国小馆，")
     assert report["fixes"]["nfkc_texts"] == 0
+    report = run_cli(["--format", "icdar", "--input", str(root), "--output", str(tmp_path / "nfkc.jsonl"), "--nfkc"])
+    texts = {stem_of(r["images"][0]): r["messages"][1]["content"] for r in read_jsonl(tmp_path / "nfkc.jsonl")}
+    assert texts["fullwidth"] == "TOTAL:12.50\nplain" and texts["gbk"] == "韩国小馆,欢迎光临\n新加坡"
+    assert report["fixes"]["nfkc_texts"] == sum(it.nfkc for it in items if it.rec == "converted") == 2
 
 
 def test_list_file_paths_outside_root(corpus, tmp_path, shared_data):
@@ -331,9 +338,9 @@ def test_got_json_corpus(corpus, tmp_path, shared_data):
         assert [(r["line"], r["kind"]) for r in rejects] == expected
         assert all(r["source"] == str(got) for r in rejects)
         rows = read_jsonl(tmp_path / "g.jsonl")
-        assert [r["messages"][1]["content"] for r in rows] == ["TAN WOON YANN", "TOTAL 12"]
+        assert [r["messages"][1]["content"] for r in rows] == ["TAN WOON YANN", "ＴＯＴＡＬ １２"]  # as written
         assert report["sources"] == len(entries) == report["converted_sources"] + report["rejected"]
-        assert report["fixes"]["nfkc_texts"] == 1
+        assert report["fixes"]["nfkc_texts"] == 0
     finally:
         got.unlink()
 
@@ -361,24 +368,24 @@ def test_ms_swift_dataset_rejects_the_same(corpus, tmp_path):
                                                                    key=key)
 
 
-def _plain_for_rec(item: CorpusItem) -> bool:
+def _plain_for_rec(item: CorpusItem, nfkc: bool = False) -> bool:
     """Whether the careful path would convert the item for ``rec`` without any fix, flag or rejection (an empty
-    transcription is only a region rejection of the ``line`` task)."""
-    return (item.rec == "converted" and item.clipped == (0, 0) and not item.reordered and not item.nfkc
+    transcription is only a region rejection of the ``line`` task); ``nfkc``: with the opt-in NFKC."""
+    return (item.rec == "converted" and item.clipped == (0, 0) and not item.reordered and not (nfkc and item.nfkc)
             and not item.gb18030 and set(item.region_rejects.values()) <= {"empty_text"})
 
 
-@pytest.mark.parametrize("check", ["header", "verify"])
-def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
-    """The converter's batch fast path (swift_ocr.convert.batch) claims the untouched items and leaves every item with a
+@pytest.mark.parametrize("check, nfkc", [("header", False), ("verify", False), ("verify", True)])
+def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check, nfkc):
+    """The converter's batch fast path (swift_ocr.convert.outcome_fast) claims the untouched items and leaves every item with a
     fix, flag or rejection to the careful path."""
-    from swift_ocr.convert.batch import plain_lines
+    from swift_ocr.convert.outcome_fast import plain_lines
     from swift_ocr.formats import open_source
     from swift_ocr.families.prompts import build_query
     from swift_ocr.tasks.core import TaskConfig
 
     root, items = corpus
-    reader = open_source("icdar", input_path=str(root), check_images=check)
+    reader = open_source("icdar", input_path=str(root), check_images=check, nfkc=nfkc)
     raw = []
     for i in range(len(reader.pairs)):
         try:
@@ -388,7 +395,7 @@ def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
     for task in (TaskConfig(task="rec"), TaskConfig(task="det", family="internvl")):
         lines = plain_lines(raw, task, build_query(task.instruction(), 1), None, reader.options)
         plain = {stem_of(reader.pairs[i].image) for i, line in enumerate(lines) if line is not None}
-        expected = {it.stem for it in items if _plain_for_rec(it)}
+        expected = {it.stem for it in items if _plain_for_rec(it, nfkc)}
         if check == "header":  # a header check cannot see a truncated file: both paths convert it
             expected.add("img_truncated")
         if task.task == "det":  # det also rejects the empty transcription
@@ -399,15 +406,13 @@ def test_batch_fast_path_takes_exactly_the_plain_items(corpus, check):
 @pytest.mark.parametrize("task, family", [("rec", "got"), ("det", "internvl"), ("det", "got"),
                                           ("det", "qwen2_5_vl")])
 def test_batch_fast_path_writes_what_the_careful_path_writes(corpus, tmp_path, monkeypatch, task, family):
-    import swift_ocr.convert.core as conv
-
     root, _ = corpus
     outs = {}
     for batch in (True, False):
-        monkeypatch.setattr(conv, "BATCH", batch)
         out = tmp_path / str(batch) / "x.jsonl"
         report = run_cli(["--format", "icdar", "--input", str(root), "--task", task, "--model-family", family,
-                          "--val-ratio", "0.3", "--output", str(out), "--workers", "1"])
+                          "--val-ratio", "0.3", "--output", str(out), "--workers", "1"]
+                         + ([] if batch else ["--no-fast-path"]))
         report.pop("outputs")
         files = {name: (out.parent / name).read_text(encoding="utf-8").replace(str(out.parent), "OUT")
                  for name in ("x.jsonl", "x.val.jsonl", "x.rejects.jsonl")}

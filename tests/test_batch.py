@@ -1,4 +1,4 @@
-"""The converter's batch fast path (swift_ocr.convert.batch) against the careful per-item path: the same outputs, byte for
+"""The converter's batch fast path (swift_ocr.convert.outcome_fast) against the careful per-item path: the same outputs, byte for
 byte, on the real data of ../shared/data, the data templates and generated odd items; and the fast path is really
 taken for the ordinary items (else these comparisons would prove nothing)."""
 import shutil
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import swift_ocr.convert.core as conv
-from swift_ocr.convert.batch import plain_lines
-from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.convert.api import ConvertOptions, convert
+from swift_ocr.convert.outcome_fast import plain_lines
 from swift_ocr.formats import open_source
 from swift_ocr.families.prompts import build_query
 from swift_ocr.tasks.core import TaskConfig
@@ -35,10 +34,9 @@ def _convert_both(monkeypatch, tmp_path, fmt, root, read_options=None, **options
     """Convert with and without the batch path; returns {batch: (report dict, {file name: text})}."""
     outs = {}
     for batch in (True, False):
-        monkeypatch.setattr(conv, "BATCH", batch)
         out = tmp_path / ("batch" if batch else "careful") / "x.jsonl"
         reader = open_source(fmt, input_path=str(root), **(read_options or {}))
-        report = convert(reader, ConvertOptions(seed=3, workers=1, **options), str(out)).to_dict()
+        report = convert(reader, ConvertOptions(seed=3, workers=1, fast_path=batch, **options), str(out)).to_dict()
         report.pop("outputs")
         files = {p.name: p.read_text(encoding="utf-8").replace(str(out.parent), "OUT")
                  for p in sorted(out.parent.glob("x*.jsonl"))}
@@ -63,7 +61,7 @@ def test_batch_path_writes_what_the_careful_path_writes(monkeypatch, tmp_path, s
     assert outs[True][0]["train"] + outs[True][0]["val"] > 0
 
 
-@pytest.mark.parametrize("read_options", [dict(check_images="header"), dict(nfkc=False), dict(check_images="decode")])
+@pytest.mark.parametrize("read_options", [dict(check_images="header"), dict(nfkc=True), dict(check_images="decode")])
 def test_batch_path_with_other_read_options(monkeypatch, tmp_path, shared_data, read_options):
     for task, family in (("rec", "got"), ("det", "internvl")):
         outs = _convert_both(monkeypatch, tmp_path / task, "icdar", shared_data / "icdar2015", read_options,
@@ -87,7 +85,7 @@ def _odd_folder(root: Path, shared_data: Path) -> dict:
     items = {
         "plain": (ok, (True, True)),
         "chinese_nfkc": (ok + "10,10,100,10,100,40,10,40,新加坡\n", (True, True)),
-        "fullwidth": (ok + "10,10,100,10,100,40,10,40,ＴＯＴＡＬ\n", (False, False)),  # NFKC changes it
+        "fullwidth": (ok + "10,10,100,10,100,40,10,40,ＴＯＴＡＬ\n", (True, True)),  # kept as written (NFKC opt-in)
         "ref_tag": (ok + "10,10,100,10,100,40,10,40,a</ref>b\n", (True, False)),  # internvl cannot carry it
         "empty_text": (ok + "10,10,100,10,100,40,10,40, \n", (True, False)),  # det: empty transcription
         "only_dont_care": ("10,10,100,10,100,40,10,40,###\n", (False, False)),  # rec: empty target
@@ -113,6 +111,15 @@ def test_batch_path_on_odd_items(monkeypatch, tmp_path, shared_data):
         outs = _convert_both(monkeypatch, tmp_path / task / family, "icdar", tmp_path / "odd", task=task,
                              family=family)
         assert outs[True] == outs[False]
+    # with the opt-in NFKC the full-width item is changed, so it is left to the careful path (which counts it)
+    reader = open_source("icdar", input_path=str(tmp_path / "odd"), nfkc=True)
+    raw = [reader.read_raw(i) for i in range(len(reader.pairs))]
+    task = TaskConfig(task="rec")
+    lines = plain_lines(raw, task, build_query(task.instruction(), 1), None, reader.options)
+    assert {s for s, line in zip(stems, lines) if line is None} == {s for s, p in expected.items() if not p[0]} | {
+        "fullwidth"}
+    outs = _convert_both(monkeypatch, tmp_path / "nfkc", "icdar", tmp_path / "odd", dict(nfkc=True))
+    assert outs[True] == outs[False] and outs[True][0]["fixes"]["nfkc_texts"] == 1
 
 
 def test_batch_path_leaves_failed_reads_and_fixed_samples_to_the_careful_path(shared_data):
@@ -133,7 +140,7 @@ def test_texts_are_checked_joined_as_one_by_one():
     import itertools
     import random
 
-    from swift_ocr.convert.batch import _plain_text, _plain_texts
+    from swift_ocr.convert.outcome_fast import _plain_text, _plain_texts
 
     parts = ["abc", "", "e", "\u0301", "e\u0301", "\u00e9", "\u1100", "\u1161", "\u11a8", "\uac00", "ﬁ", "Ａ",
              "，", "收据", "\u00a0", "\x00", "a\x00\u0301", "\ud800", "x\udfff", "\u212b", "\u0344", "\u0f73"]
@@ -180,7 +187,7 @@ def test_chunks_are_read_as_items_one_by_one(shared_data, tmp_path):
 def test_grid_values_past_the_numeral_table_are_written_by_percent_d(monkeypatch, tmp_path, shared_data, options):
     """A chunk whose largest grid value exceeds MAX_NUMERAL is written with the %d template (the SROIE receipts'
     values go up to 1000 on InternVL's grid and to the image width in Qwen2.5-VL's pixels): same bytes."""
-    import swift_ocr.convert.batch as batch
+    import swift_ocr.convert.outcome_fast as batch
 
     monkeypatch.setattr(batch, "MAX_NUMERAL", 200)
     outs = _convert_both(monkeypatch, tmp_path, "icdar", shared_data / "sroie", **options)
@@ -188,7 +195,7 @@ def test_grid_values_past_the_numeral_table_are_written_by_percent_d(monkeypatch
 
 
 def test_decimal_fields_become_string_fields_and_percent_signs_stay():
-    from swift_ocr.convert.batch import _decimal_fields_as_strings, _numerals
+    from swift_ocr.convert.outcome_fast import _decimal_fields_as_strings, _numerals
 
     templates = {"[%d, %d, %d, %d] %s": True, "%s<%%d>[%d,%d,%d,%d]": False, "%s%%%d%%%%d %d%d%d": False,
                  "100%% %s %d,%d,%d,%d%%": False}

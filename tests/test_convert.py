@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from swift_ocr.convert.core import ConvertOptions, convert, split_keys
+from swift_ocr.convert.api import ConvertOptions, convert
+from swift_ocr.convert.split import split_keys
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.formats import open_source
 
@@ -164,17 +165,17 @@ def test_killed_run_keeps_previous_outputs(tmp_path, shared_data):
     before = snapshot(tmp_path)
     script = f"""
 import os, signal
-from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.convert.api import ConvertOptions, convert
 from swift_ocr.formats import open_source
-import swift_ocr.convert.core as conv
+import swift_ocr.convert.workers as workers
 reader = open_source("icdar", input_path={str(shared_data / "icdar2015")!r})
-outcomes = conv._outcomes
+outcomes = workers.outcomes
 def dying(*args):  # killed after the crops of 6 items have been written
     for i, outcome in enumerate(outcomes(*args)):
         if i == 6:
             os.kill(os.getpid(), signal.SIGKILL)
         yield outcome
-conv._outcomes = dying
+workers.outcomes = dying
 convert(reader, ConvertOptions(task="line", family="got"), {str(out)!r})
 """
     proc = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path))
@@ -222,7 +223,7 @@ def test_workers_give_identical_outputs(tmp_path, shared_data, data_templates, f
 
 
 def test_val_positions_pick_the_keys_split_keys_picks(shared_data):
-    from swift_ocr.convert.core import val_positions
+    from swift_ocr.convert.split import val_positions
     from swift_ocr.formats.layout import discover_pairs
 
     pairs, _ = discover_pairs(root=shared_data / "sroie")
@@ -241,7 +242,7 @@ def test_val_positions_pick_the_keys_split_keys_picks(shared_data):
 
 
 def test_auto_workers():
-    from swift_ocr.convert.core import ITEMS_PER_WORKER, effective_workers
+    from swift_ocr.convert.workers import ITEMS_PER_WORKER, effective_workers
 
     assert effective_workers(3, 10) == 3  # as asked, even for few items
     assert effective_workers(0, 10) == 1  # auto: small datasets stay in this process
@@ -272,11 +273,11 @@ def test_cli_workers_option(tmp_path, shared_data, capsys):
 
 def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templates, monkeypatch):
     """Parquet/GOT JSON items would travel through pipes (image bytes included): auto converts them in one process."""
-    import swift_ocr.convert.core as conv
+    import swift_ocr.convert.workers as workers
 
     seen = []
-    real = conv.effective_workers
-    monkeypatch.setattr(conv, "effective_workers", lambda w, n: seen.append((w, n)) or real(w, n))
+    real = workers.effective_workers
+    monkeypatch.setattr(workers, "effective_workers", lambda w, n: seen.append((w, n)) or real(w, n))
     convert(open_source("got", input_path=str(data_templates / "got/train.json")), ConvertOptions(),
             str(tmp_path / "g.jsonl"))
     convert(open_source("icdar", input_path=str(shared_data / "sroie")), ConvertOptions(), str(tmp_path / "i.jsonl"))
@@ -286,11 +287,11 @@ def test_auto_workers_only_for_folder_layouts(tmp_path, shared_data, data_templa
 def test_runs_keep_order_and_split():
     """A chunk's plain items (strings) of one split are joined into runs of UTF-8 bytes, their jsonl lines counted;
     other outcomes stay where they were."""
-    from swift_ocr.convert.core import _Outcome, _Run, _runs
+    from swift_ocr.convert.outcome import Outcome, Run, runs
 
-    odd = _Outcome(converted=False)
+    odd = Outcome(converted=False)
     outcomes = ["a\n", "b\n", odd, "收据 c\n", "d\n", "e\n", "f\nf2\n"]
-    got = _runs(outcomes, 10, frozenset({14, 15}))  # positions 10..16; d and e are validation items
-    assert got == [_Run(False, 2, 2, b"a\nb\n"), odd, _Run(False, 1, 1, "收据 c\n".encode()),
-                   _Run(True, 2, 2, b"d\ne\n"), _Run(False, 1, 2, b"f\nf2\n")]
-    assert _runs([], 0, frozenset()) == [] and _runs([odd], 0, frozenset({0})) == [odd]
+    got = runs(outcomes, 10, frozenset({14, 15}))  # positions 10..16; d and e are validation items
+    assert got == [Run(False, 2, 2, b"a\nb\n"), odd, Run(False, 1, 1, "收据 c\n".encode()),
+                   Run(True, 2, 2, b"d\ne\n"), Run(False, 1, 2, b"f\nf2\n")]
+    assert runs([], 0, frozenset()) == [] and runs([odd], 0, frozenset({0})) == [odd]

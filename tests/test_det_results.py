@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from swift_ocr.codecs import FAMILIES, get_codec
+from swift_ocr.codecs import get_codec
+from swift_ocr.families import family_names
 from swift_ocr.eval.det_results import GroundTruthIndex, load_det_images, load_gt_images, shift_region
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.eval.metrics.det import evaluate
 from swift_ocr.sample import Region
 
-CODECS = [(f, {}) for f in FAMILIES] + [("internvl", {"shape": "quad"})]
+CODECS = [(f, {}) for f in family_names()] + [("internvl", {"shape": "quad"})]
 CODEC_IDS = [f if not p else f"{f}-quad" for f, p in CODECS]
 
 
@@ -155,7 +156,8 @@ def test_dropped_and_garbled_predictions(family, real, counts, gt_list, tmp_path
 def _cut_inside_last_object(family: str, text: str) -> str:
     """Cut ``text`` a few characters into the coordinates of its last object (as max_new_tokens would)."""
     marker = {"internvl": "<box>[[", "qwen2_vl": "<|box_start|>(", "deepseek_ocr": "<|det|>[[",
-              "qwen2_5_vl": '"bbox_2d": [', "got": "\n["}[family]
+              "qwen2_5_vl": '"bbox_2d": [', "got": "\n[", "paddleocr_vl": "<|LOC_",
+              "deepseek_ocr2": "<|det|>[["}[family]
     pos = text.rfind(marker)
     if pos < 0 and family == "got":
         return text[:3]  # a single line
@@ -163,7 +165,7 @@ def _cut_inside_last_object(family: str, text: str) -> str:
     return text[: pos + len(marker) + 1]
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", family_names())
 def test_truncated_responses_count_as_unparsed(family, real, counts, tmp_path, write_swift_results):
     codec = get_codec(family)
     cut = 0

@@ -13,11 +13,13 @@ from PIL import Image, ImageChops
 
 from swift_ocr.tasks import det as det_task
 from swift_ocr.codecs import get_codec
-from swift_ocr.tasks.det import (DET_KINDS, META_ATTR, ORDERS, det, det_meta, group_boxes, group_lines, reading_order,
-                                single_region_lines, untiled_meta, untiled_meta_json)
+from swift_ocr.tasks.det import DET_KINDS, det
+from swift_ocr.tasks.order import ORDERS, group_boxes, group_regions, reading_order, single_region_lines
+from swift_ocr.tasks.tiling import TILE_META_KEY, det_meta, untiled_meta, untiled_meta_json
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats import open_source
-from swift_ocr.families.prompts import DET_PROMPTS, FAMILIES, det_prompt
+from swift_ocr.families import family_names
+from swift_ocr.families.prompts import DET_PROMPTS, det_prompt
 
 
 def _samples(root: Path, fmt: str = "icdar"):
@@ -88,7 +90,7 @@ def test_tb_rl_reverses_each_line_and_source_keeps_file_order(sroie):
     s = sroie[0]
     lr = reading_order(s.care_regions(), "tb-lr")
     rl = reading_order(s.care_regions(), "tb-rl")
-    lines = group_lines(s.care_regions())
+    lines = group_regions(s.care_regions())
     assert any(len(line) > 1 for line in lines)
     k = 0
     for line in lines:
@@ -133,7 +135,7 @@ def test_dont_care_regions_are_left_out_of_targets(icdar):
 
 def test_every_family_encodes_a_receipt(sroie):
     s = sroie[1]
-    for family in FAMILIES:
+    for family in family_names():
         (out,) = det(s, family)
         parsed = get_codec(family).parse(out.text, s.image_size)
         assert parsed.report.ok and len(parsed.regions) == len(s.care_regions()), family
@@ -151,7 +153,7 @@ def test_strips_cap_boxes_cover_the_page_and_map_back(sroie):
         source = Image.open(s.images[0]).convert("RGB")
         area, mapped = 0, []
         for t in tiles:
-            meta = getattr(t, META_ATTR)
+            meta = getattr(t, TILE_META_KEY)
             (x0, y0), (tw, th) = meta["offset"], meta["image_size"]
             assert meta["source_image"] == os.path.abspath(s.images[0])
             assert 1 <= len(t.regions) <= 10 and t.images[0].endswith(".png")
@@ -176,7 +178,7 @@ def test_strips_cap_boxes_cover_the_page_and_map_back(sroie):
 
 
 def test_an_over_full_line_is_cut_into_pieces_side_by_side(sroie):
-    s = next(x for x in sroie if max(len(line) for line in group_lines(x.care_regions())) >= 4)
+    s = next(x for x in sroie if max(len(line) for line in group_regions(x.care_regions())) >= 4)
     tiles = det(s, "internvl", max_boxes=2)
     assert all(len(t.regions) <= 2 for t in tiles)
     assert sum(len(t.regions) for t in tiles) == len(s.care_regions())
@@ -249,7 +251,7 @@ def test_a_missing_image_names_the_label_file(sroie, tmp_path):
 # ------------------------------------------------------------------------- fast path = careful path
 
 #: (family, codec_params): every codec and shape det can write.
-CODECS = [(f, None) for f in FAMILIES] + [("internvl", {"shape": "quad"})]
+CODECS = [(f, None) for f in family_names()] + [("internvl", {"shape": "quad"})]
 
 
 def _reference_group_lines(boxes):
@@ -274,14 +276,11 @@ def _reference_group_lines(boxes):
 
 def _outcome(sample, family, params, careful, monkeypatch, **kwargs):
     """Everything det gives (samples, rejections, or the error), with the fast path or the careful one."""
-    with monkeypatch.context() as m:
-        if careful:  # no per-region encoder: det takes the careful path (regions checked by codec.encode)
-            m.setattr(det_task, "_object_encoder", lambda codec, size: None)
-        rejected = [] if kwargs.pop("collect", True) else None
-        try:
-            out = det(sample, family, codec_params=params, rejected=rejected, **kwargs)
-        except (OcrFormatError, ValueError) as e:
-            return ("raised", type(e), str(e), getattr(e, "kind", None), getattr(e, "line", None)), rejected
+    rejected = [] if kwargs.pop("collect", True) else None
+    try:  # careful=True: det's reference path (regions checked and encoded by codec.encode)
+        out = det(sample, family, codec_params=params, rejected=rejected, careful=careful, **kwargs)
+    except (OcrFormatError, ValueError) as e:
+        return ("raised", type(e), str(e), getattr(e, "kind", None), getattr(e, "line", None)), rejected
     return [(o.text, o.regions, o.images, o.image_size, o.image_bytes, o.source, o.line, dict(o.fixes),
              det_meta(o)) for o in out], rejected
 
@@ -296,7 +295,7 @@ def test_group_boxes_is_the_first_group_lines(sroie, icdar, data_templates):
     pages = sroie + icdar + _samples(data_templates / "wordbox", "wordbox")
     for s in pages:
         boxes = [r.bbox() for r in s.regions]
-        assert group_boxes(boxes) == _reference_group_lines(boxes) == group_lines(s.regions), s.source
+        assert group_boxes(boxes) == _reference_group_lines(boxes) == group_regions(s.regions), s.source
     rng = np.random.default_rng(1)
     for n in range(1, 40):  # crowded pages: ties, overlapping lines, shared centres, zero heights, NaN
         xs = rng.integers(0, 50, size=(n, 2)).astype(float)
@@ -348,7 +347,7 @@ def test_untiled_meta_json_is_json_dumps_of_the_metadata():
     import json
     for size, image in [((1280, 720), "/data/imgs/img_1.jpg"), ((1, 99999), '/d/q"uote\\back\tslash.png'),
                         ((640, 480), "/数据/收据 1.jpg"), ((3, 4), "/x/\u2028\x00.jpg")]:
-        member = json.dumps({META_ATTR: untiled_meta(size, image)}, ensure_ascii=False)[1:-1]
+        member = json.dumps({TILE_META_KEY: untiled_meta(size, image)}, ensure_ascii=False)[1:-1]
         assert untiled_meta_json(size, image) == member
 
 

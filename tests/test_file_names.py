@@ -20,9 +20,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import swift_ocr.convert.core as convert_module  # noqa: E402
 from swift_ocr.cli.main import main as cli_main  # noqa: E402
-from swift_ocr.convert.core import NAME_MAX, image_file_name  # noqa: E402
+from swift_ocr.convert.staging import NAME_MAX, image_file_name  # noqa: E402
 from swift_ocr.errors import KINDS  # noqa: E402
 from swift_ocr.formats.layout import pairs_from_folders  # noqa: E402
 
@@ -88,10 +87,11 @@ def drop_gbk_files(root: Path) -> None:
 @pytest.mark.parametrize("task, workers, batch", [("rec", 1, True), ("rec", 1, False), ("rec", 2, True),
                                                   ("line", 1, True), ("line", 2, True), ("det", 2, True)])
 def test_non_utf8_file_names_are_rejected_and_the_rest_kept(tmp_path, shared_data, monkeypatch, task, workers, batch):
-    monkeypatch.setattr(convert_module, "BATCH", batch)  # batch fast path, or the careful path only
     root = gbk_tree(tmp_path / "data", shared_data)
     out = tmp_path / "out" / "o.jsonl"
     args = ["--format", "icdar", "--input", str(root), "--task", task, "--workers", str(workers)]
+    if not batch:
+        args.append("--no-fast-path")  # the careful path only, instead of the fast path first
     if task == "det":
         args += ["--model-family", "internvl"]
     report = cli([*args, "--output", str(out)])

@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import swift_ocr.convert.core as conv
 from swift_ocr.cli.main import main as cli_main
-from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.convert.api import ConvertOptions, convert
 from swift_ocr.formats import open_source
 from swift_ocr.formats.geometry import check_region, clockwise_from_top_left, twice_signed_area
 from swift_ocr.images import rectify_quad
@@ -181,10 +180,10 @@ def test_batch_and_careful_paths_agree_on_ccw_quads(monkeypatch, tmp_path, share
         (root / "gts" / f"gt_{stem}.txt").write_text(_line(quad, text), encoding="utf-8")
     outs = {}
     for batch in (True, False):
-        monkeypatch.setattr(conv, "BATCH", batch)
         out = tmp_path / ("batch" if batch else "careful") / "x.jsonl"
         report = convert(open_source("icdar", input_path=str(root)),
-                         ConvertOptions(task=task, family=family, det_shape=shape, workers=1), str(out)).to_dict()
+                         ConvertOptions(task=task, family=family, det_shape=shape, workers=1, fast_path=batch),
+                         str(out)).to_dict()
         report.pop("outputs")
         outs[batch] = report, out.read_text(encoding="utf-8")
     assert outs[True] == outs[False]

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from swift.dataset import load_dataset  # noqa: E402
 from swift.utils import import_external_file  # noqa: E402
 
-from swift_ocr.convert.core import ConvertOptions, convert  # noqa: E402
+from swift_ocr.convert.api import ConvertOptions, convert  # noqa: E402
 from swift_ocr.formats import open_source  # noqa: E402
 from swift_ocr.formats.icdar import read_icdar_file  # noqa: E402
 from swift_ocr.msswift.plugin import plugin_path  # noqa: E402

@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import swift_ocr.convert.core as conv
-from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.convert.api import ConvertOptions, convert
 from swift_ocr.eval.draw import draw_regions
 from swift_ocr.formats import open_source
 from swift_ocr.images import flatten_transparency, open_rgb, probe_image_opaque, rectify_quad, to_rgb
@@ -139,10 +138,10 @@ def test_whole_images_handed_on_are_flattened_and_both_paths_agree(monkeypatch, 
     _, expected = _transparent(shared_data, "RGBA")
     outs = {}
     for batch in (True, False):
-        monkeypatch.setattr(conv, "BATCH", batch)
         out = tmp_path / ("batch" if batch else "careful") / "x.jsonl"
         reader = open_source("icdar", input_path=str(tmp_path / "data"), check_images=check)
-        report = convert(reader, ConvertOptions(task=task, family=family, workers=1), str(out)).to_dict()
+        report = convert(reader, ConvertOptions(task=task, family=family, workers=1, fast_path=batch),
+                         str(out)).to_dict()
         report.pop("outputs")
         rows = {Path(r["images"][0]).stem.split("_", 1)[-1]: r for r in map(json.loads, out.read_text(
             encoding="utf-8").splitlines())}

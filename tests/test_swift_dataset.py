@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from swift.dataset import load_dataset  # noqa: E402
 from swift.utils import import_external_file  # noqa: E402
 
-from swift_ocr.convert.core import ConvertOptions, convert  # noqa: E402
+from swift_ocr.convert.api import ConvertOptions, convert  # noqa: E402
 from swift_ocr.formats import open_source  # noqa: E402
 from swift_ocr.msswift.plugin import plugin_path  # noqa: E402
 from swift_ocr.msswift.datasets import parse_spec  # noqa: E402
@@ -82,10 +82,11 @@ def test_spec_errors():
 def test_spec_reading_options():
     from swift_ocr.formats.checks import ReadOptions
     from swift_ocr.msswift.datasets import read_options
-    _, opts = parse_spec("a?family=got&nfkc=0&check_images=decode&max_image_pixels=100&allow_outside_root=1")
-    assert read_options(opts) == ReadOptions(nfkc=False, check_images="decode", max_image_pixels=100,
+    _, opts = parse_spec("a?family=got&nfkc=1&check_images=decode&max_image_pixels=100&allow_outside_root=1")
+    assert read_options(opts) == ReadOptions(nfkc=True, check_images="decode", max_image_pixels=100,
                                              allow_outside_root=True)
     assert read_options(parse_spec("a?family=got")[1]) == ReadOptions()  # the converter's defaults
+    assert not ReadOptions().nfkc and not read_options(parse_spec("a?family=got&nfkc=0")[1]).nfkc  # issue 15
     for bad in ("nfkc=maybe", "check_images=thorough", "max_image_pixels=lots", "max_image_pixels=-5"):
         with pytest.raises(ValueError):
             parse_spec(f"a?family=got&{bad}")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from swift_ocr.convert.core import ConvertOptions, convert
+from swift_ocr.convert.api import ConvertOptions, convert
 from swift_ocr.formats import open_source
 from swift_ocr.tiny.synth import FONTS, SynthConfig, font_path, synthesize
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from swift_ocr.tiny.models import BUILDERS, GOT_SPECIAL_TOKENS, TINY_MARKER_KEY, build_tiny_model
+from swift_ocr.tiny.models import GOT_SPECIAL_TOKENS, TINY_MARKER_KEY, build_tiny_model, tiny_archs
 
 SROIE_IMAGES = ("000.jpg", "001.jpg")
 
@@ -128,7 +128,7 @@ def test_unknown_arch_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="no_such_arch"):
         build_tiny_model("no_such_arch", tmp_path / "x")
     assert not (tmp_path / "x").exists()
-    assert "got_ocr2_hf" in BUILDERS
+    assert tiny_archs()["got_ocr2_hf"][0] == "got"
 
 
 def test_ms_swift_loads_it_and_its_template_encodes_a_receipt(got_dir, shared_data):

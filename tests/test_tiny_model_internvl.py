@@ -11,7 +11,7 @@ import pytest
 from swift_ocr.codecs import get_codec
 from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.tiny.models import (INTERNVL_PROCESSOR_CLASS, INTERNVL_PROCESSOR_FILE, INTERNVL_SPECIAL_TOKENS,
-                                  SWIFT_TYPES, TINY_MARKER_KEY, build_tiny_model)
+                                  TINY_MARKER_KEY, build_tiny_model, tiny_archs)
 
 RECEIPTS = ("000", "001")
 
@@ -64,7 +64,8 @@ def test_loads_as_transformers_internvl_with_the_image_only_processor(model_dir,
     assert isinstance(processor.image_processor, GotOcr2ImageProcessorPil)
     assert (model_dir / INTERNVL_PROCESSOR_FILE).is_file()
     assert sum(p.numel() for p in model.parameters()) < 1_000_000  # InternVL2-8B: about 8 billion
-    assert SWIFT_TYPES["internvl_hf"] == ("internvl", "internvl_hf")
+    family, tiny = tiny_archs()["internvl_hf"]
+    assert (family, tiny.model_type, tiny.template) == ("internvl", "internvl", "internvl_hf")
 
 
 def test_receipt_becomes_448px_tiles_with_256_tokens_each(shared_data, processor, model):

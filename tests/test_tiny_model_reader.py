@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from swift_ocr.tiny.models import (SWIFT_TYPES, SYNTHETIC_READER_NOTE, TINY_MARKER_KEY, build_tiny_model,
-                                  label_synthetic_reader)
+from swift_ocr.tiny.models import (SYNTHETIC_READER_NOTE, TINY_MARKER_KEY, build_tiny_model, label_synthetic_reader,
+                                  tiny_archs)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,8 @@ def test_geometry_one_112px_tile_16_image_tokens_width_64(model_dir):
     assert config["image_seq_length"] == 16
     assert config["vision_config"]["image_size"] in (112, [112, 112])
     assert config["vision_config"]["hidden_size"] == config["text_config"]["hidden_size"] == 64
-    assert SWIFT_TYPES["internvl_hf_112"] == ("internvl", "internvl_hf")
+    family, tiny = tiny_archs()["internvl_hf_112"]
+    assert (family, tiny.model_type, tiny.template) == ("internvl", "internvl", "internvl_hf")
     processor = AutoProcessor.from_pretrained(model_dir, trust_remote_code=True)
     model = AutoModelForImageTextToText.from_pretrained(model_dir).eval()
     n_params = sum(p.numel() for p in model.parameters())

@@ -14,6 +14,7 @@ from PIL import Image
 from swift_ocr.validate import token_budget as tb
 from swift_ocr.cli.main import main
 from swift_ocr.codecs import get_codec
+from swift_ocr.families import get_family
 from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.tiny.models import build_tiny_model
 
@@ -173,7 +174,7 @@ def test_error_against_the_real_qwen2_vocabulary(samples):
     rows_err: Dict[str, List[float]] = {}
     text_err: Dict[str, List[float]] = {}
     for family in ("got", "qwen2_vl", "qwen2_5_vl", "internvl"):
-        sc = tb.SCAFFOLDS[family]
+        sc = get_family(family).scaffold
         split = re.compile("(" + "|".join(re.escape(s) for s in sc.specials) + ")")
 
         def count(text: str) -> int:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from swift_ocr.codecs import get_codec
 from swift_ocr.sample import Region
-from swift_ocr.validate.core import (ERROR, KINDS, WARNING, ValidateOptions, resolve_image, validate_files)
+from swift_ocr.validate.core import (ERROR, PROBLEM_KINDS, WARNING, ValidateOptions, resolve_image, validate_files)
 
 SROIE_STEMS = ("000", "001", "002", "003")
 
@@ -147,11 +147,11 @@ def test_every_kind_found_on_its_line_and_nothing_on_good_rows(shared_data, bad_
     expected = {i + 1: kinds for i, (_, kinds) in enumerate(items) if kinds}
     assert _found(report) == expected
     # every kind the module claims, bar those that need an exact counter or --task det, is exercised above
-    assert set(KINDS) - {k for ks in expected.values() for k in ks} == {"no_boxes", "encode_error"}
+    assert set(PROBLEM_KINDS) - {k for ks in expected.values() for k in ks} == {"no_boxes", "encode_error"}
     dup = report.by_kind("duplicate")[0]
     assert f"{data}:1" in dup.message and dup.severity == WARNING
     assert report.rows == len(items)
-    assert report.errors == sum(1 for p in report.problems if KINDS[p.kind][0] == ERROR)
+    assert report.errors == sum(1 for p in report.problems if PROBLEM_KINDS[p.kind][0] == ERROR)
     assert not report.ok
     for p in report.problems:
         assert p.source == str(data) and p.message

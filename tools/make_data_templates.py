@@ -24,6 +24,12 @@ Formats written (see data_templates/README.md for the full rules):
 * ``parquet/``: ``ocr_lines.parquet`` (Hugging Face ``datasets.Image()`` struct column ``image`` +
   ``text``) and ``ocr_lines_raw_bytes.parquet`` (binary ``image`` + ``label``).
 * ``got/``: ``train.json`` in GOT-OCR2.0's conversation format + ``images/``.
+* ``paddle_det/``: ``det_gt.txt`` (PaddleOCR / PPOCRLabel detection labels,
+  ``images/<stem>.png<TAB>[{"points": [[x, y] x4], "transcription": ...}]``) + ``images/``.
+* ``paddle_rec/``: ``rec_gt.txt`` (PaddleOCR recognition labels, ``crops/line_NN.png<TAB>text``) +
+  ``crops/`` (the parquet files' line crops).
+* ``mmocr/``: ``textspotting_train.json`` (pages, polygons + texts) and ``textrecog_train.json``
+  (line crops) in MMOCR 1.x's annotation format (``metainfo`` + ``data_list``) + ``imgs/``, ``crops/``.
 
 Deterministic: no randomness without a fixed seed, no timestamps, fixed PNG and parquet writer
 options, sorted JSON keys. Running it twice with the same Pillow/FreeType/zlib/pyarrow gives
@@ -506,12 +512,48 @@ def render_crop(text: str, font_name: str, size: int, ink: int, background: int)
     return png_bytes(img)
 
 
+def line_crops() -> List[Tuple[str, bytes, str]]:
+    """``[(name, PNG bytes, text)]`` of the single-line crops (:data:`CROP_LINES`), ``line_NN.png``."""
+    return [(f"line_{i:02d}.png", render_crop(*spec), spec[0]) for i, spec in enumerate(CROP_LINES)]
+
+
+def paddle_det_line(image: str, placed: Sequence[PlacedLine]) -> str:
+    """One PaddleOCR detection label line (``ppocr/utils/gen_label.py --mode det``; PPOCRLabel's ``Label.txt``):
+    ``image<TAB>[{"points": [[x, y] x4], "transcription": text or "###"}, ...]``, keys sorted, UTF-8 kept."""
+    regions = [{"points": [list(pt) for pt in p.quad], "transcription": "###" if p.line.dont_care else p.line.text}
+               for p in placed]
+    return f"{image}\t{json.dumps(regions, ensure_ascii=False, sort_keys=True)}\n"
+
+
+def mmocr_json(task: str, data_list: List[dict]) -> bytes:
+    """An MMOCR 1.x annotation file (``metainfo`` + ``data_list``), as MMOCR's dataset preparer packers write it."""
+    dataset_type = {"textrecog": "TextRecogDataset", "textspotting": "TextSpottingDataset"}[task]
+    meta = {"dataset_type": dataset_type, "task_name": task}
+    if task != "textrecog":
+        meta["category"] = [{"id": 0, "name": "text"}]
+    entries = ",\n".join(json.dumps(e, ensure_ascii=False, sort_keys=True) for e in data_list)  # one per line
+    text = '{"data_list": [\n' + entries + '\n],\n"metainfo": ' + json.dumps(meta, sort_keys=True) + "}\n"
+    return text.encode("utf-8")
+
+
+def mmocr_spotting_entry(image: str, size: Tuple[int, int], placed: Sequence[PlacedLine]) -> dict:
+    """One textspotting ``data_list`` entry: per line its quad as a flat ``polygon``, the quad's extent as
+    ``bbox`` (``x1, y1, x2, y2``), ``bbox_label`` 0, ``text`` (``###`` for do-not-care) and ``ignore``."""
+    instances = []
+    for p in placed:
+        xs, ys = [pt[0] for pt in p.quad], [pt[1] for pt in p.quad]
+        instances.append({"bbox": [min(xs), min(ys), max(xs), max(ys)], "bbox_label": 0,
+                          "ignore": p.line.dont_care, "polygon": [v for pt in p.quad for v in pt],
+                          "text": "###" if p.line.dont_care else p.line.text})
+    return {"height": size[1], "img_path": image, "instances": instances, "width": size[0]}
+
+
 def parquet_files() -> Dict[str, bytes]:
     """``ocr_lines.parquet`` and ``ocr_lines_raw_bytes.parquet`` contents."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    crops = [(f"line_{i:02d}.png", render_crop(*spec), spec[0]) for i, spec in enumerate(CROP_LINES)]
+    crops = line_crops()
     image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     hf_features = {
         "info": {
@@ -552,10 +594,16 @@ def build_files() -> Dict[str, bytes]:
     pages: Dict[str, bytes] = {}
     texts: List[Tuple[str, str]] = []
     icdar: Dict[str, bytes] = {}
+    paddle_det: List[str] = []
+    spotting: List[dict] = []
     for idx, scene in enumerate(SCENES):
         page, placed = render_scene(scene)
         png = png_bytes(page)
         pages[scene.stem] = png
+        files[f"paddle_det/images/{scene.stem}.png"] = png
+        paddle_det.append(paddle_det_line(f"images/{scene.stem}.png", placed))
+        files[f"mmocr/imgs/{scene.stem}.png"] = png
+        spotting.append(mmocr_spotting_entry(f"imgs/{scene.stem}.png", page.size, placed))
         texts.append((scene.stem, expected_text(placed)))
         entries = wordbox_entries(placed)
         if scene.shuffle:
@@ -593,6 +641,17 @@ def build_files() -> Dict[str, bytes]:
             }
         )
     files["got/train.json"] = (json.dumps(got, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+    files["paddle_det/det_gt.txt"] = "".join(paddle_det).encode("utf-8")
+    files["mmocr/textspotting_train.json"] = mmocr_json("textspotting", spotting)
+    rec_rows, recog = [], []
+    for name, png, text in line_crops():
+        files[f"paddle_rec/crops/{name}"] = png
+        files[f"mmocr/crops/{name}"] = png
+        rec_rows.append(f"crops/{name}\t{text}\n")
+        recog.append({"img_path": f"crops/{name}", "instances": [{"text": text}]})
+    files["paddle_rec/rec_gt.txt"] = "".join(rec_rows).encode("utf-8")
+    files["mmocr/textrecog_train.json"] = mmocr_json("textrecog", recog)
     return files
 
 

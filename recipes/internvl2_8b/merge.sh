@@ -25,7 +25,7 @@ ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
 ADAPTERS=$(so_abspath "${ADAPTERS%/}")
 MERGED_DIR=${MERGED_DIR:-}
 EXIST_OK=${EXIST_OK:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
 
 so_resolve_swift
 so_extra_args

@@ -122,7 +122,7 @@ NUM_WORKERS=${NUM_WORKERS:-4}
 SEED=${SEED:-42}
 so_words report_to REPORT_TO
 CHECK_MODEL=${CHECK_MODEL:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/_plugin/swift_ocr_plugin.py}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
 
 so_has_val=false   # a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0
 if ((${#val_list[@]} > 0)) || ! [[ "$SPLIT_DATASET_RATIO" =~ ^0*\.?0*$ ]]; then so_has_val=true; fi

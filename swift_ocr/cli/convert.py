@@ -6,37 +6,35 @@ import gc
 import json
 import sys
 
-from swift_ocr.formats import FORMATS
-from swift_ocr.families.prompts import FAMILIES
-from swift_ocr.tasks.core import TASKS
+import typing
+from dataclasses import MISSING, fields
+from typing import Any, Dict
+
+from swift_ocr.formats import formats
+from swift_ocr.formats.registry import PAIRS, all_format_options
+from swift_ocr.tasks.core import TaskFields
+from swift_ocr.writers import DEFAULT_WRITER, get_writer, writer_for_output, writer_names
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", required=True, choices=FORMATS, help="input format")
+    known = formats()  # the registry as it is now: formats registered at run time are choices too
+    pairs = ", ".join(f.name for f in known if f.layout == PAIRS)
+    files = ", ".join(f.name for f in known if f.layout != PAIRS)
+    lists = ", ".join(f.name for f in known if getattr(f, "list_files", False))
+    p.add_argument("--format", required=True, choices=[f.name for f in known],
+                   help="input format: " + "; ".join(f"{f.name}: {f.description}" for f in known))
     src = p.add_argument_group("input (one of)")
-    src.add_argument("--images", help="image folder (with --labels; wordbox, icdar)")
+    src.add_argument("--images", help=f"image folder (with --labels; {pairs})")
     src.add_argument("--labels", help="label folder matched to --images by file stem")
-    src.add_argument("--list", dest="list_file", help="DBNet list file: '<image> <label>' per line (icdar)")
-    src.add_argument("--input", help="dataset root folder (wordbox, icdar) or file (parquet, got)")
-    p.add_argument("--task", default="rec", choices=TASKS,
-                   help="rec: whole image -> text; line: one crop per region; det: text with boxes in the family's "
-                        "detection format (see docs/detection_codecs.md)")
-    det = p.add_argument_group("det task")
-    det.add_argument("--lang", default="en", choices=("en", "zh"), help="language of the default det prompt")
-    det.add_argument("--order", default="tb-lr", choices=("tb-lr", "tb-rl", "source"),
-                     help="reading order of the boxes in the target (top-bottom then left-right, right-left, or as "
-                          "in the label file)")
-    det.add_argument("--max-boxes", type=int, help="at most N boxes per sample; longer pages are tiled (--tiling)")
-    det.add_argument("--tiling", default="strips", choices=("strips", "none"),
-                     help="strips: cut long pages into horizontal strips of whole lines; none: reject them")
-    det.add_argument("--det-shape", default="box", choices=("box", "quad"),
-                     help="box: axis-aligned boxes (every family); quad: 4-point quads (internvl only)")
-    p.add_argument("--model-family", default="got", choices=FAMILIES, help="picks the default prompt")
-    p.add_argument("--prompt", help="instruction replacing the family default (<image> tags are added for you)")
-    p.add_argument("--prompt-style", default="plain", choices=("plain", "format"),
-                   help="got only: 'format' uses 'OCR with format: '")
+    src.add_argument("--list", dest="list_file", help=f"DBNet list file: '<image> <label>' per line ({lists})")
+    src.add_argument("--input", help=f"dataset root folder ({pairs}) or file ({files})")
+    add_task_arguments(p)
+    writers = [get_writer(name) for name in writer_names()]
     p.add_argument("--output", required=True, help="OUT.jsonl (ms-swift) or OUT.json with --output-format got")
-    p.add_argument("--output-format", choices=("swift", "got"), help="default: got for .json outputs, else swift")
+    p.add_argument("--output-format", choices=[w.name for w in writers],
+                   help="; ".join(f"{w.name}: {w.description}" for w in writers) + ". Default: the format whose "
+                        "extension the output has (" + ", ".join(f"{e} {w.name}" for w in writers for e in w.suffixes)
+                        + f"), else {DEFAULT_WRITER}")
     p.add_argument("--val-ratio", type=float, default=0.0, help="fraction of source images for OUT.val.jsonl")
     p.add_argument("--seed", type=int, default=42, help="split seed")
     p.add_argument("--encoding", help="label file encoding (default: UTF-8 with/without BOM, then GB18030)")
@@ -48,12 +46,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scripts", type=_scripts, metavar="NAME,...",
                    help="icdar MLT files: keep only regions of these scripts as targets, e.g. Chinese,Latin (regions "
                         "of other scripts become do-not-care, counted; an image with none of them is rejected)")
-    p.add_argument("--image-column", default="image", help="parquet image column")
-    p.add_argument("--text-column", default="text", help="parquet text column")
-    p.add_argument("--image-root", help="got input: folder image paths are relative to (default: the JSON's folder)")
+    for opt in all_format_options().values():  # each format's own options (swift_ocr.formats.registry)
+        owners = ", ".join(f.name for f in known if opt.name in f.option_names())
+        p.add_argument("--" + opt.name.replace("_", "-"), dest=opt.name, default=opt.default,
+                       help=f"{opt.help} ({owners})")
     p.add_argument("--strict", action="store_true", help="stop at the first bad item instead of recording it")
-    p.add_argument("--no-nfkc", action="store_true",
-                   help="keep transcriptions as they are (default: Unicode NFKC, e.g. full-width 'ＴＯＴＡＬ' -> 'TOTAL')")
+    p.add_argument("--nfkc", dest="nfkc", action="store_true", default=False,
+                   help="NFKC-normalise the targets (e.g. full-width 'ＴＯＴＡＬ' -> 'TOTAL', but also Chinese '，（２）' -> "
+                        "',(2)' and '①' -> '1'). Default: targets keep the label's text exactly as written; the "
+                        "metrics (eval rec/det) normalise both sides when scoring")
+    p.add_argument("--no-nfkc", dest="nfkc", action="store_false",
+                   help="keep the text as written (the default; accepted for older command lines)")
     p.add_argument("--check-images", default="verify", choices=("header", "verify", "decode"),
                    help="image integrity check: header only, verify (default: whole file read cheaply, finds "
                         "truncated/corrupt files), or decode every pixel")
@@ -67,7 +70,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="processes that read labels and images and run the task (output is identical for any N); "
                         "default auto: for image/label folders one per CPU, but at most one per 2000 items (1 for "
                         "small datasets); 1 for parquet and GOT JSON, read as streams")
+    p.add_argument("--no-fast-path", dest="fast_path", action="store_false",
+                   help="convert every item by the careful per-item path, the reference of the fast path for plain "
+                        "image/label-folder items (the output is the same bytes; slower)")
+    p.add_argument("--relative-paths", action="store_true",
+                   help="write image paths relative to the output file's folder (ms-swift jsonl), so the folder can "
+                        "move to another machine: ms-swift resolves relative paths against the working directory, "
+                        "then $ROOT_IMAGE_DIR, so train with ROOT_IMAGE_DIR=<that folder>. Images outside the folder "
+                        "are named with ../ and must move along")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (shown on a terminal only: items, items per second, rejections so far)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def add_task_arguments(p: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~swift_ocr.tasks.core.TaskFields` field, from the field's metadata (``flag``, ``help``,
+    ``choices``, ``group``), its default and its type (``int`` fields take a number); the det options in a group."""
+    det = p.add_argument_group("det task")
+    hints = typing.get_type_hints(TaskFields)
+    for f in fields(TaskFields):
+        meta = f.metadata
+        choices, text = meta.get("choices"), meta.get("help")
+        kind = hints[f.name]
+        kind = next((a for a in typing.get_args(kind) if a is not type(None)), kind)  # Optional[X] -> X
+        (det if meta.get("group") == "det" else p).add_argument(
+            meta.get("flag", "--" + f.name.replace("_", "-")), dest=f.name,
+            default=None if f.default is MISSING else f.default, type=int if kind is int else None,
+            choices=choices() if callable(choices) else choices, help=text() if callable(text) else text)
+
+
+def task_values(args: argparse.Namespace) -> Dict[str, Any]:
+    """The :class:`~swift_ocr.tasks.core.TaskFields` values of parsed arguments (see :func:`add_task_arguments`)."""
+    return {f.name: getattr(args, f.name) for f in fields(TaskFields)}
 
 
 def _scripts(value: str):
@@ -78,21 +112,6 @@ def _scripts(value: str):
         return check_scripts(value.split(","))
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _variant_lines(report, fmt: str):
-    """How many converted items' label files were read in each ICDAR variant (``icdar`` only)."""
-    from swift_ocr.formats.icdar import OTHER_SCRIPT_FIX_KEY, VARIANT_FIX_KEYS
-
-    if fmt != "icdar":
-        return {}, []
-    counts = {v: report.fixes.get(k, 0) for v, k in VARIANT_FIX_KEYS.items()}
-    counts = {"2015": report.converted_sources - sum(counts.values()), **counts}
-    shown = ", ".join(f"{v} {n}" for v, n in counts.items() if n)
-    lines = [f"ICDAR label files read as (converted items): {shown or 'none'}"]
-    if report.fixes.get(OTHER_SCRIPT_FIX_KEY):
-        lines.append(f"regions of other scripts made do-not-care (--scripts): {report.fixes[OTHER_SCRIPT_FIX_KEY]}")
-    return counts, lines
 
 
 def _workers(value: str) -> int:
@@ -109,28 +128,29 @@ def _workers(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.convert.core import ConvertOptions, convert, format_report, report_json
+    from swift_ocr.convert.api import ConvertOptions, convert, format_report, report_json
     from swift_ocr.errors import OcrFormatError
-    from swift_ocr.formats import open_source
+    from swift_ocr.formats import get_format, open_source
+    from swift_ocr.formats.registry import check_format_options
     from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
+    from swift_ocr.progress import progress_wanted
 
-    output_format = args.output_format or ("got" if args.output.endswith(".json") else "swift")
+    output_format = args.output_format or writer_for_output(args.output)
     try:
-        if args.format != "icdar" and (args.icdar_variant != "auto" or args.scripts is not None):
-            raise ValueError("--icdar-variant and --scripts are for --format icdar")
-        reader = open_source(args.format, images=args.images, labels=args.labels, list_file=args.list_file,
-                             input_path=args.input, encoding=args.encoding, image_column=args.image_column,
-                             text_column=args.text_column, image_root=args.image_root, nfkc=not args.no_nfkc,
+        fmt = get_format(args.format)
+        format_options = {name: getattr(args, name) for name in all_format_options()}
+        check_format_options(fmt, {**format_options, "icdar_variant": args.icdar_variant, "scripts": args.scripts},
+                             lambda name: "--" + name.replace("_", "-"))
+        reader = open_source(fmt, images=args.images, labels=args.labels, list_file=args.list_file,
+                             input_path=args.input, encoding=args.encoding, nfkc=args.nfkc,
                              check_images=args.check_images,
                              max_image_pixels=(DEFAULT_MAX_IMAGE_PIXELS if args.max_image_pixels is None
                                                else args.max_image_pixels),
                              allow_outside_root=args.allow_outside_root, icdar_variant=args.icdar_variant,
-                             scripts=args.scripts)
-        options = ConvertOptions(task=args.task, family=args.model_family, prompt=args.prompt,
-                                 prompt_style=args.prompt_style, val_ratio=args.val_ratio, seed=args.seed,
-                                 strict=args.strict, output_format=output_format, lang=args.lang,
-                                 order=args.order, max_boxes=args.max_boxes, tiling=args.tiling,
-                                 det_shape=args.det_shape, workers=args.workers)
+                             scripts=args.scripts, **format_options)
+        options = ConvertOptions(**task_values(args), val_ratio=args.val_ratio, seed=args.seed, strict=args.strict,
+                                 output_format=output_format, workers=args.workers, fast_path=args.fast_path,
+                                 relative_paths=args.relative_paths, progress=progress_wanted(args.quiet))
         # This process ends after the conversion: what it holds now (modules, the listing) lives to the end, so it
         # is moved out of the garbage collector's generations instead of being walked again by every full
         # collection that the many small objects of the items trigger.
@@ -139,11 +159,9 @@ def run(args: argparse.Namespace) -> int:
     except (OcrFormatError, ValueError) as e:
         print(f"swift-ocr convert: error: {e}", file=sys.stderr)
         return 2
-    counts, lines = _variant_lines(report, args.format)
+    extras, lines = fmt.report_extras(report.fixes, report.converted_sources)
     if args.json:
-        out = json.loads(report_json(report))
-        if counts:
-            out["icdar_variants"] = counts
+        out = {**json.loads(report_json(report)), **extras}
         print(json.dumps(out, ensure_ascii=False, sort_keys=True))
     else:
         print("\n".join([format_report(report), *lines]))

@@ -1,7 +1,9 @@
 """``swift-ocr draw``: one PNG per image with ground-truth (green) and predicted boxes (red / blue when matched).
 
-With ``--results`` the predictions are read like ``swift-ocr eval det`` does (:mod:`swift_ocr.eval.det_results`) and
-matched with the ICDAR 2015 protocol; with ``--gt`` alone the ground truth of a dataset is drawn, to check it.
+With ``--results`` the predictions are read like ``swift-ocr eval det`` does (swift infer rows with
+:mod:`swift_ocr.eval.det_results`; ICDAR 2015 result files, PaddleOCR results and MMOCR predictions with
+:mod:`swift_ocr.eval.predictions`, ``--pred-format``) and matched with the ICDAR 2015 protocol; with ``--gt`` alone
+the ground truth of a dataset is drawn, to check it.
 Colours and labels: :mod:`swift_ocr.eval.draw`.
 """
 from __future__ import annotations
@@ -12,12 +14,13 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments
+    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments, add_pred_arguments
 
     parser.add_argument("--results", metavar="RESULT.jsonl",
-                        help="jsonl written by `swift infer --result_path` (needs --model-family); without it, "
-                             "--gt is drawn alone")
+                        help="jsonl written by `swift infer --result_path` (needs --model-family), or another "
+                             "detector's predictions (--pred-format; needs --gt); without it, --gt is drawn alone")
     add_codec_arguments(parser, required=False)
+    add_pred_arguments(parser)
     parser.add_argument("--gt", metavar="GT",
                         help="original ICDAR-style labels (### drawn dashed grey): dataset root, label folder or "
                              "DBNet list file (alone: a root or list file, which name the images)")
@@ -40,28 +43,29 @@ def _unique_name(stem: str, used: set) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.eval.det_results import load_det_images, load_gt_images
+    from swift_ocr.eval.det_results import load_gt_images
     from swift_ocr.eval.draw import draw_regions, save_png
     from swift_ocr.errors import OcrFormatError
     from swift_ocr.images import open_rgb
     from swift_ocr.eval.metrics.det import match_image
     from swift_ocr.eval.results import print_report
-    from swift_ocr.cli.eval_det import codec_from_args, spotting_mode, text_norm
+    from swift_ocr.cli.eval_det import codec_for, pred_inputs, spotting_mode, text_norm
+    from swift_ocr.eval.predictions import load_predictions
 
     prog = "swift-ocr draw"
     if args.results is None and args.gt is None:
         print(f"{prog}: error: give --results (with --model-family) and/or --gt", file=sys.stderr)
-        return 2
-    if args.results is not None and not args.model_family:
-        print(f"{prog}: error: --results needs --model-family", file=sys.stderr)
         return 2
     if args.limit is not None and args.limit < 0:
         print(f"{prog}: error: --limit must be >= 0", file=sys.stderr)
         return 2
     try:
         if args.results is not None:
-            items = load_det_images(args.results, codec_from_args(args), gt=args.gt, family=args.model_family,
-                                    allow_outside_root=args.allow_outside_root)
+            (system,) = pred_inputs(args)
+            codec = codec_for(args, [system.path] if system.format == "swift" else [])
+            items = load_predictions(system.path, system.format, gt=args.gt, codec=codec, family=args.model_family,
+                                     allow_outside_root=args.allow_outside_root,
+                                     score_threshold=args.score_threshold)
         else:
             items = load_gt_images(args.gt, allow_outside_root=args.allow_outside_root)
         if args.limit is not None:

@@ -1,9 +1,12 @@
-"""``swift-ocr eval det``: score detection-as-text results with the ICDAR 2015 Challenge 4 protocol.
+"""``swift-ocr eval det``: score detection-as-text results, and the predictions of other detectors, with the ICDAR
+2015 Challenge 4 protocol.
 
 Each row's ``response`` of a ``swift infer --result_path`` jsonl file is parsed back into boxes with the
 model family's codec (:mod:`swift_ocr.codecs`), rows are grouped per source image and matched against the
 ground truth (the rows' ``labels``, or the original ICDAR label files with ``--gt``) by
-:mod:`swift_ocr.eval.metrics.det`. Reading and grouping: :mod:`swift_ocr.eval.det_results`.
+:mod:`swift_ocr.eval.metrics.det`. Reading and grouping: :mod:`swift_ocr.eval.det_results`. ICDAR 2015 result
+files, PaddleOCR results and MMOCR predictions are read by :mod:`swift_ocr.eval.predictions` (``--pred-format``)
+against ``--gt``; several systems (``--pred NAME=PATH`` repeated) print one comparison table.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import List, Optional
 from swift_ocr.cli.eval_api import API_EPILOG, add_api_arguments
 
 EPILOG = """\
-protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see swift_ocr/eval/metrics/det.py):
+protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see swift_ocr/eval/metrics/det/):
   a detection matches a ground-truth region one-to-one when IoU > --iou (strictly; default 0.5);
   a detection overlapping one do-not-care (###) region by more than half of its own area is discarded;
   precision = matched / kept detections, recall = matched / care ground truth, summed over the dataset;
@@ -24,43 +27,62 @@ protocol (ICDAR 2015 Challenge 4, rrc.cvc.uab.es/?ch=4, official script.py; see 
   --spotting: a geometric match also needs the transcription (case-insensitive; end_to_end also accepts a
   ground truth with one special character !?.:,*"()[]/' removed at its start and/or end, as Task 4.4).
   Both texts are first normalised as in `eval rec` (Unicode NFKC, whitespace runs -> one space), so that
-  full-width ground truth (１２．５０) matches the NFKC targets the converter writes (12.50).
+  full-width ground truth (１２．５０) matches a detection written in ASCII (12.50) and the other way round (the
+  converter's targets keep the label's text as written).
 ground truth: the rows' 'labels' parsed with the same codec (no ### regions: they are left out of training
-  targets), or with --gt the original label files (dataset root, label folder or DBNet list file), matched
-  to each row's image by path or by stem (img_1.jpg <-> gt_img_1.txt, 000.jpg <-> 000.csv).
+  targets), or with --gt the original label files (dataset root, label folder, DBNet list file, or a
+  PaddleOCR detection label file), matched to each row's image by path or by stem (img_1.jpg <->
+  gt_img_1.txt, 000.jpg <-> 000.csv).
 unparsed: response fragments the codec could not parse (malformed or cut-off objects, non-finite numbers).
 duplicates: exact repeats of an earlier object of the same response (same text and box), kept and scored.
 no detection: responses that gave no detection; extra text: response text outside any object (prose, or an
   answer in another family's format). A warning goes to stderr when most responses give no detection.
+other detectors (--pred-format, default auto: decided from the path; --gt required):
+  icdar   ICDAR 2015 result files res_<image stem>.txt ('x1,y1,...,x4,y4[,transcription]' per line) in a
+          folder or .zip; every ground-truth image is scored, one without a file has no detection
+  paddle  PaddleOCR results '<image><TAB>[{"points": [[x, y], ...], "transcription"?, "score"?}, ...]'
+          (tools/infer_det.py, predict_system.py; predict_det.py's bare point lists too)
+  mmocr   MMOCR 1.x: the folder of <image stem>.json that MMOCRInferencer(save_pred=True) writes
+          (det_polygons/det_scores/rec_texts), or one JSON list of entries with img_path
+  swift   swift infer result rows (needs --model-family)
+  coordinates are pixels of the original image; scores are ignored unless --score-threshold is given
+  (detections with score >= T are kept). Predictions have no do-not-care: a '###' detection is an ordinary
+  detection (discarded by the protocol when it lies on a ### ground-truth region).
+several systems: --pred NAME=PATH repeated (and/or --results) print one table (system, format, images, P, R,
+  Hmean, detections, unparsed) scored against the same --gt; --json prints {"systems": [...]} with one object
+  per system; --per-image records carry "system".
 exit status: 0 on success, 2 on unreadable input (result file, image, ground truth).
 """
 
 
 def add_codec_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """``--model-family`` and the Qwen2.5-VL resize bounds (shared with ``swift-ocr draw``)."""
-    from swift_ocr.codecs import FAMILIES
-    from swift_ocr.codecs.qwen2_5_vl import PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS
+    """``--model-family`` (the registered families) and one flag per codec option a family declares
+    (:attr:`swift_ocr.families.base.ModelFamily.codec_options`, e.g. Qwen2.5-VL's ``--min-pixels``/``--max-pixels``);
+    shared with ``swift-ocr draw`` and ``report``."""
+    from swift_ocr.families import codec_options, family_names
 
-    parser.add_argument("--model-family", choices=FAMILIES, required=required,
+    parser.add_argument("--model-family", choices=family_names(), required=required,
                         help="codec the model was trained with (its box text format and coordinate grid)")
-    parser.add_argument("--min-pixels", type=int, default=None,
-                        help=f"qwen2_5_vl only: smart_resize lower bound (default {PROCESSOR_MIN_PIXELS})")
-    parser.add_argument("--max-pixels", type=int, default=None,
-                        help=f"qwen2_5_vl only: smart_resize upper bound (default {PROCESSOR_MAX_PIXELS}, the "
-                             "processor's; ms-swift without MAX_PIXELS uses 12845056): must be what resized "
-                             "the images at training and inference")
+    for option, owners in codec_options().values():
+        parser.add_argument(option.flag, type=option.type, default=None,
+                            help=f"{', '.join(owners)} only: {option.help}")
 
 
 def codec_from_args(args: argparse.Namespace):
-    """The codec for ``args.model_family`` (ValueError for pixel bounds given to another family)."""
+    """The codec for ``args.model_family`` with the codec options given on the command line.
+
+    Raises:
+        ValueError: an option the family does not take (the message names the families that do), bad values.
+    """
     from swift_ocr.codecs import get_codec
+    from swift_ocr.families import codec_options
 
     params = {}
-    for name in ("min_pixels", "max_pixels"):
+    for name, (option, owners) in codec_options().items():
         value = getattr(args, name, None)
         if value is not None:
-            if args.model_family != "qwen2_5_vl":
-                raise ValueError(f"--{name.replace('_', '-')} applies to --model-family qwen2_5_vl only")
+            if args.model_family not in owners:
+                raise ValueError(f"{option.flag} applies to --model-family {' or '.join(owners)} only")
             params[name] = value
     return get_codec(args.model_family, **params)
 
@@ -68,6 +90,18 @@ def codec_from_args(args: argparse.Namespace):
 def add_gt_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="--gt list file: accept image/label paths outside the list file's folder")
+
+
+def add_pred_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--pred-format`` and ``--score-threshold`` (shared with ``swift-ocr draw`` and ``report``)."""
+    from swift_ocr.eval.predictions import PRED_FORMATS
+
+    parser.add_argument("--pred-format", default="auto", choices=("auto", *PRED_FORMATS),
+                        help="format of the predictions (default auto: from the path; see below): swift infer rows, "
+                             "ICDAR 2015 res_*.txt folder/zip, PaddleOCR results, MMOCR predictions")
+    parser.add_argument("--score-threshold", type=float, default=None, metavar="T",
+                        help="keep only detections with a score >= T (formats with scores: PaddleOCR 'score', "
+                             "MMOCR scores); default: every detection, scores ignored")
 
 
 def spotting_mode(value: Optional[str]):
@@ -79,13 +113,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG + API_EPILOG
     parser.add_argument("--results", metavar="RESULT.jsonl",
-                        help="jsonl written by `swift infer --result_path` for a detection-as-text model; "
-                             "or --api below")
-    add_codec_arguments(parser)
+                        help="jsonl written by `swift infer --result_path` for a detection-as-text model (or "
+                             "another detector's predictions, see --pred-format); or --api below")
+    parser.add_argument("--pred", action="append", metavar="[NAME=]PATH",
+                        help="predictions of one system to score and compare (repeatable; with --results or --api "
+                             "too): any --pred-format; NAME labels its row (default: the file name)")
+    add_codec_arguments(parser, required=False)
     parser.add_argument("--gt", metavar="GT",
-                        help="original ICDAR-style labels (### = do-not-care): dataset root, label folder or "
-                             "DBNet list file; default: the rows' 'labels'")
+                        help="original ICDAR-style labels (### = do-not-care): dataset root, label folder, "
+                             "DBNet list file or PaddleOCR detection label file; default: the rows' 'labels' (swift "
+                             "rows only; required for other formats and for several systems)")
     add_gt_arguments(parser)
+    add_pred_arguments(parser)
     parser.add_argument("--iou", type=float, default=0.5, help="IoU a match must exceed (default 0.5)")
     parser.add_argument("--spotting", nargs="?", const="end_to_end", choices=("end_to_end", "word_spotting"),
                         help="also require the transcription to match, case-insensitively (default mode "
@@ -119,13 +158,15 @@ def image_record(item, match) -> dict:
     :class:`~swift_ocr.eval.metrics.det.ImageMatch`. Per-image precision/recall follow the official per-sample
     rules (no care ground truth: recall 1). Texts are as read (not normalised); ``duplicates`` are exact repeats
     (kept in ``n_det``), ``extra_text`` counts response fragments outside any object (listed in
-    ``extra_text_fragments``), ``responses_without_detections`` the image's rows that gave no detection.
+    ``extra_text_fragments``), ``responses_without_detections`` the image's rows that gave no detection;
+    ``pred_source`` where another detector's predictions for the image were read (None for result rows).
     """
     extra = item.extra_text
     return {
         "image": item.image,
         "lines": item.lines,
         "label_file": item.label_file,
+        "pred_source": item.pred_source,
         "n_gt": match.n_gt,
         "n_det": match.n_det,
         "n_matched": match.n_matched,
@@ -148,9 +189,17 @@ def image_record(item, match) -> dict:
     }
 
 
-def summary(result, items, args) -> dict:
-    """The ``--json`` object: dataset scores plus parse and input counts."""
+def summary(result, items, args, system=None) -> dict:
+    """The ``--json`` object: dataset scores plus parse and input counts.
+
+    ``system`` (a :class:`~swift_ocr.eval.predictions.PredInput` with its format decided; None: ``args.results``,
+    swift rows) adds ``system`` (its name), ``format`` and ``predictions`` (its path); the parse counts are 0 for
+    formats other than swift rows (their malformed input is an error, never a count).
+    """
     out = result.summary()
+    fmt = system.format if system is not None else "swift"
+    if system is not None:
+        out.update(system=system.name, format=fmt, predictions=system.path)
     out.update(
         unparsed=sum(len(it.unparsed) for it in items),
         truncated=sum(it.truncated for it in items),
@@ -160,9 +209,11 @@ def summary(result, items, args) -> dict:
         n_rows=sum(len(it.rows) for it in items),
         iou=args.iou,
         spotting=args.spotting or False,
-        model_family=args.model_family,
+        model_family=args.model_family if fmt == "swift" else None,
         gt=args.gt or "labels",
     )
+    if getattr(args, "score_threshold", None) is not None:
+        out["score_threshold"] = args.score_threshold
     if args.note:
         out["note"] = args.note
     return out
@@ -173,11 +224,15 @@ def format_table(result, items, summ: dict, args) -> str:
     out: List[str] = []
     if args.note:
         out.append(f"NOTE: {args.note}")
-    mode = (f"end-to-end spotting ({args.spotting}; texts compared case-insensitively after NFKC and "
-            f"whitespace normalisation)" if args.spotting else "detection")
-    out.append(f"results: {args.results}  ({summ['n_rows']} rows, {summ['n_images']} images)")
+    fmt = summ.get("format", "swift")
+    if fmt == "swift":
+        out.append(f"results: {summ.get('predictions', args.results)}  ({summ['n_rows']} rows, "
+                   f"{summ['n_images']} images)")
+    else:
+        out.append(f"predictions: {summ['predictions']}  ({fmt}, {summ['n_images']} images)")
     out.append(f"ground truth: {args.gt or 'labels in the result rows (no ### regions)'}")
-    out.append(f"protocol: ICDAR 2015 Challenge 4 {mode}, IoU > {args.iou}, model family {args.model_family}")
+    family = f", model family {args.model_family}" if fmt == "swift" else ""
+    out.append(f"protocol: {protocol_line(args)}{family}")
     out.append("")
     out.append(f"{'metric':<14}{'value':>10}  detail")
     table = [
@@ -190,6 +245,8 @@ def format_table(result, items, summ: dict, args) -> str:
         ("no detection", str(summ["responses_without_detections"]), f"of {summ['n_rows']} responses"),
         ("extra text", str(summ["extra_text"]), "response fragments outside any detection object"),
     ]
+    if fmt != "swift":  # the response-parsing rows mean nothing for files of boxes
+        table = table[:3]
     for name, value, detail in table:
         out.append(f"{name:<14}{value:>10}  {detail}")
     if args.worst > 0:
@@ -205,10 +262,11 @@ def format_table(result, items, summ: dict, args) -> str:
             out.append(f"worst {len(bad)} images (lowest Hmean):")
             for k in bad:
                 m, it = result.images[k], items[k]
-                lines = ",".join(str(n) for n in it.lines)
+                lines = (f"line {','.join(str(n) for n in it.lines)}" if it.rows
+                         else it.pred_source or "no predictions")
                 wrong = f"  wrong text {len(m.wrong_text)}" if args.spotting else ""
                 dup = f"  duplicates {it.duplicates}" if it.duplicates else ""
-                out.append(f"  {it.image}  (line {lines})  P {m.precision:.3f}  R {m.recall:.3f}  H {m.hmean:.3f}"
+                out.append(f"  {it.image}  ({lines})  P {m.precision:.3f}  R {m.recall:.3f}  H {m.hmean:.3f}"
                            f"  missed {len(m.unmatched_gt)}/{m.n_gt}  false {len(m.unmatched_det)}/{m.n_det}{wrong}"
                            f"  unparsed {len(it.unparsed)}{dup}")
                 if m.unmatched_gt:
@@ -258,53 +316,178 @@ def format_warning(summ: dict, args) -> Optional[str]:
             f"{args.model_family}{why} (see 'extra_text' with --per-image)")
 
 
+def protocol_line(args: argparse.Namespace) -> str:
+    """``ICDAR 2015 Challenge 4 <mode>, IoU > <iou>[, score >= T]`` for the report headers."""
+    mode = (f"end-to-end spotting ({args.spotting}; texts compared case-insensitively after NFKC and "
+            f"whitespace normalisation)" if args.spotting else "detection")
+    threshold = getattr(args, "score_threshold", None)
+    kept = f", detections with score >= {threshold}" if threshold is not None else ""
+    return f"ICDAR 2015 Challenge 4 {mode}, IoU > {args.iou}{kept}"
+
+
+def pred_inputs(args: argparse.Namespace) -> list:
+    """The systems to score, formats decided: ``--results`` (or the file ``--api`` wrote, swift rows) first, then
+    every ``--pred``, as :class:`~swift_ocr.eval.predictions.PredInput`.
+
+    Raises:
+        ValueError: a bad ``--pred`` value, or two systems with one name.
+        OcrFormatError: a path that does not exist, or whose format cannot be told (``--pred-format auto``).
+    """
+    import os
+
+    from swift_ocr.eval.predictions import PredInput, detect_format, parse_pred_arg
+
+    fmt = getattr(args, "pred_format", "auto")
+    raw = []
+    if args.results:
+        raw.append(PredInput(os.path.basename(os.path.normpath(args.results)) or args.results, args.results,
+                             "swift" if getattr(args, "api", None) else fmt))
+    for value in getattr(args, "pred", None) or []:
+        p = parse_pred_arg(value)
+        raw.append(PredInput(p.name, p.path, fmt))
+    out = [PredInput(p.name, p.path, detect_format(p.path) if p.format == "auto" else p.format) for p in raw]
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two systems named alike ({', '.join(names)}): name them with --pred NAME=PATH")
+    return out
+
+
+def codec_for(args: argparse.Namespace, swift_sources: List[str]) -> object:
+    """The family codec when some systems are swift rows (``swift_sources``: their paths, or ``--api``); None
+    otherwise (the family options are still checked).
+
+    Raises:
+        ValueError: swift rows without ``--model-family``, or a codec option without it / for another family.
+    """
+    from swift_ocr.families import codec_options
+
+    if args.model_family:
+        return codec_from_args(args)
+    given = [option.flag for name, (option, _) in codec_options().items() if getattr(args, name, None) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} need(s) --model-family")
+    if swift_sources:
+        raise ValueError(f"{swift_sources[0]}: swift infer result rows need --model-family (the codec that parses "
+                         "the responses); other detectors' files: --pred-format icdar|paddle|mmocr")
+    return None
+
+
+def load_system(system, args: argparse.Namespace, codec, gt):
+    """``(items, result)`` of one system: its predictions read (:func:`swift_ocr.eval.predictions.load_predictions`)
+    and scored (:func:`score`).
+
+    Raises:
+        OcrFormatError, OSError, ValueError: unreadable or malformed input, nothing to score, bad thresholds.
+    """
+    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.eval.predictions import load_predictions
+
+    items = load_predictions(system.path, system.format, gt=gt, codec=codec, family=args.model_family,
+                             allow_outside_root=args.allow_outside_root,
+                             score_threshold=getattr(args, "score_threshold", None))
+    if not items:
+        raise OcrFormatError(system.path, None, "no result rows to score" if system.format == "swift"
+                             else "no predictions to score")
+    return items, score(items, args)
+
+
+def format_comparison(loaded, summaries: List[dict], args: argparse.Namespace) -> str:
+    """The table of several systems scored against one ground truth: one row per system (name, format, images,
+    precision, recall, Hmean, kept detections, ground-truth regions, unparsed fragments), and a note when the
+    systems were not scored on the same images."""
+    out: List[str] = []
+    if args.note:
+        out.append(f"NOTE: {args.note}")
+    out.append(f"ground truth: {args.gt}")
+    out.append(f"protocol: {protocol_line(args)}")
+    out.append("")
+    width = max(6, *(len(s["system"]) for s in summaries)) + 2
+    out.append(f"{'system':<{width}}{'format':<8}{'images':>7}{'precision':>11}{'recall':>9}{'hmean':>9}"
+               f"{'n_det':>8}{'n_gt':>7}{'unparsed':>10}")
+    for s in summaries:
+        out.append(f"{s['system']:<{width}}{s['format']:<8}{s['n_images']:>7}{s['precision']:>11.4f}"
+                   f"{s['recall']:>9.4f}{s['hmean']:>9.4f}{s['n_det']:>8}{s['n_gt']:>7}{s['unparsed']:>10}")
+    images = [frozenset(it.label_file or it.image for it in items) for _, items, _ in loaded]
+    if len(set(images)) > 1:
+        common = frozenset.intersection(*images)
+        out.append("")
+        out.append(f"note: the systems were scored on different images ({', '.join(str(len(i)) for i in images)}; "
+                   f"{len(common)} in common): compare their scores with care")
+    for system, items, _ in loaded:
+        if system.format == "swift":
+            out.append(f"{system.name}: {system.path} (swift rows, model family {args.model_family})")
+        else:
+            out.append(f"{system.name}: {system.path} ({system.format})")
+    return "\n".join(out)
+
+
 def run(args: argparse.Namespace) -> int:
-    from swift_ocr.eval.det_results import load_det_images
+    from swift_ocr.eval.det_results import GroundTruthIndex
     from swift_ocr.errors import OcrFormatError
     from swift_ocr.io_utils import atomic_write
     from swift_ocr.eval.results import print_report, report_json, report_line
     from swift_ocr.cli.eval_api import api_report, check_source, run_api
 
     prog = "swift-ocr eval det"
-    error = check_source(prog, args)
-    if error:
-        print_report(error, sys.stderr)
-        return 2
+    if not args.pred or args.results or args.api:
+        error = check_source(prog, args)
+        if error:
+            print_report(error, sys.stderr)
+            return 2
     try:
-        codec = codec_from_args(args)
-    except ValueError as exc:
+        systems = pred_inputs(args)
+        codec = codec_for(args, [p.path for p in systems if p.format == "swift"] + (["--api"] if args.api else []))
+        if len(systems) + bool(args.api) > 1 and not args.gt:
+            raise ValueError("several systems are compared on one ground truth: pass --gt")
+    except (OcrFormatError, ValueError) as exc:
         print_report(f"{prog}: error: {exc}", sys.stderr)
         return 2
     api = run_api(args, prog) if args.api else None
     if isinstance(api, int):
         return api
     try:
-        items = load_det_images(args.results, codec, gt=args.gt, family=args.model_family,
-                                allow_outside_root=args.allow_outside_root)
-        if not items:
-            raise OcrFormatError(args.results, None, "no result rows to score")
-        result = score(items, args)
+        if api is not None:
+            systems = pred_inputs(args)
+        gt = GroundTruthIndex(args.gt, args.allow_outside_root) if args.gt else None
+        loaded = [(system, *load_system(system, args, codec, gt)) for system in systems]
     except (OcrFormatError, OSError, ValueError) as exc:
         print_report(f"{prog}: error: {exc}", sys.stderr)
         return 2
 
+    several = len(loaded) > 1
     if args.per_image:
         try:
             with atomic_write(args.per_image) as fh:
-                for it, m in zip(items, result.images):
-                    fh.write(report_line(image_record(it, m)))
+                for system, items, result in loaded:
+                    for it, m in zip(items, result.images):
+                        record = image_record(it, m)
+                        if several:
+                            record = {"system": system.name, **record}
+                        fh.write(report_line(record))
         except OSError as exc:
             print_report(f"{prog}: error: cannot write {args.per_image}: {exc}", sys.stderr)
             return 2
 
-    summ = summary(result, items, args)
+    summaries = [summary(result, items, args, system) for system, items, result in loaded]
     if api is not None:
-        summ["api"] = api_report(api, args)
-    warning = format_warning(summ, args)
-    if warning:
-        print_report(warning, sys.stderr)
-    if args.json:
-        print_report(report_json(summ))
+        summaries[0]["api"] = api_report(api, args)
+    for summ in summaries:
+        warning = format_warning(summ, args)
+        if warning:
+            print_report(warning, sys.stderr)
+    if several:
+        if args.json:
+            out = {"gt": args.gt, "iou": args.iou, "spotting": args.spotting or False, "systems": summaries}
+            if getattr(args, "score_threshold", None) is not None:
+                out["score_threshold"] = args.score_threshold
+            if args.note:
+                out["note"] = args.note
+            print_report(report_json(out))
+        else:
+            print_report(format_comparison(loaded, summaries, args))
+    elif args.json:
+        print_report(report_json(summaries[0]))
     else:
-        print_report(format_table(result, items, summ, args))
+        (_, items, result), = loaded
+        print_report(format_table(result, items, summaries[0], args))
     return 1 if api is not None and api.failed else 0

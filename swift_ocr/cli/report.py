@@ -22,7 +22,7 @@ exit status: 0 on success, 2 on unreadable or malformed input or an unwritable o
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments
+    from swift_ocr.cli.eval_det import add_codec_arguments, add_gt_arguments, add_pred_arguments
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
@@ -48,8 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rec.add_argument("--ignore-case", action="store_true", help="case-fold both texts before scoring")
     rec.add_argument("--keep-newlines", action="store_true", help="keep line breaks (a missing one is an edit)")
     rec.add_argument("--no-nfkc", action="store_true", help="skip Unicode NFKC normalisation")
-    det = parser.add_argument_group("detection (as `eval det`; --model-family selects detection)")
+    det = parser.add_argument_group("detection (as `eval det`; --model-family or --pred-format selects detection)")
     add_codec_arguments(det, required=False)
+    add_pred_arguments(det)
     det.add_argument("--gt", metavar="GT", help="original ICDAR-style labels (default: the rows' 'labels')")
     add_gt_arguments(det)
     det.add_argument("--iou", type=float, default=0.5, help="IoU a match must exceed (default 0.5)")
@@ -65,13 +66,15 @@ def run(args: argparse.Namespace) -> int:
 
     prog = "swift-ocr report"
     det_options = None
-    if args.model_family:
+    if args.model_family or args.pred_format != "auto":
         det_options = DetOptions(model_family=args.model_family, min_pixels=args.min_pixels,
                                  max_pixels=args.max_pixels, gt=args.gt, allow_outside_root=args.allow_outside_root,
-                                 iou=args.iou, spotting=args.spotting)
-    elif args.gt or args.spotting or args.min_pixels is not None or args.max_pixels is not None:
-        print_report(f"{prog}: error: --gt, --spotting and the pixel bounds are detection options: give "
-                     f"--model-family", sys.stderr)
+                                 iou=args.iou, spotting=args.spotting, pred_format=args.pred_format,
+                                 score_threshold=args.score_threshold)
+    elif (args.gt or args.spotting or args.min_pixels is not None or args.max_pixels is not None
+          or args.score_threshold is not None):
+        print_report(f"{prog}: error: --gt, --spotting, --score-threshold and the pixel bounds are detection "
+                     f"options: give --model-family (swift infer rows) or --pred-format", sys.stderr)
         return 2
     options = NormOptions(nfkc=not args.no_nfkc, ignore_case=args.ignore_case, keep_newlines=args.keep_newlines)
     try:

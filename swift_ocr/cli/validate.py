@@ -29,13 +29,13 @@ exit status: 0 no errors, 1 errors found, 2 the command could not run (unreadabl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from swift_ocr.families.prompts import FAMILIES
+    from swift_ocr.families import family_names
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG.format(kinds=_kinds_text(), **_error_text())
     parser.add_argument("data", nargs="+", metavar="DATA.jsonl",
                         help="ms-swift jsonl file(s); duplicates are also found across files (train vs val)")
-    parser.add_argument("--model-family", required=True, choices=FAMILIES,
+    parser.add_argument("--model-family", required=True, choices=family_names(),
                         help="model family: box codec, chat template and image-token arithmetic")
     parser.add_argument("--max-length", type=int, metavar="N",
                         help="token limit (swift sft --max_length); rows above it are errors (too_long)")
@@ -63,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root-image-dir", metavar="DIR",
                         help="ms-swift's ROOT_IMAGE_DIR (default: the environment variable)")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (shown on a terminal only: rows, rows per second, problems so far)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object {files, rows, errors, warnings, problems: {kind: count}, "
                              "tokens: {...}, ok} instead of the table")
@@ -87,15 +89,15 @@ def _error_text() -> dict:
 
 
 def _kinds_text() -> str:
-    from swift_ocr.validate.core import KINDS
+    from swift_ocr.validate.core import PROBLEM_KINDS
 
     return "\n".join(f"  {kind:<22}{'E' if sev == 'error' else 'W'}  {meaning}"
-                     for kind, (sev, meaning) in KINDS.items())
+                     for kind, (sev, meaning) in PROBLEM_KINDS.items())
 
 
 def format_report(report, family: str, show: int) -> str:
     """The human-readable summary: counts, per-kind table, token lengths, then the first problems per kind."""
-    from swift_ocr.validate.core import KINDS
+    from swift_ocr.validate.core import PROBLEM_KINDS
 
     t = report.tokens.to_dict()
     out: List[str] = [f"swift-ocr validate: {', '.join(report.files)}  (model family {family})", ""]
@@ -108,7 +110,7 @@ def format_report(report, family: str, show: int) -> str:
         out.append(f"{'problem':<28}{'count':>8}  severity")
         for kind, n in counts.items():
             severities = {p.severity for p in report.by_kind(kind)}
-            out.append(f"  {kind:<26}{n:>8}  {'/'.join(sorted(severities)) or KINDS[kind][0]}")
+            out.append(f"  {kind:<26}{n:>8}  {'/'.join(sorted(severities)) or PROBLEM_KINDS[kind][0]}")
     out.append("")
     mode = "exact (ms-swift template)" if t["mode"] == "exact" else "estimated"
     if t["counted"]:
@@ -155,6 +157,7 @@ def _write_lengths(path: str, row_tokens) -> None:
 def run(args: argparse.Namespace) -> int:
     from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
     from swift_ocr.validate.token_budget import resolve_system
+    from swift_ocr.progress import progress_wanted
     from swift_ocr.validate.core import ValidateOptions, validate_files
 
     prog = "swift-ocr validate"
@@ -188,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        report = validate_files(args.data, options, counter)
+        report = validate_files(args.data, options, counter, progress=progress_wanted(args.quiet))
     except (OSError, UnicodeDecodeError) as e:
         print(f"{prog}: error: cannot read input: {e}", file=sys.stderr)
         return 2

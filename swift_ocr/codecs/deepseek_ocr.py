@@ -23,7 +23,8 @@ box renders as the bare ref text and ``[(x1,y1),(x2,y2)]`` on a 0-1000 grid - no
 """
 from __future__ import annotations
 
-from swift_ocr.codecs.base import Grid, ImageSize, TaggedCodec, normalised_grid
+from swift_ocr.codecs.base import TaggedCodec
+from swift_ocr.codecs.grid import Grid, ImageSize, normalised_grid
 
 SCALE = 999
 

@@ -32,14 +32,16 @@ from typing import Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw
 
-from swift_ocr.codecs.base import (BoxFormat, NUMBER, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_text,
-                   format_list, line_of, normalised_grid, numbers, rect_polygon, scan)
+from swift_ocr.codecs.base import Codec, format_list, object_text
+from swift_ocr.codecs.grid import BoxFormat, Grid, ImageSize, ObjectEncoder, bbox_on_grid, normalised_grid, rect_polygon
+from swift_ocr.codecs.parsing import NUMBER, ParseResult, line_of, numbers, scan
+from swift_ocr.families.got import FORMAT_PROMPT, OCR_PROMPT
 from swift_ocr.images import to_rgb
 from swift_ocr.sample import Region
 
 SCALE = 1000
 #: the prompt tails of ``run_ocr_2.0.py`` (``--type ocr`` / ``--type format``).
-OCR_TYPES = {"ocr": "OCR: ", "format": "OCR with format: "}
+OCR_TYPES = {"ocr": OCR_PROMPT, "format": FORMAT_PROMPT}
 #: colours GOT's colour prompts name, as drawn by :func:`draw_colour_box` (pure RGB primaries).
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}
 
@@ -158,7 +160,7 @@ class GOTCodec(Codec):
         grid = self.grid(image_size)
         lines = []
         for r in regions:
-            text = check_text(r, self.family, _FORBIDDEN)
+            text = object_text(r, self.family, _FORBIDDEN)
             lines.append(f"{format_list(bbox_on_grid(r, grid))} {text}")
         return "\n".join(lines)
 
@@ -172,7 +174,7 @@ class GOTCodec(Codec):
         def text(region: Region) -> str:
             t = region.text
             if f1 in t or f2 in t:
-                check_text(region, family, _FORBIDDEN)  # raises
+                object_text(region, family, _FORBIDDEN)  # raises
             return t
 
         return BoxFormat(self.grid(image_size), _OBJECT_TEMPLATE, True, text, _FORBIDDEN)

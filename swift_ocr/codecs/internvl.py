@@ -27,7 +27,8 @@ from the top-left), each on the same 0-1000 grid. A model learns it only by fine
 """
 from __future__ import annotations
 
-from swift_ocr.codecs.base import Grid, ImageSize, TaggedCodec, normalised_grid
+from swift_ocr.codecs.base import TaggedCodec
+from swift_ocr.codecs.grid import Grid, ImageSize, normalised_grid
 
 SCALE = 1000
 

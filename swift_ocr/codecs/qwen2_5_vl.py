@@ -44,18 +44,14 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence, Tuple
 
-from swift_ocr.codecs.base import (BoxFormat, Codec, Grid, ImageSize, ObjectEncoder, ParseResult, bbox_on_grid, check_image_size,
-                   line_of, scan)
+from swift_ocr.codecs.base import Codec
+from swift_ocr.codecs.grid import BoxFormat, Grid, ImageSize, ObjectEncoder, bbox_on_grid, check_image_size
+from swift_ocr.codecs.parsing import ParseResult, line_of, scan
 from swift_ocr.sample import Region
 
-#: patch 14 x spatial merge 2 (Qwen2-VL / Qwen2.5-VL).
-FACTOR = 28
-#: transformers Qwen2VLImageProcessor defaults (``size={"shortest_edge": 56*56, "longest_edge": 28*28*1280}``).
-PROCESSOR_MIN_PIXELS = 56 * 56
-PROCESSOR_MAX_PIXELS = 28 * 28 * 1280
-#: qwen-vl-utils 0.0.14 defaults used by ms-swift (``IMAGE_MIN_TOKEN_NUM=4``, ``IMAGE_MAX_TOKEN_NUM=16384``).
-QWEN_VL_UTILS_MIN_TOKENS = 4
-QWEN_VL_UTILS_MAX_TOKENS = 16384
+# patch factor 28, the processor's and qwen-vl-utils' default bounds, ms-swift's environment rules: the family's
+from swift_ocr.families.qwen2_vl import (FACTOR, PROCESSOR_MAX_PIXELS, PROCESSOR_MIN_PIXELS,  # noqa: F401
+                                         QWEN_VL_UTILS_MAX_TOKENS, QWEN_VL_UTILS_MIN_TOKENS, ms_swift_pixel_bounds)
 
 _START_RE = re.compile(r'\{\s*"(?:bbox_2d|text_content|label)"')
 #: what may surround the objects without being prose: code fences, list brackets, commas, blanks.
@@ -107,24 +103,11 @@ class Qwen25VLCodec(Codec):
 
     @classmethod
     def for_ms_swift(cls, environ: Optional[Mapping[str, str]] = None, **kwargs) -> "Qwen25VLCodec":
-        """The codec matching ms-swift 4.6.0 + qwen-vl-utils 0.0.14 resizing under ``environ`` (default ``os.environ``).
-
-        Mirrors ms-swift ``swift/model/models/qwen.py`` ``compat_qwen_vl_utils``: ``MAX_PIXELS`` /
-        ``MIN_PIXELS`` become ``IMAGE_MAX_TOKEN_NUM`` / ``IMAGE_MIN_TOKEN_NUM = value // 28**2`` unless those
-        are set; unset, qwen-vl-utils' 16384 / 4 tokens apply; pixels = tokens * 28**2.
-        """
-        env = os.environ if environ is None else environ
-
-        def tokens(pixels_var: str, tokens_var: str, default: int) -> int:
-            if env.get(tokens_var):
-                return int(env[tokens_var])
-            if env.get(pixels_var):
-                return int(env[pixels_var]) // FACTOR ** 2
-            return default
-
-        return cls(min_pixels=tokens("MIN_PIXELS", "IMAGE_MIN_TOKEN_NUM", QWEN_VL_UTILS_MIN_TOKENS) * FACTOR ** 2,
-                   max_pixels=tokens("MAX_PIXELS", "IMAGE_MAX_TOKEN_NUM", QWEN_VL_UTILS_MAX_TOKENS) * FACTOR ** 2,
-                   **kwargs)
+        """The codec matching ms-swift 4.6.0 + qwen-vl-utils 0.0.14 resizing under ``environ`` (default ``os.environ``):
+        bounds by :func:`swift_ocr.families.qwen2_vl.ms_swift_pixel_bounds` (ms-swift's ``compat_qwen_vl_utils``
+        rules for ``MAX_PIXELS`` / ``MIN_PIXELS`` / ``IMAGE_MAX_TOKEN_NUM`` / ``IMAGE_MIN_TOKEN_NUM``)."""
+        min_pixels, max_pixels = ms_swift_pixel_bounds(os.environ if environ is None else environ)
+        return cls(min_pixels=min_pixels, max_pixels=max_pixels, **kwargs)
 
     def resized_size(self, image_size: ImageSize) -> Tuple[int, int]:
         """``(W', H')``: size in pixels of the resized image the model sees."""
@@ -184,7 +167,7 @@ def _to_float(v) -> float:
 
 
 class _Match:
-    """The part of ``re.Match`` that :func:`swift_ocr.codecs.base.scan` uses, for a JSON object."""
+    """The part of ``re.Match`` that :func:`swift_ocr.codecs.parsing.scan` uses, for a JSON object."""
 
     def __init__(self, text: str, start: int, end: int, obj: dict):
         self._text, self._start, self._end, self.obj = text, start, end, obj

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from swift_ocr.codecs.base import Grid, ImageSize, TaggedCodec, normalised_grid
+from swift_ocr.codecs.base import TaggedCodec
+from swift_ocr.codecs.grid import Grid, ImageSize, normalised_grid
 
 SCALE = 1000
 

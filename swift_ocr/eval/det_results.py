@@ -40,24 +40,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-from swift_ocr.codecs.base import Codec, ParseReport
+from swift_ocr.codecs.base import Codec
+from swift_ocr.codecs.parsing import ParseReport
 from swift_ocr.errors import OcrFormatError
+from swift_ocr.formats import icdar
 from swift_ocr.formats.icdar import read_icdar_labels
 from swift_ocr.formats.layout import (IMAGE_EXTENSIONS, Pair, _label_stems, pairs_from_folders, pairs_from_list,
                              resolve_root)
 from swift_ocr.images import image_size as read_image_size
 from swift_ocr.eval.results import ResultRow, iter_raw_rows, parse_row
 from swift_ocr.sample import Region
+from swift_ocr.tasks.tiling import TILE_META_KEY
 
-__all__ = ["TILE_KEY", "LABEL_EXTENSIONS", "RowInfo", "DetImage", "GroundTruthIndex", "iter_rows",
+__all__ = ["LABEL_EXTENSIONS", "RowInfo", "DetImage", "GroundTruthIndex", "iter_rows",
            "load_det_images", "load_gt_images", "shift_region"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: Extra row field for tiles / split samples: ``{"image_size": [w, h], "offset": [x, y], "source_image": path}``.
-TILE_KEY = "swift_ocr"
-#: Label file extensions of ICDAR-style quad labels (ICDAR 2015 ``.txt``, SROIE ``.csv``).
-LABEL_EXTENSIONS = (".txt", ".csv")
+#: Label file extensions of ICDAR-style quad labels (ICDAR 2015 ``.txt``, SROIE ``.csv``): the icdar format's.
+LABEL_EXTENSIONS = icdar.LABEL_EXTENSIONS
 
 
 @dataclass
@@ -69,7 +70,7 @@ class RowInfo:
         image: the row's own image (the tile's file for tiles; may be ``'<bytes>'`` for a tile).
         image_size: ``(width, height)`` in pixels the row's text refers to (the tile's size for tiles).
         offset: ``(x, y)`` pixels added to parsed coordinates to reach the source image (``(0, 0)`` untiled).
-        report: the codec's :class:`~swift_ocr.codecs.base.ParseReport` of the ``response``.
+        report: the codec's :class:`~swift_ocr.codecs.parsing.ParseReport` of the ``response``.
         label_report: the report of the ``labels`` (None when the ground truth came from ``--gt``).
         n_det: detections (regions) parsed from the ``response``, duplicates included.
     """
@@ -94,6 +95,8 @@ class DetImage:
         rows: the rows, in file order (empty for ground truth shown without results).
         label_file: the ground-truth label file (``--gt``), else None.
         image_size: ``(width, height)`` of the source image when known (read from its header), else None.
+        pred_source: for predictions of other detectors (:mod:`swift_ocr.eval.predictions`): where the image's
+            detections were read (``file`` or ``file:line``; None when it had none); None for result rows.
     """
 
     image: str
@@ -102,6 +105,7 @@ class DetImage:
     rows: List[RowInfo] = field(default_factory=list)
     label_file: Optional[str] = None
     image_size: Optional[Tuple[int, int]] = None
+    pred_source: Optional[str] = None
 
     @property
     def lines(self) -> List[int]:
@@ -128,7 +132,7 @@ class DetImage:
     @property
     def extra_text(self) -> List[str]:
         """Non-blank response text outside any detection object (prose, or a whole answer in another family's
-        format), all rows, in order (:attr:`~swift_ocr.codecs.base.ParseReport.extra_text`)."""
+        format), all rows, in order (:attr:`~swift_ocr.codecs.parsing.ParseReport.extra_text`)."""
         return [s for r in self.rows for s in r.report.extra_text]
 
     @property
@@ -145,6 +149,21 @@ def shift_region(region: Region, dx: float, dy: float) -> Region:
                   dont_care=region.dont_care, line=region.line, issue=region.issue)
 
 
+def _is_paddle_det_labels(path: str) -> bool:
+    """``path``'s first non-blank line reads ``<image><TAB>[...`` (a PaddleOCR detection label file, not a DBNet
+    list file)."""
+    try:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                line = raw.decode("utf-8", "replace").lstrip("\ufeff")
+                if line.strip():
+                    image, tab, rest = line.partition("\t")
+                    return bool(tab and image.strip() and rest.lstrip().startswith("["))
+    except OSError:
+        return False
+    return False
+
+
 def _norm_path(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
@@ -157,7 +176,7 @@ def iter_rows(path: PathLike) -> Iterator[Tuple[ResultRow, Dict[str, Any]]]:
 
     Same reading rules as :func:`swift_ocr.eval.results.iter_results` (rows read by
     :func:`swift_ocr.eval.results.iter_raw_rows`, validated by :func:`swift_ocr.eval.results.parse_row`); the raw dict is
-    kept for the extra :data:`TILE_KEY` field.
+    kept for the extra :data:`TILE_META_KEY` field.
 
     Raises:
         OSError: the file cannot be opened.
@@ -182,23 +201,23 @@ TileInfo = Tuple[Tuple[int, int], Tuple[float, float], str]
 
 
 def _tile_info(raw: Dict[str, Any], source: str, line: int) -> Optional[TileInfo]:
-    """``(image_size, offset, source_image)`` of a row's :data:`TILE_KEY` field, or None when absent."""
-    info = raw.get(TILE_KEY)
+    """``(image_size, offset, source_image)`` of a row's :data:`TILE_META_KEY` field, or None when absent."""
+    info = raw.get(TILE_META_KEY)
     if info is None:
         return None
     if not isinstance(info, dict):
-        raise OcrFormatError(source, line, f"'{TILE_KEY}' must be an object with image_size, offset, source_image; "
+        raise OcrFormatError(source, line, f"'{TILE_META_KEY}' must be an object with image_size, offset, source_image; "
                              f"got {info!r:.80}")
     size = _pair_of_numbers(info.get("image_size"), positive=True)
     if size is None or not all(float(v).is_integer() for v in size):
-        raise OcrFormatError(source, line, f"'{TILE_KEY}.image_size' must be [width, height] in whole pixels > 0, "
+        raise OcrFormatError(source, line, f"'{TILE_META_KEY}.image_size' must be [width, height] in whole pixels > 0, "
                              f"got {info.get('image_size')!r}")
     offset = _pair_of_numbers(info.get("offset", [0, 0]), positive=False)
     if offset is None:
-        raise OcrFormatError(source, line, f"'{TILE_KEY}.offset' must be [x, y] in pixels, got {info.get('offset')!r}")
+        raise OcrFormatError(source, line, f"'{TILE_META_KEY}.offset' must be [x, y] in pixels, got {info.get('offset')!r}")
     src = info.get("source_image")
     if not isinstance(src, str) or not src:
-        raise OcrFormatError(source, line, f"'{TILE_KEY}.source_image' must be a non-empty path, got {src!r}")
+        raise OcrFormatError(source, line, f"'{TILE_META_KEY}.source_image' must be a non-empty path, got {src!r}")
     return (int(size[0]), int(size[1])), (float(offset[0]), float(offset[1])), src
 
 
@@ -260,11 +279,14 @@ class GroundTruthIndex:
       paths outside the list file's folder are refused unless ``allow_outside_root``);
     * a dataset root with image and label sub-folders (:func:`swift_ocr.formats.layout.resolve_root`);
     * a folder of label files (``.txt`` / ``.csv``), matched to images by stem only
-      (``gt_<stem>.txt``, ``<stem>.txt``, ``<stem>.csv``, ``<stem>.<ext>.txt``).
+      (``gt_<stem>.txt``, ``<stem>.txt``, ``<stem>.csv``, ``<stem>.<ext>.txt``);
+    * a PaddleOCR / PPOCRLabel detection label file (``<image><TAB>[{"transcription", "points"}, ...]`` per line,
+      :mod:`swift_ocr.formats.paddle_det`; told from a list file by its first line); each line is one image, its
+      label named ``<file>:<line>``.
 
     Attributes:
         path: the ``gt`` argument as given.
-        pairs: (image, label) pairs when ``gt`` names images too (list file, root), else empty.
+        pairs: (image, label) pairs when ``gt`` names images too (list file, root, PaddleOCR file), else empty.
         rejections: entries of a list file / root that gave no pair (missing files, images without labels);
             named in the lookup error of an image that needed one.
         n_labels: label files found.
@@ -279,8 +301,11 @@ class GroundTruthIndex:
         self.rejections: list = []
         self._by_path: Dict[str, str] = {}
         self._by_stem: Dict[str, List[str]] = {}
+        self._paddle: Dict[str, Tuple[str, int]] = {}
         p = Path(self.path)
-        if p.is_file():
+        if p.is_file() and _is_paddle_det_labels(self.path):
+            self._index_paddle(allow_outside_root)
+        elif p.is_file():
             self.pairs, self.rejections = pairs_from_list(p, allow_outside_root=allow_outside_root)
         elif p.is_dir():
             try:
@@ -291,9 +316,11 @@ class GroundTruthIndex:
                 self.pairs, self.rejections = pairs_from_folders(images_dir, labels_dir, LABEL_EXTENSIONS)
         else:
             raise OcrFormatError(self.path, None, "ground truth: no such file or folder", "file_not_found")
+        self._image_by_label: Dict[str, str] = {}
         for pair in self.pairs:
             self._by_path[_norm_path(pair.image)] = pair.label
             self._add_stem(Path(pair.image).stem, pair.label)
+            self._image_by_label.setdefault(pair.label, _norm_path(pair.image))
         labels = {lbl for lbls in self._by_stem.values() for lbl in lbls}
         self.n_labels = len(labels)
         if not labels:
@@ -312,6 +339,51 @@ class GroundTruthIndex:
             if f.is_file():
                 for stem in _label_stems(f.name, LABEL_EXTENSIONS):
                     self._add_stem(stem, str(f.resolve()))
+
+    def _index_paddle(self, allow_outside_root: bool) -> None:
+        """Index a PaddleOCR detection label file: one pair per line, its label ``<file>:<line>``."""
+        from swift_ocr.errors import Rejection
+        from swift_ocr.formats.checks import ReadOptions
+        from swift_ocr.formats.paddle_list import json_key, list_items
+
+        for item in list_items(self.path, ReadOptions(allow_outside_root=allow_outside_root), label_key=json_key):
+            if item["error"]:
+                kind, reason = item["error"]
+                self.rejections.append(Rejection(self.path, item["line"], reason, kind))
+                continue
+            label = f"{self.path}:{item['line']}"
+            self.pairs.append(Pair(item["image"], label, self.path, item["line"]))
+            self._paddle[label] = (item["label"], item["line"])
+
+    def read(self, label: str) -> List[Region]:
+        """The ground-truth regions of ``label`` (a label :meth:`label_for` gave: an ICDAR-style file, or
+        ``<file>:<line>`` of a PaddleOCR label file), in file order; ``###`` regions (and PaddleOCR's ``*`` and
+        ``difficult`` ones, :mod:`swift_ocr.formats.paddle_det`) are do-not-care. An empty PaddleOCR region list is
+        an image without text.
+
+        Raises:
+            OcrFormatError: an unreadable or malformed label file or line.
+        """
+        if label in self._paddle:
+            from swift_ocr.formats.paddle_det import parse_det_label
+
+            text, line = self._paddle[label]
+            try:
+                return parse_det_label(text, self.path, line)
+            except OcrFormatError as e:
+                if e.kind == "empty_label":
+                    return []
+                raise
+        return read_icdar_labels(label)
+
+    def label_files(self) -> List[str]:
+        """Every ground-truth label file found, sorted (each once)."""
+        return sorted({lbl for lbls in self._by_stem.values() for lbl in lbls})
+
+    def image_for_label(self, label: str) -> Optional[str]:
+        """The image (absolute, normalised) the ground truth pairs with ``label``, or None when ``gt`` names no
+        images (a bare label folder)."""
+        return self._image_by_label.get(label)
 
     def label_for(self, image: str) -> str:
         """The label file of ``image`` (a path; only its name is used when it is not a known image path).
@@ -394,7 +466,7 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
                     item.label_file = index.label_for(key)
                 except KeyError as e:
                     raise OcrFormatError(source, row.line, e.args[0], "no_label") from None
-                item.gt = read_icdar_labels(item.label_file)
+                item.gt = index.read(item.label_file)
         parsed = codec.parse(row.pred, size)
         item.det.extend(shift_region(r, *offset) for r in parsed.regions)
         info = RowInfo(line=row.line, image=own_image, image_size=size, offset=offset, report=parsed.report,
@@ -422,5 +494,5 @@ def load_gt_images(gt: Union[PathLike, GroundTruthIndex], allow_outside_root: bo
                              "(e.g. imgs/ + gts/) or a DBNet list file, not a folder of label files")
     out = []
     for pair in index.pairs:
-        out.append(DetImage(image=_norm_path(pair.image), gt=read_icdar_labels(pair.label), label_file=pair.label))
+        out.append(DetImage(image=_norm_path(pair.image), gt=index.read(pair.label), label_file=pair.label))
     return out

@@ -11,8 +11,14 @@ preprocessor (:mod:`swift_ocr.msswift.datasets`) so that both routes accept, rep
    replaced by a PNG composited on white in ``Sample.image_bytes`` (:func:`swift_ocr.images.flatten_transparency`;
    writers then write that file), counted in ``Sample.fixes['flattened_images']``: ms-swift's image loader would
    drop the alpha channel and train on a black background;
-3. **Unicode**: transcriptions are NFKC-normalised (default; ``nfkc=False`` keeps them raw), counted in
-   ``Sample.fixes['nfkc_texts']`` (regions whose text changed, or 1 for a region-less sample whose text changed);
+3. **Unicode**: transcriptions are kept exactly as the label file writes them (default): labels are the user's
+   data, and a target the model learns must be the text as written (NFKC would turn a Chinese label's full-width
+   ``，`` and ``（２０２６）`` into ASCII ``,`` and ``(2026)`` and a circled ``①`` into ``1``). No NFC either: the
+   label's code points are the target. Only with ``nfkc=True`` (an explicit opt-in: ``swift-ocr convert --nfkc``,
+   dataset option ``nfkc=1``) are they NFKC-normalised, counted in ``Sample.fixes['nfkc_texts']`` (regions whose text
+   changed, or 1 for a region-less sample whose text changed). Scoring normalises both sides instead
+   (:mod:`swift_ocr.eval.metrics.rec`); do-not-care markers are recognised on the NFKC form whatever this option
+   (:func:`swift_ocr.sample.is_dont_care`);
 4. **geometry**: regions are repaired (reordered, clipped into the image) or flagged
    (:mod:`swift_ocr.formats.geometry`).
 
@@ -39,7 +45,8 @@ class ReadOptions:
 
     Attributes:
         encoding: label-file encoding (``icdar``); None: UTF-8 (BOM allowed), then GB18030.
-        nfkc: NFKC-normalise transcriptions (see :func:`swift_ocr.formats.text_io.nfkc`).
+        nfkc: NFKC-normalise transcriptions (see :func:`swift_ocr.formats.text_io.nfkc`). Default False: targets
+            keep the label's text exactly as written (issue 15); scoring normalises instead.
         check_images: ``header``, ``verify`` (default) or ``decode`` (see :mod:`swift_ocr.images`).
         max_image_pixels: refuse images with more pixels than this (decompression-bomb protection); None/0: no limit.
         allow_outside_root: accept image paths in data files that point outside the dataset root.
@@ -50,7 +57,7 @@ class ReadOptions:
     """
 
     encoding: Optional[str] = None
-    nfkc: bool = True
+    nfkc: bool = False
     check_images: str = "verify"
     max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS
     allow_outside_root: bool = False
@@ -144,7 +151,8 @@ def check_images(sample: Sample, options: ReadOptions) -> Sample:
 
 
 def normalise_texts(sample: Sample) -> Sample:
-    """NFKC-normalise ``sample.text`` and every region's text, counting changes in ``sample.fixes['nfkc_texts']``."""
+    """NFKC-normalise ``sample.text`` and every region's text, counting changes in ``sample.fixes['nfkc_texts']``
+    (only called with the opt-in ``ReadOptions.nfkc``)."""
     changed = 0
     for region in sample.regions:
         new = nfkc(region.text)

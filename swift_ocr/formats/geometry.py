@@ -161,6 +161,9 @@ def plain_quad_inside(polygon: Sequence[Point], size: Optional[Tuple[int, int]])
     2), overlaps the image with positive area and needs no clipping: :func:`check_region` returns it unchanged. A
     False answer means only "not decided here" (the shapely checks decide). With ``size`` None (unknown image size)
     the answer is False.
+
+    Reference: :func:`check_region_shapely`. Equivalence tests: ``tests/formats/test_geometry.py::test_fast_path_*``
+    (real ICDAR 2015 / SROIE regions, boundary and random quads).
     """
     if size is None or len(polygon) != 4:
         return False
@@ -191,6 +194,9 @@ def plain_quads_inside(coords, widths, heights):
 
     Returns:
         bool array ``(m,)``.
+
+    Reference: :func:`plain_quad_inside`. Equivalence test:
+    ``tests/formats/test_geometry.py::test_vectorised_fast_path_decides_like_the_scalar_one``.
     """
     import numpy as np
 
@@ -231,7 +237,8 @@ def check_region(region: Region, size: Optional[Tuple[int, int]], source: Option
 def check_region_shapely(region: Region, size: Optional[Tuple[int, int]], source: Optional[str] = None,
                          fixes: Optional[Counter] = None) -> Region:
     """:func:`check_region` without the fast path: every step with shapely (GEOS) geometry. The reference the fast
-    path is tested against; same arguments and result."""
+    path (:func:`plain_quad_inside`, :func:`plain_quads_inside`) is tested against; same arguments and result.
+    Callers that want the reference call it directly."""
     from shapely.geometry import MultiPoint, Polygon, box  # imported on first use (see _simple_problem)
     from shapely.validation import explain_validity
 

@@ -12,22 +12,21 @@ Each entry keeps its own human turn as ``Sample.prompt`` (without ``<image>`` ta
 ``[x1, y1, x2, y2] OCR: `` asks for one region's text, ``OCR with format: `` for formatted text, and the ``rec``
 task carries it to the target family (:func:`swift_ocr.families.prompts.carry_prompt`) or rejects the entry
 (kind ``unsupported_prompt``) -- never rewrites it to the whole-page default.
+
+The writer of this format is :mod:`swift_ocr.writers.got_json`.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
-from swift_ocr.errors import OcrFormatError
-from swift_ocr.io_utils import atomic_write
+from swift_ocr.errors import OcrFormatError, read_error
 from swift_ocr.families.prompts import source_instruction
 from swift_ocr.sample import Sample
 from swift_ocr.formats.checks import resolve_inside_root
+from swift_ocr.formats.registry import FileFormat, FormatOption, register_format
 from swift_ocr.formats.text_io import check_text, load_json_bytes
-
-GOT_PROMPT = "<image>\nOCR: "
 
 
 def load_entries(path) -> list:
@@ -40,8 +39,7 @@ def load_entries(path) -> list:
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
-        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-        raise OcrFormatError(source, None, f"cannot read: {e}", kind) from e
+        raise read_error(source, e) from e
     data = load_json_bytes(raw, source)
     if not isinstance(data, list):
         raise OcrFormatError(source, None, f"expected a JSON list of conversations, got {type(data).__name__}",
@@ -111,41 +109,23 @@ def iter_got_samples(path, image_root: Optional[str] = None,
             yield i + 1, e
 
 
-def _relative_if_inside(path: str, root: str) -> str:
-    path, root = os.path.normpath(os.path.abspath(path)), os.path.normpath(os.path.abspath(root))
-    try:
-        inside = os.path.commonpath([root, path]) == root
-    except ValueError:
-        inside = False
-    return os.path.relpath(path, root) if inside else path
+class GotJsonFormat(FileFormat):
+    """``--format got``: a GOT conversation JSON list (module docstring). Own option ``image_root``: the folder the
+    entries' image paths are relative to (default: the JSON file's folder)."""
+
+    name = "got"
+    description = "GOT-OCR2 conversation JSON (a list of {image, conversations})"
+    options = (FormatOption("image_root", None, "the folder image paths in the file are relative to (default: the "
+                            "file's folder)", path=True),)
+
+    def load_items(self, path, params, options):
+        return load_entries(path)
+
+    def item_key(self, item, path, index, params):
+        return image_key(item, path, index, params.get("image_root"))
+
+    def item_sample(self, item, path, index, params, options):
+        return sample_from_entry(item, path, index, params.get("image_root"), options.allow_outside_root)
 
 
-def to_got_entry(sample: Sample, prompt: str = GOT_PROMPT, image_root: Optional[str] = None) -> dict:
-    """One GOT conversation entry; image paths relative to ``image_root`` when given and the image lies inside it,
-    absolute otherwise (a ``../`` path would be refused when the file is read back, see :func:`sample_from_entry`).
-    The human turn is the sample's own ``Sample.prompt`` when set (``<image>\\n`` per image in front), else
-    ``prompt``.
-
-    Raises:
-        ValueError: the sample has no image file (encoded bytes only); write those to files first.
-    """
-    if sample.image_bytes is not None or not sample.images:
-        raise ValueError(f"{sample.where()}: GOT JSON needs image files, not in-memory bytes")
-    paths = [_relative_if_inside(p, image_root) if image_root else p for p in sample.images]
-    n = len(paths)
-    if sample.prompt is not None:
-        prompt = "<image>\n" + sample.prompt
-    value = prompt if prompt.count("<image>") == n else "<image>\n" * n + prompt.replace("<image>\n", "").replace(
-        "<image>", "")
-    return {"image": paths[0] if n == 1 else paths,
-            "conversations": [{"from": "human", "value": value}, {"from": "gpt", "value": sample.text}]}
-
-
-def write_got_json(samples: Iterable[Sample], path, prompt: str = GOT_PROMPT,
-                   image_root: Optional[str] = None) -> int:
-    """Write samples as a GOT conversation JSON list (atomically). Returns the number of entries."""
-    entries: List[dict] = [to_got_entry(s, prompt, image_root) for s in samples]
-    with atomic_write(path) as f:
-        json.dump(entries, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    return len(entries)
+register_format(GotJsonFormat())

@@ -41,12 +41,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.sample import Region, Sample, is_dont_care, join_lines
 from swift_ocr.formats.checks import image_size_for
 from swift_ocr.formats.layout import Pair
+from swift_ocr.formats.registry import PairFormat, register_format
 from swift_ocr.formats.text_io import decode_label_bytes, read_label_bytes
 
 #: ``variant`` values of the readers (``--icdar-variant``; ``auto``: detected per file).
@@ -363,7 +365,11 @@ def _parse_2015(text: str, source: Optional[str], detect: bool) -> Optional[List
     from the whole file: a line not plainly well formed, or one whose transcription's first comma-separated field is
     a number or an MLT script name and that :func:`_classify` does not find a plain ICDAR 2015 line. Every other
     line has the class ``quad`` without a look at its transcription (no comma in it: at most 9 numbers and 9
-    fields; else its 9th field is neither a number nor a script name), so a file of such lines is ``2015``."""
+    fields; else its 9th field is neither a number nor a script name), so a file of such lines is ``2015``.
+
+    Reference: :func:`parse_icdar_line` on every non-blank line (which this calls for any line it does not take).
+    Equivalence tests: ``tests/formats/test_icdar.py::test_fast_parse_equals_line_by_line_*`` (real files, tricky and
+    generated lines)."""
     regions = []
     append = regions.append
     for no, line in enumerate(text.splitlines(), 1):
@@ -502,3 +508,44 @@ def read_paths(image: str, label: str, encoding: Optional[str] = None, variant: 
                scripts: Optional[Sequence[str]] = None) -> Sample:
     """:func:`read_pair` of the pair ``(image, label)`` given as its two paths."""
     return read_icdar_file(label, image, encoding, read_size=False, variant=variant, scripts=scripts)
+
+
+#: Label file extensions of the ICDAR family (``gt_img_1.txt``, SROIE's ``box/*.csv``).
+LABEL_EXTENSIONS = (".txt", ".csv")
+
+
+class IcdarFormat(PairFormat):
+    """``--format icdar``: one ICDAR-family label file per image (module docstring), in image/label folders, a
+    dataset root or a DBNet list file. Its own reading options: ``icdar_variant`` and ``scripts``."""
+
+    name = "icdar"
+    description = "ICDAR 2015/MLT/polygon/2013 label files (one per image), SROIE, DBNet list files"
+    label_exts = LABEL_EXTENSIONS
+    list_files = True
+    read_option_fields = ("icdar_variant", "scripts")
+
+    def read_paths(self, image, label, options):
+        return read_paths(image, label, options.encoding, options.icdar_variant, options.scripts)
+
+    def path_reader(self, options):
+        return partial(read_paths, encoding=options.encoding, variant=options.icdar_variant, scripts=options.scripts)
+
+    def report_extras(self, fixes, converted):
+        """``icdar_variants``: converted label files read per variant (``2015`` = the rest, when ``converted`` is
+        known), and the lines saying so (and how many regions ``--scripts`` made do-not-care)."""
+        counts = {v: fixes.get(k, 0) for v, k in VARIANT_FIX_KEYS.items()}
+        shown = ", ".join(f"{v} {n}" for v, n in counts.items() if n)
+        if converted is None:  # the ms-swift loader: only files read in another variant are counted
+            lines = [f"label files read as {shown} (the others as ICDAR 2015)"] if shown else []
+            if fixes.get(OTHER_SCRIPT_FIX_KEY):
+                lines.append(f"regions of other scripts made do-not-care (scripts=): {fixes[OTHER_SCRIPT_FIX_KEY]}")
+            return {"icdar_variants": counts}, lines
+        counts = {"2015": converted - sum(counts.values()), **counts}
+        shown = ", ".join(f"{v} {n}" for v, n in counts.items() if n)
+        lines = [f"ICDAR label files read as (converted items): {shown or 'none'}"]
+        if fixes.get(OTHER_SCRIPT_FIX_KEY):
+            lines.append(f"regions of other scripts made do-not-care (--scripts): {fixes[OTHER_SCRIPT_FIX_KEY]}")
+        return {"icdar_variants": counts}, lines
+
+
+register_format(IcdarFormat())

@@ -39,7 +39,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from swift_ocr.errors import OcrFormatError, Rejection, printable
+from swift_ocr.errors import OcrFormatError, Rejection, printable, read_error
 from swift_ocr.formats.checks import resolve_inside_root
 from swift_ocr.formats.text_io import decode_label_bytes
 
@@ -84,7 +84,7 @@ class FolderPairs(_SequenceABC):
     ``keys`` is the matching sequence of image paths (sorted, unique), the converter's split keys.
     """
 
-    #: ``keys`` of this sequence are sorted and unique (see :func:`swift_ocr.convert.core.val_positions`).
+    #: ``keys`` of this sequence are sorted and unique (see :func:`swift_ocr.convert.split.val_positions`).
     sorted_unique = True
 
     def __init__(self, image_dir: str, label_dir: str, images: np.ndarray, labels: np.ndarray):
@@ -486,8 +486,7 @@ def pairs_from_list(list_file, encoding: Optional[str] = None,
     try:
         data = list_path.read_bytes()
     except OSError as e:
-        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-        raise OcrFormatError(str(list_path), None, f"cannot read list file: {e}", kind) from e
+        raise read_error(list_path, e, "cannot read list file") from e
     text, _ = decode_label_bytes(data, str(list_path), encoding)
     base = list_path.parent
     _check_folder_name(str(base))

@@ -21,9 +21,10 @@ import hashlib
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from swift_ocr.errors import OcrFormatError
+from swift_ocr.errors import OcrFormatError, read_error
 from swift_ocr.sample import Sample
 from swift_ocr.formats.checks import resolve_inside_root
+from swift_ocr.formats.registry import FILE, FormatOption, LabelFormat, register_format
 
 
 def sample_from_row(row: Dict[str, Any], source: str, row_no: int, image_column: str = "image",
@@ -125,8 +126,7 @@ def count_rows(path) -> int:
     try:
         return pq.ParquetFile(str(path)).metadata.num_rows
     except Exception as e:  # pyarrow raises ArrowInvalid (a ValueError) or OSError
-        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-        raise OcrFormatError(str(path), None, f"cannot read parquet: {e}", kind) from e
+        raise read_error(path, e, "cannot read parquet") from e
 
 
 def iter_parquet_rows(path, image_column: str = "image", text_column: Optional[str] = "text",
@@ -145,9 +145,8 @@ def iter_parquet_rows(path, image_column: str = "image", text_column: Optional[s
         # pre_buffer=False: pyarrow's default pre-buffering reads far beyond the current row group, which breaks
         # "files larger than memory" (measured by benchmarks/parquet_stream.py).
         pf = pq.ParquetFile(source, pre_buffer=False)
-    except (OSError, Exception) as e:  # pyarrow raises ArrowInvalid (a ValueError) or OSError
-        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-        raise OcrFormatError(source, None, f"cannot read parquet: {e}", kind) from e
+    except Exception as e:  # pyarrow raises ArrowInvalid (a ValueError) or OSError
+        raise read_error(source, e, "cannot read parquet") from e
     names = pf.schema_arrow.names
     columns = [image_column] + ([text_column] if text_column is not None else [])
     for col in columns:
@@ -166,3 +165,62 @@ def iter_parquet_rows(path, image_column: str = "image", text_column: Optional[s
         for row in batch.to_pylist():
             row_no += 1
             yield row_no, row
+
+
+class ParquetFormat(LabelFormat):
+    """``--format parquet``: a Hugging Face image dataset stored as parquet (module docstring), read as a stream;
+    own options ``image_column`` and ``text_column``. Rows may embed their images (:attr:`embeds_images`)."""
+
+    name = "parquet"
+    description = "Hugging Face image datasets stored as parquet (image + text columns)"
+    layout = FILE
+    options = (FormatOption("image_column", "image", "the image column"),
+               FormatOption("text_column", "text", "the text column"))
+    embeds_images = True
+
+    def split_keys(self, path, params, options):
+        """:func:`image_keys`; every row its own key (``file#row``) when the image column cannot be read (the rows'
+        reading then reports why).
+
+        Raises:
+            OcrFormatError: the file does not exist or is not parquet."""
+        if not os.path.isfile(path):
+            raise OcrFormatError(path, None, "file does not exist", "file_not_found")
+        n = count_rows(path)
+        try:
+            return image_keys(path, params["image_column"])
+        except OcrFormatError:  # e.g. no such column: reported when the rows are read
+            return [f"{path}#{i}" for i in range(1, n + 1)]
+
+    def iter_items(self, path, params, options):
+        image_column, text_column = params["image_column"], params["text_column"]
+        for row_no, row in iter_parquet_rows(path, image_column, text_column):
+            try:
+                yield sample_from_row(row, path, row_no, image_column, text_column,
+                                      allow_outside_root=options.allow_outside_root)
+            except OcrFormatError as e:
+                yield e
+
+    def hf_dataset(self, path, params, streaming):
+        """The file loaded by ``datasets.load_dataset("parquet")`` with a 1-based ``__row`` column; an ``Image()``
+        column is cast to ``Image(decode=False)``, so rows carry the stored ``{bytes, path}`` as the converter reads
+        them (not decoded PIL images)."""
+        from datasets import Dataset as HfDataset
+        from datasets import Image as HfImage
+        from datasets import load_dataset as hf_load_dataset
+
+        dataset = hf_load_dataset("parquet", data_files=path, split="train", streaming=streaming)
+        column = params["image_column"]
+        feature = (dataset.features or {}).get(column)
+        if isinstance(feature, HfImage) and feature.decode:
+            dataset = dataset.cast_column(column, HfImage(decode=False))
+        if isinstance(dataset, HfDataset):
+            return dataset.add_column("__row", list(range(1, len(dataset) + 1)))
+        return dataset.map(lambda _, i: {"__row": i + 1}, with_indices=True)  # streamed: numbered as they come
+
+    def read_row(self, row, source, params, options):
+        return sample_from_row(row, source, row.get("__row", 0) or 0, params["image_column"], params["text_column"],
+                               allow_outside_root=options.allow_outside_root)
+
+
+register_format(ParquetFormat())

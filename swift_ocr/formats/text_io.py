@@ -6,7 +6,7 @@ import json
 import unicodedata
 from typing import List, Optional, Tuple
 
-from swift_ocr.errors import OcrFormatError
+from swift_ocr.errors import OcrFormatError, read_error
 from swift_ocr.io_utils import read_bytes
 
 #: Tried in order when no encoding is given (GB18030 is a superset of GBK and GB2312). A UTF-8 BOM is removed after
@@ -84,8 +84,7 @@ def read_label_bytes(path: str) -> bytes:
     try:
         return read_bytes(path)
     except OSError as e:
-        kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-        raise OcrFormatError(path, None, f"cannot read label file: {e}", kind) from e
+        raise read_error(path, e, "cannot read label file") from e
 
 
 def check_text(text: str, source, line=None) -> None:

@@ -21,10 +21,11 @@ from operator import eq, itemgetter, lt
 from pathlib import Path
 from typing import List, Sequence
 
-from swift_ocr.errors import OcrFormatError
+from swift_ocr.errors import OcrFormatError, read_error
 from swift_ocr.sample import Region, Sample
 from swift_ocr.formats.checks import image_size_for
 from swift_ocr.formats.layout import Pair
+from swift_ocr.formats.registry import PairFormat, register_format
 from swift_ocr.formats.text_io import load_json_bytes
 
 
@@ -71,7 +72,9 @@ _by_order = itemgetter(0)
 
 
 def _fast_columns(entries: list):
-    """Fast path of :func:`_parse_careful` over a whole non-empty list of entries, in columns.
+    """Fast sibling of :func:`_parse_careful` (its reference) over a whole non-empty list of entries, in columns.
+    Equivalence tests: ``tests/formats/test_wordbox.py::test_fast_path_*`` (real lines, data templates, generated
+    well-formed and tricky entries, against the reader as first written).
 
     Returns ``(order, x1, y1, x2, y2, char)``: sequences in reading order (stable sort by ``order``), numbers as
     floats, boxes normalised like :func:`_parse_char` does (``x1 <= x2``, ``y1 <= y2``; pixels), exactly the values
@@ -125,7 +128,8 @@ def parse_wordbox(data, source: str):
 
 def _group_columns(x1: Sequence[float], y1: Sequence[float], x2: Sequence[float], y2: Sequence[float],
                    chars: Sequence[str]) -> List[Region]:
-    """:func:`group_lines` on columns: the normalised boxes (pixels) and the chars, in reading order."""
+    """:func:`group_lines` on columns: the normalised boxes (pixels) and the chars, in reading order. Checked against
+    the grouping as first written (``reference_group_lines``) by ``tests/formats/test_wordbox.py::test_fast_path_*``."""
     n = len(chars)
     # A line ends before character k at a "\n" entry (dropped), or where k starts left of the previous character
     # of its line (x1[k] < x1[k - 1]: a "step") and its vertical centre is below that character's box.
@@ -215,8 +219,7 @@ def read_wordbox_file(label_path, image_path=None, read_size: bool = True) -> Sa
         try:  # the error (and the odd path open() refuses but pathlib reads: "x.json/") exactly as pathlib gives it
             data = Path(label_path).read_bytes()
         except OSError as e:
-            kind = "file_not_found" if isinstance(e, FileNotFoundError) else "unreadable_file"
-            raise OcrFormatError(source, None, f"cannot read label file: {e}", kind) from e
+            raise read_error(source, e, "cannot read label file") from e
     sample = parse_wordbox_bytes(data, source)
     if image_path is not None:
         sample.images = [str(image_path)]
@@ -234,3 +237,18 @@ def read_pair(pair: Pair, encoding=None) -> Sample:
 def read_paths(image: str, label: str, encoding=None) -> Sample:
     """:func:`read_pair` of the pair ``(image, label)`` given as its two paths."""
     return read_wordbox_file(label, image, read_size=False)
+
+
+class WordboxFormat(PairFormat):
+    """``--format wordbox``: one word-box JSON per image (module docstring), in image/label folders or a dataset
+    root. JSON is UTF-8 (RFC 8259): the ``encoding`` option does not apply."""
+
+    name = "wordbox"
+    description = "word-box JSON label files (one per image): characters with boxes, grouped into lines"
+    label_exts = (".json",)
+
+    def read_paths(self, image, label, options):
+        return read_wordbox_file(label, image, read_size=False)
+
+
+register_format(WordboxFormat())

@@ -5,15 +5,20 @@ Dataset syntax (``--dataset`` / ``--val_dataset``), after ``--custom_register_pa
 
     swift-ocr/<format>:<path>[?key=value&...]
 
-* ``<format>``: ``icdar``, ``wordbox``, ``parquet`` or ``got`` (the converter's ``--format``);
-* ``<path>``: ``icdar``/``wordbox``: a dataset root (``imgs/``+``gts/``, ``img/``+``box/``, ``images/``+``labels/``) or,
-  for ``icdar``, a DBNet list file; ``parquet``/``got``: the file. Relative to the working directory.
-* options: ``task`` (``rec``/``line``, default ``rec``), ``family`` (required: ``got``, ``internvl``, ``qwen2_vl``,
-  ``qwen2_5_vl``, ``deepseek_ocr``), ``prompt``, ``prompt_style``, ``encoding``, ``image_column``, ``text_column``,
-  ``image_root`` (``got`` only: the folder the JSON's image paths are relative to, default the JSON file's folder;
-  relative to the working directory, like the converter's ``--image-root``),
+* ``<format>``: a registered format (:func:`swift_ocr.formats.registry.format_names`; built in: ``icdar``,
+  ``wordbox``, ``parquet``, ``got``), the converter's ``--format``;
+* ``<path>``: pair formats (``icdar``/``wordbox``): a dataset root (``imgs/``+``gts/``, ``img/``+``box/``,
+  ``images/``+``labels/``) or, for ``icdar``, a DBNet list file; file formats (``parquet``/``got``): the file.
+  Relative to the working directory.
+* options: ``task`` (``rec``/``line``, default ``rec``), ``family`` (required: a registered model family,
+  :func:`swift_ocr.families.family_names`), ``prompt``, ``prompt_style`` and the other
+  :class:`~swift_ocr.tasks.core.TaskConfig` fields (``lang``, ``order``, ``max_boxes``, ``tiling``, ``det_shape``),
+  ``encoding``, each format's own options (:attr:`swift_ocr.formats.registry.LabelFormat.options`: ``image_column``
+  and ``text_column`` for ``parquet``; ``image_root`` for ``got``, the folder the JSON's image paths are relative
+  to, default the JSON file's folder, relative to the working directory like the converter's ``--image-root``),
   ``rejects`` (a jsonl file that rejected items are appended to; default: ``$SWIFT_OCR_REJECTS`` if set), and the
-  converter's reading options ``nfkc`` (``1``/``0``, default 1), ``check_images`` (``header``/``verify``/``decode``),
+  converter's reading options ``nfkc`` (``1``/``0``, default 0: targets keep the label's text as written; ``1``
+  NFKC-normalises them, the converter's ``--nfkc``), ``check_images`` (``header``/``verify``/``decode``),
   ``max_image_pixels`` (0: no limit) and ``allow_outside_root`` (``0``/``1``); for ``icdar`` ``icdar_variant``
   (``auto``/``2015``/``mlt``/``polygon``/``2013``, the converter's ``--icdar-variant``) and ``scripts`` (MLT script
   names separated by ``,``, the converter's ``--scripts``).
@@ -22,17 +27,19 @@ e.g. ``--dataset 'swift-ocr/icdar:data/sroie?family=got'``. ms-swift's own ``#N`
 Option values are percent-encoded (see :func:`parse_spec`; :func:`dataset_spec` writes a spec).
 (The path travels in the part ms-swift calls "subsets": ms-swift splits it at ``/`` and we join it back.)
 
-The loader lists the (image, label) pairs or reads the parquet file with ``datasets`` (an ``Image()`` column is cast
-to ``Image(decode=False)``, so rows carry the stored ``{bytes, path}`` as the converter reads them). The
-preprocessor's ``preprocess(row)`` reads one item with the same readers, shared checks
-(:func:`swift_ocr.formats.checks.finish_sample`: image checks, NFKC, clipping), task
+The loader asks the format for its rows (:meth:`~swift_ocr.formats.registry.LabelFormat.loader_rows`: the (image,
+label) pairs, or a file's items as JSON) or for a whole dataset (parquet: read with ``datasets``, an ``Image()``
+column cast to ``Image(decode=False)``, so rows carry the stored ``{bytes, path}`` as the converter reads them). The
+preprocessor's ``preprocess(row)`` reads one item back (:meth:`~swift_ocr.formats.registry.LabelFormat.read_row`)
+with the same readers, shared checks
+(:func:`swift_ocr.formats.checks.finish_sample`: image checks, opt-in NFKC, clipping), task
 (:func:`swift_ocr.tasks.core.run_task`) and prompts as ``swift-ocr convert``, so both routes give the same samples and
 reject the same items and regions with the same kinds. Items and regions that are left out are logged one by one
 with file, line, kind and reason (never hidden behind ms-swift's limit of 10 tracebacks) and appended to the rejects
 file when one is set, as ``{"source", "line", "kind", "reason"}`` rows like the converter's. ms-swift runs
 ``preprocess`` in ``datasets.map`` worker processes, so a file, not a counter in memory, is what carries rejections
-back; after the map the loader logs a summary (rejections per kind, clipped coordinates, NFKC changes) from a
-per-load tally file. With ms-swift's ``--strict true`` the first rejection stops loading with its error. Rows served
+back; after the map the loader logs a summary (rejections per kind, clipped coordinates, NFKC changes with
+``nfkc=1``) from a per-load tally file. With ms-swift's ``--strict true`` the first rejection stops loading with its error. Rows served
 from ms-swift's map cache (``--load_from_cache_file true``) are not preprocessed again, so their rejections are not
 logged again either.
 
@@ -51,8 +58,10 @@ import json
 import os
 import re
 import tempfile
+import typing
 import urllib.parse
 from collections import Counter
+from dataclasses import fields
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from datasets import Dataset as HfDataset
@@ -61,23 +70,30 @@ from swift.dataset import DatasetLoader, DatasetMeta, RowPreprocessor, register_
 from swift.utils import get_logger
 
 from swift_ocr.errors import OcrFormatError, Rejection, printable
-from swift_ocr.formats import FORMATS, got_json, icdar, parquet, wordbox
+from swift_ocr.formats import formats, get_format
 from swift_ocr.formats.checks import ReadOptions, finish_sample
-from swift_ocr.formats.layout import Pair, bad_filename_reason, discover_pairs, utf8_ok
+from swift_ocr.formats.layout import bad_filename_reason, utf8_ok
+from swift_ocr.formats.registry import LabelFormat, all_format_options, check_format_options
 from swift_ocr.writers.swift_jsonl import to_swift_row
-from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
 from swift_ocr.io_utils import append_line
-from swift_ocr.families.prompts import build_query, check_family
+from swift_ocr.families import check_family, family_names
+from swift_ocr.families.prompts import build_query
 from swift_ocr.sample import FIX_KEYS, Sample
-from swift_ocr.tasks.det import META_ATTR, det_meta
+from swift_ocr.tasks.tiling import TILE_META_KEY, det_meta
 from swift_ocr.tasks.core import TaskConfig, TaskOutput, run_task
 
 logger = get_logger()
 DATASET_PREFIX = "swift-ocr/"
-OPTION_KEYS = ("task", "family", "prompt", "prompt_style", "encoding", "image_column", "text_column", "image_root",
-               "rejects",
-               "nfkc", "check_images", "max_image_pixels", "allow_outside_root",
-               "lang", "order", "max_boxes", "tiling", "det_shape", "icdar_variant", "scripts")
+
+
+def option_keys() -> Tuple[str, ...]:
+    """The options a dataset spec takes: the :class:`~swift_ocr.tasks.core.TaskConfig` fields, the
+    :class:`~swift_ocr.formats.checks.ReadOptions` fields, every registered format's own options and ``rejects``
+    (asked when called, so a format registered at run time brings its options)."""
+    keys = [f.name for f in fields(TaskConfig)] + [f.name for f in fields(ReadOptions)]
+    keys += [name for name in all_format_options() if name not in keys]
+    return tuple(keys) + ("rejects",)
+
 # Where rejections are appended when the dataset spec has no ``rejects=`` option.
 REJECTS_ENV = "SWIFT_OCR_REJECTS"
 
@@ -132,12 +148,13 @@ def parse_spec(path_and_query: str) -> tuple:
         if key in options:
             raise ValueError(f"swift-ocr dataset option {key!r} is given twice")
         options[key] = urllib.parse.unquote(raw, errors="strict")
-    unknown = set(options) - set(OPTION_KEYS)
+    known = option_keys()
+    unknown = set(options) - set(known)
     if unknown:
-        raise ValueError(f"unknown swift-ocr dataset option(s) {sorted(unknown)}; known: {', '.join(OPTION_KEYS)}")
+        raise ValueError(f"unknown swift-ocr dataset option(s) {sorted(unknown)}; known: {', '.join(known)}")
     if "family" not in options:
-        raise ValueError(f"swift-ocr dataset {path!r}: add '?family=<model family>' (got, internvl, qwen2_vl, "
-                         "qwen2_5_vl, deepseek_ocr) so the right prompt is used")
+        raise ValueError(f"swift-ocr dataset {path!r}: add '?family=<model family>' ({', '.join(family_names())}) "
+                         "so the right prompt is used")
     check_family(options["family"])
     options.setdefault("task", "rec")
     read_options(options)  # validates the reading options
@@ -156,22 +173,47 @@ def _flag(options: Dict[str, str], key: str, default: bool) -> bool:
     raise ValueError(f"swift-ocr dataset option {key}={value!r}: use 1 or 0")
 
 
+def spec_values(cls, options: Dict[str, str]) -> Dict[str, Any]:
+    """The fields of the dataclass ``cls`` that a parsed dataset spec's ``options`` give, converted from their text
+    by each field's type: ``bool`` -- ``1``/``true``/``yes`` or ``0``/``false``/``no``; ``int`` -- a decimal integer;
+    a tuple -- the values separated by ``,``; otherwise the text. A missing or empty value is left out (the field's
+    default applies).
+
+    Raises:
+        ValueError: a value that is not of its field's type.
+    """
+    hints = typing.get_type_hints(cls)
+    out: Dict[str, Any] = {}
+    for f in fields(cls):
+        raw = options.get(f.name)
+        if raw is None or raw == "":
+            continue
+        kind = hints[f.name]
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if typing.get_origin(kind) is Union and len(args) == 1:  # Optional[X]
+            kind = args[0]
+        if kind is bool:
+            out[f.name] = _flag(options, f.name, False)
+        elif kind is int:
+            try:
+                out[f.name] = int(raw)
+            except ValueError:
+                raise ValueError(f"swift-ocr dataset option {f.name}={raw!r} is not an integer") from None
+        elif typing.get_origin(kind) is tuple:
+            out[f.name] = tuple(raw.split(","))
+        else:
+            out[f.name] = raw
+    return out
+
+
 def read_options(options: Dict[str, str]) -> ReadOptions:
-    """The :class:`~swift_ocr.formats.checks.ReadOptions` of a parsed dataset spec (same defaults as the converter).
+    """The :class:`~swift_ocr.formats.checks.ReadOptions` of a parsed dataset spec (:func:`spec_values`; the same
+    defaults as the converter).
 
     Raises:
         ValueError: a bad value.
     """
-    pixels = options.get("max_image_pixels")
-    try:
-        max_pixels = DEFAULT_MAX_IMAGE_PIXELS if pixels in (None, "") else int(pixels)
-    except ValueError:
-        raise ValueError(f"swift-ocr dataset option max_image_pixels={pixels!r} is not an integer") from None
-    return ReadOptions(encoding=options.get("encoding") or None, nfkc=_flag(options, "nfkc", True),
-                       check_images=options.get("check_images") or "verify", max_image_pixels=max_pixels,
-                       allow_outside_root=_flag(options, "allow_outside_root", False),
-                       icdar_variant=options.get("icdar_variant") or "auto",
-                       scripts=tuple(options["scripts"].split(",")) if options.get("scripts") else None)
+    return ReadOptions(**spec_values(ReadOptions, options))
 
 
 def record_rejection(err: Union[OcrFormatError, Rejection], options: Dict[str, str],
@@ -200,8 +242,10 @@ def _dist_rank() -> Optional[int]:
 
 
 def summarise_tally(path: str) -> Dict[str, Any]:
-    """Counts from a tally file: ``{"rejected": {kind: n}, "fixes": {key: n}, "icdar_variants": {variant: n}}``
-    (label files read as ICDAR MLT, polygon or 2013, :data:`swift_ocr.formats.icdar.VARIANT_FIX_KEYS`)."""
+    """Counts from a tally file: ``{"rejected": {kind: n}, "fixes": {key: n}, "all_fixes": {key: n}}``: ``fixes``
+    the shared :data:`~swift_ocr.sample.FIX_KEYS` (0 when absent), ``all_fixes`` every key counted, including a
+    format's own (e.g. ICDAR label files read as MLT, :data:`swift_ocr.formats.icdar.VARIANT_FIX_KEYS`, which the
+    format's :meth:`~swift_ocr.formats.registry.LabelFormat.report_extras` reads)."""
     rejected, fixes = Counter(), Counter()
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
@@ -212,20 +256,13 @@ def summarise_tally(path: str) -> Dict[str, Any]:
                 else:
                     rejected[obj["kind"]] += 1
     return {"rejected": dict(sorted(rejected.items())), "fixes": {k: fixes.get(k, 0) for k in FIX_KEYS},
-            "icdar_variants": {v: fixes.get(k, 0) for v, k in icdar.VARIANT_FIX_KEYS.items()}}
+            "all_fixes": dict(sorted(fixes.items()))}
 
 
 def task_config(options: Dict[str, str]) -> TaskConfig:
-    """The :class:`~swift_ocr.tasks.core.TaskConfig` of a dataset spec's options. Raises ValueError for bad options."""
-    max_boxes = options.get("max_boxes")
-    try:
-        max_boxes = int(max_boxes) if max_boxes not in (None, "") else None
-    except ValueError:
-        raise ValueError(f"swift-ocr dataset option max_boxes={max_boxes!r} is not an integer") from None
-    return TaskConfig(task=options.get("task", "rec"), family=options["family"], prompt=options.get("prompt"),
-                      prompt_style=options.get("prompt_style", "plain"), lang=options.get("lang", "en"),
-                      order=options.get("order", "tb-lr"), max_boxes=max_boxes,
-                      tiling=options.get("tiling", "strips"), det_shape=options.get("det_shape", "box"))
+    """The :class:`~swift_ocr.tasks.core.TaskConfig` of a dataset spec's options (:func:`spec_values`). Raises
+    ValueError for bad options."""
+    return TaskConfig(**spec_values(TaskConfig, options))
 
 
 def _image_entry(sample: Sample) -> Dict[str, Any]:
@@ -249,7 +286,7 @@ def task_rows(sample: Sample, options: Dict[str, str]) -> Tuple[TaskOutput, List
                            task.system())
         row["images"] = images
         if task.task == "det":
-            row[META_ATTR] = det_meta(s)
+            row[TILE_META_KEY] = det_meta(s)
         rows.append(row)
     return result, rows
 
@@ -270,13 +307,17 @@ def sample_rows(sample: Sample, options: Dict[str, str]) -> List[Dict[str, Any]]
 class OcrPreprocessor(RowPreprocessor):
     """ms-swift row preprocessor for one swift-ocr format; ``preprocess(row)`` returns the rows of one source item.
 
-    Rows in: for ``icdar``/``wordbox``, ``{image_path, label_path, list_file, line, options}`` (one per pair, made
-    by :class:`OcrDatasetLoader`); for ``parquet``, the file's own columns; for ``got``, ``{entry, index, source}``.
+    Rows in: what the format's loader gives (:meth:`~swift_ocr.formats.registry.LabelFormat.loader_rows` or
+    :meth:`~swift_ocr.formats.registry.LabelFormat.hf_dataset`): for pair formats
+    ``{image_path, label_path, list_file, line, ...}`` (one per pair), for file formats ``{item, index, source}``,
+    for ``parquet`` the file's own columns and ``__row``. ``fmt`` is a registered format's name or the format.
     """
 
-    def __init__(self, fmt: str, options: Optional[Dict[str, str]] = None, source: Optional[str] = None, **kwargs):
+    def __init__(self, fmt: Union[str, LabelFormat], options: Optional[Dict[str, str]] = None,
+                 source: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
-        self.fmt = fmt
+        self.label_format = fmt if isinstance(fmt, LabelFormat) else get_format(fmt)
+        self.fmt = self.label_format.name
         self.options = options or {}
         self.source = source
         self.tally: Optional[str] = None  # set by the loader for its summary
@@ -286,22 +327,9 @@ class OcrPreprocessor(RowPreprocessor):
     def read(self, row: Dict[str, Any]) -> Sample:
         """Read the source item of one row with swift-ocr's readers and shared checks
         (:func:`~swift_ocr.formats.checks.finish_sample`). Raises OcrFormatError."""
-        opts = self.options
-        ropts = read_options(opts)
-        if self.fmt in ("icdar", "wordbox"):
-            pair = Pair(row["image_path"], row["label_path"], row.get("list_file"), row.get("line"))
-            sample = (icdar.read_pair(pair, ropts.encoding, ropts.icdar_variant, ropts.scripts)
-                      if self.fmt == "icdar" else wordbox.read_pair(pair, ropts.encoding))
-        elif self.fmt == "parquet":
-            sample = parquet.sample_from_row(row, self.source or "<parquet>", row.get("__row", 0) or 0,
-                                             opts.get("image_column", "image"), opts.get("text_column", "text"),
-                                             allow_outside_root=ropts.allow_outside_root)
-        elif self.fmt == "got":
-            sample = got_json.sample_from_entry(json.loads(row["entry"]), row["source"], row["index"],
-                                                opts.get("image_root") or None,
-                                                allow_outside_root=ropts.allow_outside_root)
-        else:
-            raise ValueError(f"unknown format {self.fmt!r}")
+        ropts = read_options(self.options)
+        sample = self.label_format.read_row(row, self.source or f"<{self.fmt}>", format_params(self.label_format,
+                                                                                               self.options), ropts)
         return finish_sample(sample, ropts)
 
     def _reject(self, problem) -> None:
@@ -338,73 +366,46 @@ class OcrDatasetLoader(DatasetLoader):
     """ms-swift dataset loader for ``swift-ocr/<format>:<path>?options`` (see module docstring)."""
 
     fmt: str = ""
+    label_format: Optional[LabelFormat] = None
 
     def load(self, dataset_syntax=None, dataset_meta=None, *, use_hf=None) -> HfDataset:
         path, options = parse_spec("/".join(dataset_syntax.subsets))
+        fmt = self.label_format or get_format(self.fmt)
         if not path:
-            raise ValueError(f"swift-ocr/{self.fmt}: give a path, e.g. 'swift-ocr/{self.fmt}:data/train?family=got'")
+            raise ValueError(f"swift-ocr/{fmt.name}: give a path, e.g. 'swift-ocr/{fmt.name}:data/train?family=got'")
         path = os.path.abspath(path)
-        if options.get("image_root"):
-            if self.fmt != "got":
-                raise ValueError(f"swift-ocr/{self.fmt}: the image_root option is for got only")
-            options["image_root"] = os.path.abspath(options["image_root"])  # the map's workers may run elsewhere
+        try:
+            check_format_options(fmt, options, lambda name: f"the {name} option")
+        except ValueError as e:
+            raise ValueError(f"swift-ocr/{fmt.name}: {e}") from None
+        for opt in fmt.options:
+            if opt.path and options.get(opt.name):
+                options[opt.name] = os.path.abspath(options[opt.name])  # the map's workers may run elsewhere
         if self.streaming:  # preprocessed lazily while training: rejections are logged, no summary
-            return self._load(path, self.fmt, options, read_options(options), None)
+            return self._load(path, fmt, options, read_options(options), None)
         fd, tally = tempfile.mkstemp(prefix="swift-ocr-tally.", suffix=".jsonl")
         os.close(fd)
         try:
-            return self._load(path, self.fmt, options, read_options(options), tally)
+            return self._load(path, fmt, options, read_options(options), tally)
         finally:
             os.unlink(tally)
 
-    def _load(self, path, fmt, options, ropts, tally) -> HfDataset:
-        source = None
-        if fmt in ("icdar", "wordbox"):
-            exts = (".txt", ".csv") if fmt == "icdar" else (".json",)
-            if os.path.isfile(path):
-                pairs, rejections = discover_pairs(list_file=path, label_exts=exts, encoding=ropts.encoding,
-                                                   allow_outside_root=ropts.allow_outside_root)
-            else:
-                pairs, rejections = discover_pairs(root=path, label_exts=exts)
+    def _load(self, path: str, fmt: LabelFormat, options, ropts, tally) -> HfDataset:
+        name = fmt.name
+        params = format_params(fmt, options)
+        dataset = fmt.hf_dataset(path, params, bool(self.streaming))
+        if dataset is None:
+            rows, rejections = fmt.loader_rows(path, params, ropts)
             for rej in rejections:
                 record_rejection(rej, options, tally)
                 if self.strict:
                     raise rej.to_error()
-            if not pairs:  # nothing to preprocess: stop here, not in ms-swift (ZeroDivisionError for '#N')
-                raise empty_dataset_error(fmt, path, options, 0, tally)
-            opts = json.dumps(options, sort_keys=True)
-            rows = []
-            for p in pairs:
-                st = os.stat(p.label)  # in the row so that ms-swift's map cache notices edited labels
-                rows.append({"image_path": p.image, "label_path": p.label, "list_file": p.list_file or "",
-                             "line": p.line or 0, "label_mtime_ns": st.st_mtime_ns, "label_size": st.st_size,
-                             "options": opts})
-            dataset = HfDataset.from_list(rows)
-        elif fmt == "parquet":
-            from datasets import load_dataset as hf_load_dataset
-            from datasets import Image as HfImage
-            source = path
-            dataset = hf_load_dataset("parquet", data_files=path, split="train", streaming=self.streaming)
-            column = options.get("image_column", "image")
-            feature = (dataset.features or {}).get(column)
-            if isinstance(feature, HfImage) and feature.decode:
-                # a parquet written by ``datasets`` (``Image()`` column) would reach us as decoded PIL images:
-                # keep the stored {bytes, path} instead, read like ``swift-ocr convert`` reads them
-                dataset = dataset.cast_column(column, HfImage(decode=False))
-        elif fmt == "got":
-            source = path
-            entries = got_json.load_entries(path)
-            dataset = HfDataset.from_list([{"entry": json.dumps(e, ensure_ascii=False), "index": i, "source": path,
-                                            "options": json.dumps(options, sort_keys=True)}
-                                           for i, e in enumerate(entries)])
-        else:
-            raise ValueError(f"unknown format {fmt!r}")
-        preprocessor = OcrPreprocessor(fmt, options, source=source)
+            if not rows:  # nothing to preprocess: stop here, not in ms-swift (ZeroDivisionError for '#N')
+                raise empty_dataset_error(name, path, options, 0, tally)
+            opts = json.dumps(options, sort_keys=True)  # in the rows so that ms-swift's map cache notices options
+            dataset = HfDataset.from_list([{**row, "options": opts} for row in rows])
+        preprocessor = OcrPreprocessor(fmt, options, source=path)
         preprocessor.tally, preprocessor.strict = tally, bool(self.strict)
-        if fmt == "parquet" and isinstance(dataset, HfDataset):
-            dataset = dataset.add_column("__row", list(range(1, len(dataset) + 1)))
-        elif fmt == "parquet":  # streamed: number the rows as they come (1-based, as the converter does)
-            dataset = dataset.map(lambda _, i: {"__row": i + 1}, with_indices=True)
         n_items = len(dataset) if isinstance(dataset, HfDataset) else None
         if self.streaming and isinstance(dataset, HfDataset):
             # as ms-swift's own loader does for hub datasets: with --streaming the rows must come as an
@@ -416,7 +417,7 @@ class OcrDatasetLoader(DatasetLoader):
         dataset = preprocessor(dataset, num_proc=self.num_proc, load_from_cache_file=from_cache,
                                strict=self.strict, enable_auto_mapping=False)
         if isinstance(dataset, HfDataset) and len(dataset) == 0:
-            raise empty_dataset_error(fmt, path, options, n_items, tally)
+            raise empty_dataset_error(name, path, options, n_items, tally)
         if self.remove_unused_columns:
             dataset = RowPreprocessor.remove_useless_columns(dataset)
         if tally is not None and isinstance(dataset, HfDataset):
@@ -424,17 +425,23 @@ class OcrDatasetLoader(DatasetLoader):
             rejected = sum(summary["rejected"].values())
             kinds = ", ".join(f"{k} {n}" for k, n in summary["rejected"].items()) or "none"
             fixes = summary["fixes"]
-            logger.info(f"swift-ocr/{fmt}:{path}: {n_items} item(s) preprocessed -> {len(dataset)} row(s); "
+            logger.info(f"swift-ocr/{name}:{path}: {n_items} item(s) preprocessed -> {len(dataset)} row(s); "
                         f"{rejected} rejection(s) logged ({kinds}); clipped {fixes['clipped_coordinates']} "
                         f"coordinates in {fixes['clipped_regions']} regions, reordered "
                         f"{fixes['reordered_polygons']} polygons, reoriented {fixes['reoriented_quads']} "
                         f"counter-clockwise quads, composited {fixes['flattened_images']} transparent images on "
-                        f"white, NFKC changed {fixes['nfkc_texts']} texts, "
+                        f"white, " + (f"NFKC changed {fixes['nfkc_texts']} texts (nfkc=1), " if ropts.nfkc else
+                                      "texts kept as written (nfkc=0), ") +
                         f"{fixes['gb18030_files']} label files decoded as GB18030")
-            if fmt == "icdar" and any(summary["icdar_variants"].values()):
-                logger.info(f"swift-ocr/{fmt}:{path}: label files read as " + ", ".join(
-                    f"{v} {n}" for v, n in summary["icdar_variants"].items() if n) + " (the others as ICDAR 2015)")
+            for line in fmt.report_extras(summary["all_fixes"], None)[1]:
+                logger.info(f"swift-ocr/{name}:{path}: {line}")
         return dataset
+
+
+def format_params(fmt: LabelFormat, options: Dict[str, str]) -> Dict[str, Optional[str]]:
+    """The format's own option values (:meth:`~swift_ocr.formats.registry.LabelFormat.params`) from a parsed dataset
+    spec's ``options``."""
+    return fmt.params({o.name: options.get(o.name) for o in fmt.options})
 
 
 def empty_dataset_error(fmt: str, path: str, options: Dict[str, str], n_items: Optional[int],
@@ -455,13 +462,16 @@ def empty_dataset_error(fmt: str, path: str, options: Dict[str, str], n_items: O
 
 
 def register_datasets() -> List[str]:
-    """Register ``swift-ocr/<format>`` for every format into ms-swift (idempotent). Returns the names."""
+    """Register ``swift-ocr/<format>`` into ms-swift for every format registered now
+    (:func:`swift_ocr.formats.registry.formats`); idempotent: call it again after registering a format at run time.
+    Returns the names."""
     names = []
-    for fmt in FORMATS:
-        name = DATASET_PREFIX + fmt
-        loader = type(f"OcrDatasetLoader_{fmt}", (OcrDatasetLoader,), {"fmt": fmt})
+    for fmt in formats():
+        name = DATASET_PREFIX + fmt.name
+        loader = type(f"OcrDatasetLoader_{fmt.name}", (OcrDatasetLoader,), {"fmt": fmt.name, "label_format": fmt})
         register_dataset(DatasetMeta(ms_dataset_id=name, hf_dataset_id=name, dataset_name=name, loader=loader,
                                      preprocess_func=OcrPreprocessor(fmt),
-                                     help=f"swift-ocr raw {fmt} dataset: {name}:<path>?family=..."), exist_ok=True)
+                                     help=f"swift-ocr raw {fmt.name} dataset ({fmt.description}): "
+                                          f"{name}:<path>?family=..."), exist_ok=True)
         names.append(name)
     return names

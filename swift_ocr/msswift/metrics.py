@@ -39,11 +39,12 @@ labels) and the counts ``n_images``, ``n_gt``, ``n_det``, ``n_matched``, ``unpar
 :func:`~swift_ocr.cli.eval_det.summary`). Detection text must be parsed with the family's codec and the size of
 each row's image, so the metric rebuilds the rows ms-swift writes to ``predict.jsonl`` from the trainer's
 validation dataset (matched by position and checked against the label text) and scores them as that file.
-The family is the environment variable ``SWIFT_OCR_FAMILY`` (one of :data:`swift_ocr.codecs.FAMILIES`), else
-inferred from the trainer's template name (``--template``; :func:`family_for_template`). ``qwen2_5_vl``
-coordinates are scored with ms-swift's resize (:meth:`swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`, from
-``MAX_PIXELS`` / ``MIN_PIXELS``): pass the same ``--min-pixels`` / ``--max-pixels`` to ``swift-ocr eval det`` to get
-the same numbers offline. Tiles: ``swift sft`` drops the extra ``swift_ocr`` column of tiled rows (ms-swift's
+The family is the environment variable ``SWIFT_OCR_FAMILY`` (a registered family,
+:func:`swift_ocr.families.family_names`), else inferred from the trainer's template name (``--template``;
+:func:`family_for_template`). The codec is the family's for ms-swift's environment
+(:meth:`swift_ocr.families.base.ModelFamily.codec_for_env`; ``qwen2_5_vl`` coordinates are scored with ms-swift's
+resize, :meth:`swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`, from ``MAX_PIXELS`` / ``MIN_PIXELS``): pass the
+same ``--min-pixels`` / ``--max-pixels`` to ``swift-ocr eval det`` to get the same numbers offline. Tiles: ``swift sft`` drops the extra ``swift_ocr`` column of tiled rows (ms-swift's
 ``--remove_unused_columns`` default), so during training each tile is scored as its own image, in
 ``predict.jsonl`` and offline alike; ``swift infer --remove_unused_columns false`` keeps it and ``eval det`` then
 scores whole pages.
@@ -80,30 +81,15 @@ REC_KEYS = ("cer", "wer", "ned", "accuracy", "n")
 DET_KEYS = ("precision", "recall", "hmean", "n_images", "n_gt", "n_det", "n_matched", "unparsed", "truncated",
             "duplicates", "responses_without_detections", "extra_text", "n_rows")
 
-# ms-swift template name prefixes -> detection codec family (longest prefix wins).
-_TEMPLATE_FAMILIES = (
-    ("qwen2_5_vl", "qwen2_5_vl"),
-    ("qwen2_vl", "qwen2_vl"),
-    ("internvl", "internvl"),
-    ("got_ocr2", "got"),
-    ("deepseek_ocr", "deepseek_ocr"),
-)
-
-
 def family_for_template(template: Optional[str]) -> Optional[str]:
-    """The detection codec family of an ms-swift template name, or None when it names none.
-
-    ``internvl*`` (``internvl2``, ``internvl_hf``, ours ``internvl2_ocr_det`` / ``internvl_hf_ocr_det``, ...) ->
-    ``internvl``; ``got_ocr2*`` -> ``got``; ``qwen2_vl*`` -> ``qwen2_vl``; ``qwen2_5_vl*`` -> ``qwen2_5_vl``;
-    ``deepseek_ocr*`` -> ``deepseek_ocr``. Other templates (``qwen3_vl``, ...) give None: name the family with
+    """The detection codec family of an ms-swift template name, or None when it names none: the family whose
+    template prefixes match it longest (:func:`swift_ocr.families.family_for_template`; e.g. ``internvl*`` ->
+    ``internvl``, ``got_ocr2*`` -> ``got``). Other templates (``qwen3_vl``, ...) give None: name the family with
     :data:`FAMILY_ENV`.
     """
-    if not template:
-        return None
-    for prefix, family in _TEMPLATE_FAMILIES:
-        if template.startswith(prefix):
-            return family
-    return None
+    from swift_ocr.families import family_for_template as lookup
+
+    return lookup(template)
 
 
 def resolve_family(template: Optional[str], environ: Optional[Dict[str, str]] = None) -> str:
@@ -112,18 +98,19 @@ def resolve_family(template: Optional[str], environ: Optional[Dict[str, str]] = 
     Raises:
         ValueError: ``SWIFT_OCR_FAMILY`` is not a known family, or it is unset and the template names none.
     """
-    from swift_ocr.codecs import FAMILIES
+    from swift_ocr.families import family_names
 
     env = os.environ if environ is None else environ
     family = (env.get(FAMILY_ENV) or "").strip()
     if family:
-        if family not in FAMILIES:
-            raise ValueError(f"{FAMILY_ENV}={family!r} is not a detection codec family; known: {', '.join(FAMILIES)}")
+        if family not in family_names():
+            raise ValueError(f"{FAMILY_ENV}={family!r} is not a detection codec family; known: "
+                             f"{', '.join(family_names())}")
         return family
     family = family_for_template(template)
     if family is None:
         raise ValueError(f"--eval_metric ocr_det: cannot tell the detection codec family from --template {template!r}; "
-                         f"set {FAMILY_ENV} to one of {', '.join(FAMILIES)}")
+                         f"set {FAMILY_ENV} to one of {', '.join(family_names())}")
     return family
 
 
@@ -333,14 +320,12 @@ class OcrDetMetrics(_GeneratedTextMetrics):
 
 
 def _codec(family: str):
-    """The codec ``ocr_det`` parses with: ``get_codec(family)``, and for ``qwen2_5_vl`` the one matching ms-swift's
-    resize (``MAX_PIXELS`` / ``MIN_PIXELS``)."""
-    from swift_ocr.codecs import get_codec
+    """The codec ``ocr_det`` parses with: the family's codec matching ms-swift's image handling under this process's
+    environment (:meth:`swift_ocr.families.base.ModelFamily.codec_for_env`; qwen2_5_vl: ``MAX_PIXELS`` /
+    ``MIN_PIXELS``)."""
+    from swift_ocr.families import get_family
 
-    if family == "qwen2_5_vl":
-        from swift_ocr.codecs.qwen2_5_vl import Qwen25VLCodec
-        return Qwen25VLCodec.for_ms_swift()
-    return get_codec(family)
+    return get_family(family).codec_for_env()
 
 
 METRICS = {"ocr": OcrMetrics, "ocr_det": OcrDetMetrics}

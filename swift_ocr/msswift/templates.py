@@ -28,6 +28,16 @@ Registered into ms-swift by :func:`register_templates` (called from :func:`swift
       as it is.
 
     ms-swift's ``--norm_bbox`` is ignored by these two templates: GOT's grid is always 0-1000.
+``paddle_ocr_1_5_compat``
+    ms-swift's ``paddle_ocr_1_5`` template (PaddleOCR-VL 1.5 / 1.6, ``--model_type paddleocr_vl``) made to work with
+    transformers 5.19, where ``PaddleOCRVLModel.get_image_features(...).pooler_output`` is a tuple of per-image
+    tensors (``torch.split``) and ms-swift 4.6.0's training forward (``PaddleOCR1_5Template._post_encode``) calls
+    ``.to()`` on it (``AttributeError: 'tuple' object has no attribute 'to'`` at the first training step): the
+    tensors are concatenated first (:class:`PaddleOCR15CompatTemplate`). At inference it also leaves the row's
+    extra columns (kept with ``--remove_unused_columns false``, e.g. the det task's ``swift_ocr`` tile field) out
+    of the model's inputs: ms-swift passes them on to ``generate``, and PaddleOCR-VL's ``generate`` refuses unknown
+    keyword arguments (``ValueError: The following `model_kwargs` are not used by the model``). The chat markup is
+    ``paddle_ocr_1_5``'s.
 
 Importing this module imports ms-swift (only the plugin and the tests do). Names are checked before registering:
 a name that ms-swift (or another plugin) already uses for a template that is not ours raises ``ValueError``
@@ -35,26 +45,30 @@ instead of replacing it.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+import torch
 from PIL import Image as PILImage
 from swift.template import register_template
 from swift.template.register import TEMPLATE_MAPPING
 from swift.template.template_inputs import StdTemplateInputs
+from swift.template.templates.baidu import ERNIETemplateMeta, PaddleOCR1_5Template
 from swift.template.templates.internvl import Internvl2Template, InternvlhfTemplate
 from swift.template.templates.qwen import QwenTemplateMeta
 from swift.template.templates.stepfun import GOT_OCR2HfTemplate, GOT_OCR2Template
 from swift.template.templates.utils import ChatmlTemplateMeta
 
-from swift_ocr.codecs.base import format_list, rect_polygon
+from swift_ocr.codecs.base import format_list
+from swift_ocr.codecs.grid import rect_polygon
 from swift_ocr.codecs.got import COLOURS, draw_colour_box, got_grid
-from swift_ocr.families.prompts import det_system
+from swift_ocr.families.got import SYSTEM as GOT_SYSTEM
+from swift_ocr.families.internvl import det_system
 from swift_ocr.sample import Region
 
 #: System prompt of the InternVL OCR-detection templates (ours): the targets of ``convert --task det`` with the
 #: default options (boxes, top to bottom and left to right). Rows written with other options carry their own
-#: (:func:`swift_ocr.families.prompts.det_system`).
-OCR_DET_SYSTEM = det_system("internvl")
+#: (:func:`swift_ocr.families.internvl.det_system`).
+OCR_DET_SYSTEM = det_system()
 
 
 class InternVL2OcrDetTemplate(Internvl2Template):
@@ -149,16 +163,51 @@ class GotOcr2FineGrainedTemplate(GotFineGrainedMixin, GOT_OCR2Template):
     """``got_ocr2_finegrained``."""
 
 
-_GOT_SYSTEM = "        You should follow the instructions carefully and explain your answers in detail."  # ms-swift's
+class PaddleOCR15CompatTemplate(PaddleOCR1_5Template):
+    """``paddle_ocr_1_5_compat``: ms-swift 4.6.0's ``paddle_ocr_1_5`` (``swift/template/templates/baidu.py``) with the
+    two fixes of the module docstring; everything else (prompt, image tokens, inference forward) is ms-swift's."""
+
+    def _post_encode(self, model, inputs: Dict[str, Any]) -> Dict[str, Any]:
+        """Training: ``inputs_embeds`` with the image features scattered into the ``<|IMAGE_PLACEHOLDER|>`` positions,
+        as ms-swift's ``PaddleOCR1_5Template._post_encode``, with a tuple ``pooler_output`` (one ``(tokens_i,
+        hidden)`` tensor per image) concatenated to ``(sum tokens_i, hidden)`` first. Inference: ``inputs`` as they
+        are (the model embeds the images itself)."""
+        if not self.is_training:
+            return inputs
+        base_model = self.get_base_model(model)
+        input_ids = inputs["input_ids"]
+        pixel_values = inputs.pop("pixel_values", None)
+        inputs_embeds = base_model.model.language_model.embed_tokens(input_ids)
+        if pixel_values is not None:
+            image_embeds = base_model.model.get_image_features(
+                pixel_values, inputs.get("image_grid_thw"), return_dict=True).pooler_output
+            if isinstance(image_embeds, (list, tuple)):
+                image_embeds = torch.cat(list(image_embeds), dim=0)
+            image_embeds = image_embeds.to(inputs_embeds.device, inputs_embeds.dtype)
+            image_mask = base_model.model.get_placeholder_mask(input_ids, inputs_embeds=inputs_embeds,
+                                                               image_features=image_embeds)
+            inputs_embeds = inputs_embeds.masked_scatter(image_mask, image_embeds)
+        return {"inputs_embeds": inputs_embeds}
+
+    def data_collator(self, batch: List[Dict[str, Any]], *, padding_to: Optional[int] = None) -> Dict[str, Any]:
+        """ms-swift's collator; at inference without the rows' extra columns (``_extra_kwargs``), which would reach
+        ``generate`` (the result rows keep them: ``swift infer`` writes them from the dataset rows)."""
+        if not self.is_training:
+            batch = [{k: v for k, v in row.items() if k != "_extra_kwargs"} for row in batch]
+        return super().data_collator(batch, padding_to=padding_to)
+
 
 #: name -> (TemplateMeta class, template class, meta keyword arguments)
 TEMPLATES: Dict[str, Tuple[type, type, dict]] = {
     "internvl2_ocr_det": (ChatmlTemplateMeta, InternVL2OcrDetTemplate, {"default_system": OCR_DET_SYSTEM}),
     "internvl_hf_ocr_det": (ChatmlTemplateMeta, InternVLHfOcrDetTemplate, {"default_system": OCR_DET_SYSTEM}),
     "got_ocr2_hf_finegrained": (QwenTemplateMeta, GotOcr2HfFineGrainedTemplate,
-                                {"default_system": _GOT_SYSTEM, "agent_template": None}),
+                                {"default_system": GOT_SYSTEM, "agent_template": None}),
     "got_ocr2_finegrained": (QwenTemplateMeta, GotOcr2FineGrainedTemplate,
-                             {"default_system": _GOT_SYSTEM, "agent_template": None}),
+                             {"default_system": GOT_SYSTEM, "agent_template": None}),
+    # ms-swift's own registration of paddle_ocr_1_5: ERNIETemplateMeta with this prompt
+    "paddle_ocr_1_5_compat": (ERNIETemplateMeta, PaddleOCR15CompatTemplate,
+                              {"prompt": ["User: {{QUERY}}\nAssistant:\n"]}),
 }
 TEMPLATE_NAMES = tuple(TEMPLATES)
 

@@ -28,7 +28,10 @@ from typing import List, Optional
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats.polygons import min_area_quad
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
-from swift_ocr.families.prompts import carry_prompt, check_family, det_prompt, det_system, rec_prompt
+from swift_ocr.families import DEFAULT_FAMILY, check_family, families, family_names
+from swift_ocr.families.prompts import carry_prompt, det_prompt, det_system, prompt_styles, rec_prompt
+from swift_ocr.tasks.order import ORDERS
+from swift_ocr.tasks.tiling import TILINGS
 from swift_ocr.sample import Region, Sample
 
 TASKS = ("rec", "line", "det")
@@ -126,30 +129,64 @@ def line(sample: Sample, rejected: Optional[List[Rejection]] = None,
 
 
 @dataclass
-class TaskConfig:
-    """Which task to run for which model family, and how (shared by ``swift-ocr convert`` and the ms-swift
-    preprocessors, so both routes make the same samples).
+class TaskFields:
+    """The fields of a :class:`TaskConfig`, with their defaults and no checks: the one declaration that
+    ``swift-ocr convert``'s options (:class:`swift_ocr.convert.api.ConvertOptions` extends it, ``cli/convert.py`` makes
+    one flag per field from its ``metadata``) and the ms-swift dataset spec
+    (:func:`swift_ocr.msswift.datasets.task_config`) derive from (``dataclasses.fields``).
+
+    Field metadata: ``help`` (one line, or a function giving it), ``choices`` (the allowed values, or a function giving them when called, so
+    that families registered later count), ``flag`` (the command-line flag when it is not ``--<name>``), ``group``
+    (``det``: options of the det task).
 
     Attributes:
         task: one of :data:`TASKS`.
-        family: model family (:data:`swift_ocr.families.prompts.FAMILIES`): default prompt and, for ``det``, the box codec.
+        family: model family (:func:`swift_ocr.families.family_names`; default
+            :data:`swift_ocr.families.DEFAULT_FAMILY`): default prompt and, for ``det``, the box codec.
         prompt: instruction replacing the default (``<image>`` tags are added by the writer).
-        prompt_style: ``plain`` or ``format`` (GOT's ``OCR with format: ``; ``rec``/``line`` only).
+        prompt_style: ``plain`` or one of the family's prompt styles (GOT's ``format``: ``OCR with format: ``;
+            ``rec``/``line`` only).
         lang: ``en`` or ``zh``, language of the default ``det`` prompt.
         order, max_boxes, tiling: ``det`` reading order, cap of boxes per sample and what to do above it
             (:func:`swift_ocr.tasks.det.det`).
-        det_shape: ``box`` (axis-aligned, every family) or ``quad`` (4-point, ``internvl`` only).
+        det_shape: ``box`` (axis-aligned, every family) or ``quad`` (4-point, families whose codec has a quad
+            form: internvl).
     """
 
-    task: str = "rec"
-    family: str = "got"
-    prompt: Optional[str] = None
-    prompt_style: str = "plain"
-    lang: str = "en"
-    order: str = "tb-lr"
-    max_boxes: Optional[int] = None
-    tiling: str = "strips"
-    det_shape: str = "box"
+    task: str = field(default="rec", metadata={
+        "choices": TASKS, "help": "rec: whole image -> text; line: one crop per region; det: text with boxes in the "
+                                  "family's detection format (see docs/detection_codecs.md)"})
+    family: str = field(default=DEFAULT_FAMILY, metadata={
+        "flag": "--model-family", "choices": family_names, "help": "picks the default prompt"})
+    prompt: Optional[str] = field(default=None, metadata={
+        "help": "instruction replacing the family default (<image> tags are added for you)"})
+    prompt_style: str = field(default="plain", metadata={
+        "choices": prompt_styles, "help": lambda: "plain: the family's default instruction; " + "; ".join(
+            f"{style}: {spec.name} only, {text!r}" for spec in families() for style, text in spec.prompt_styles.items())})
+    lang: str = field(default="en", metadata={
+        "group": "det", "choices": ("en", "zh"), "help": "language of the default det prompt"})
+    order: str = field(default="tb-lr", metadata={
+        "group": "det", "choices": ORDERS, "help": "reading order of the boxes in the target (top-bottom then "
+                                                   "left-right, right-left, or as in the label file)"})
+    max_boxes: Optional[int] = field(default=None, metadata={
+        "group": "det", "help": "at most N boxes per sample; longer pages are tiled (--tiling)"})
+    tiling: str = field(default="strips", metadata={
+        "group": "det", "choices": TILINGS, "help": "strips: cut long pages into horizontal strips of whole lines; "
+                                                    "none: reject them"})
+    det_shape: str = field(default="box", metadata={
+        "group": "det", "choices": ("box", "quad"), "help": "box: axis-aligned boxes (every family); quad: 4-point "
+                                                            "quads (families whose codec has a quad form, see "
+                                                            "docs/detection_codecs.md)"})
+
+
+@dataclass
+class TaskConfig(TaskFields):
+    """Which task to run for which model family, and how (shared by ``swift-ocr convert`` and the ms-swift
+    preprocessors, so both routes make the same samples): the fields of :class:`TaskFields`, checked.
+
+    Raises:
+        ValueError: an unknown task, family, det shape, prompt style or language.
+    """
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -180,7 +217,8 @@ class TaskConfig:
 def carried_prompt(config: "TaskConfig", sample: Sample) -> str:
     """The instruction for ``config.family`` of a sample that brings its own (``Sample.prompt``, e.g. a GOT JSON
     entry's human turn): see :func:`swift_ocr.families.prompts.carry_prompt` (whole-page prompts become the family's, a
-    user ``prompt`` replacing the plain one; other prompts are kept; region prompts are kept for ``got`` only).
+    user ``prompt`` replacing the plain one; other prompts are kept; region prompts are kept only for a family with
+    ``keeps_region_prompts``, GOT).
 
     Raises:
         OcrFormatError: kind ``unsupported_prompt``: a GOT box or colour prompt for another family.

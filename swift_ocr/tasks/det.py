@@ -10,13 +10,8 @@ Inputs: any sample with regions -- ICDAR/SROIE quads (:mod:`swift_ocr.formats.ic
 which the word-box reader already groups into line regions (:func:`swift_ocr.formats.wordbox.group_lines`).
 Polygons are in pixels of the original image (:mod:`swift_ocr.sample`).
 
-Reading order (``order``):
-
-* ``"tb-lr"`` (default): lines top to bottom, each left to right. Regions are grouped into lines by vertical
-  overlap: sorted by the centre ``y`` of their bounding box, a region joins the line above it when its vertical
-  extent overlaps the line's mean extent by at least :data:`LINE_OVERLAP` of the smaller of the two heights;
-* ``"tb-rl"``: the same lines, each right to left (Arabic, Hebrew);
-* ``"source"``: the order of the label file.
+Reading order (``order``): ``"tb-lr"`` (default), ``"tb-rl"`` or ``"source"``, the rules of
+:mod:`swift_ocr.tasks.order`.
 
 Capping boxes per sample (``max_boxes``), so that a target fits ``--max_length`` (an InternVL box costs about
 20 tokens plus its text):
@@ -30,53 +25,48 @@ Capping boxes per sample (``max_boxes``), so that a target fits ``--max_length``
   vertically -- is clipped; one left with no area is rejected, kind ``degenerate_region``);
 * ``tiling="none"``: a page with more than ``max_boxes`` care regions is rejected (kind ``too_many_boxes``).
 
-Tile metadata: every output sample carries, as the attribute ``swift_ocr`` (read it with :func:`det_meta`), the
+(The strip cutting and the tile metadata: :mod:`swift_ocr.tasks.tiling`.)
+
+Tile metadata: every output sample carries, as the attribute ``swift_ocr``
+(:data:`~swift_ocr.tasks.tiling.TILE_META_KEY`; read it with :func:`~swift_ocr.tasks.tiling.det_meta`), the
 dict ``{"image_size": [w, h], "offset": [x, y], "source_image": path}``: the size in pixels of the image the
 target's coordinates refer to (the tile, or the whole image), the tile's top-left corner in pixels of the source
 image, and the source image path (absolute; for images that came as bytes, e.g. parquet rows, their display
 name). Writers put it in each ms-swift row under the key ``"swift_ocr"``; ``swift-ocr eval det`` reads it to map a
-tile's boxes back to its source image (:data:`swift_ocr.eval.det_results.TILE_KEY`). ``swift infer`` keeps that
+tile's boxes back to its source image (:mod:`swift_ocr.eval.det_results`). ``swift infer`` keeps that
 column only with ``--remove_unused_columns false``.
 
 Nothing is dropped silently: a region that cannot be used (``Region.issue`` set by the readers' geometry checks,
 an empty transcription, a text the family format cannot carry) is a region rejection; a sample that gives no
 target is an :class:`~swift_ocr.errors.OcrFormatError`.
+
+Fast paths, each beside its reference:
+
+* :func:`_usable_fast` (each region encoded once, by the codec's per-region encoder, while it is checked) beside
+  :func:`_usable` (``codec.encode`` per region). :func:`det` takes the reference with ``careful=True`` (and when the
+  codec refuses the image size). Equivalence tests: ``tests/test_det_task.py::test_fast_path_*``;
+* :func:`plain_target` (the target of a page that gives one untiled sample and rejects nothing, from objects and a
+  reading sequence the caller may already have) beside :func:`det`; the batch converter chooses it
+  (:mod:`swift_ocr.convert`); equivalence tests: ``tests/test_batch.py`` (byte-identical conversions).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from json.encoder import encode_basestring
+from dataclasses import replace
 from operator import attrgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from swift_ocr.codecs import Codec, get_codec
-from swift_ocr.codecs.base import BoxFormat, ObjectEncoder, region_bbox
+from swift_ocr.codecs.grid import BoxFormat, ObjectEncoder, region_bbox
 from swift_ocr.errors import KINDS, OcrFormatError, Rejection
-from swift_ocr.formats.geometry import MIN_REGION_AREA, clip_polygon
 from swift_ocr.formats.polygons import min_area_quad
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
 from swift_ocr.sample import Region, Sample
+from swift_ocr.tasks.order import ORDERS, Box, PlacedRegion, check_order, ordered_lines, reading_sequence
+from swift_ocr.tasks.tiling import TILE_META_KEY, TILINGS, region_in_tile, strips, tile_meta
 
-ORDERS = ("tb-lr", "tb-rl", "source")
-TILINGS = ("strips", "none")
-#: Name of the tile-metadata attribute of the samples :func:`det` returns, and of the ms-swift row field.
-META_ATTR = "swift_ocr"
-#: Minimum vertical overlap (fraction of the smaller height) for a region to join a line.
-LINE_OVERLAP = 0.5
 #: Rejection kinds this task adds (also listed in :data:`swift_ocr.errors.KINDS`).
 DET_KINDS = {k: KINDS[k] for k in ("unencodable_text", "too_many_boxes")}
-
-Box = Tuple[float, float, float, float]
-
-
-@dataclass
-class _Item:
-    """A usable care region with its position in the source order."""
-
-    index: int
-    region: Region
-    box: Box  # (x1, y1, x2, y2), pixels of the source image
 
 
 #: Codecs :func:`det` has built, by family and parameters (a codec holds only its parameters).
@@ -129,117 +119,6 @@ def _object_encoder(codec: Codec, size: Tuple[int, int]) -> Optional[ObjectEncod
     return _per_size(_ENCODERS, codec, size, codec.object_encoder)
 
 
-def det_meta(sample: Sample) -> Optional[Dict[str, Any]]:
-    """The tile metadata :func:`det` attached to ``sample``: ``{"image_size", "offset", "source_image"}``, else None."""
-    return getattr(sample, META_ATTR, None)
-
-
-# ------------------------------------------------------------------------------------------ reading order
-
-
-def group_lines(regions: Sequence[Region]) -> List[List[int]]:
-    """Group regions into text lines: indices into ``regions``, lines top to bottom, each in left-to-right order.
-
-    Coordinates: ``Region.polygon`` in pixels (any image); only the axis-aligned bounding boxes are used. See the
-    module docstring for the rule (:data:`LINE_OVERLAP`).
-    """
-    return group_boxes([r.bbox() for r in regions])
-
-
-def group_boxes(boxes: Sequence[Box]) -> List[List[int]]:
-    """:func:`group_lines` on the regions' bounding boxes ``(x1, y1, x2, y2)`` (pixels): indices into ``boxes``."""
-    # Sorting the key tuples themselves (index last) compares the same keys as sorted(..., key=...) would.
-    by_centre = [((y1 + y2) / 2, x1, i) for i, (x1, y1, _, y2) in enumerate(boxes)]
-    by_centre.sort()
-    lines: List[List[int]] = []
-    line: List[int] = []
-    n = 0  # regions in the current line
-    tops = bottoms = 0.0  # sums of their y1 and y2, added up in line order as sum() does: sum(tops) / n is the mean
-    for _, _, i in by_centre:
-        _, y1, _, y2 = boxes[i]
-        if n:
-            ly1, ly2 = tops / n, bottoms / n  # the line's mean extent
-            # overlap = min(y2, ly2) - max(y1, ly1), keeping the builtins' choice between equal values
-            overlap = (ly2 if ly2 < y2 else y2) - (ly1 if ly1 > y1 else y1)
-            if overlap > 0:
-                h, lh = y2 - y1, ly2 - ly1
-                if overlap >= LINE_OVERLAP * (lh if lh < h else h):
-                    line.append(i)
-                    tops += y1
-                    bottoms += y2
-                    n += 1
-                    continue
-        line = [i]
-        lines.append(line)
-        tops, bottoms, n = 0 + y1, 0 + y2, 1  # as sum([y1]): 0 + y1
-    for k, line in enumerate(lines):
-        if len(line) > 1:
-            lines[k] = [j for _, j in sorted([(boxes[j][0], j) for j in line])]
-    return lines
-
-
-def single_region_lines(boxes, counts: Sequence[int]) -> List[Optional[List[int]]]:
-    """For many pages at once (numpy): the reading sequence of each page whose lines (:func:`group_boxes`) all hold
-    one region -- then ``tb-lr`` and ``tb-rl`` both read the regions in :func:`group_boxes`' sort by centre -- and
-    None for the other pages (they need :func:`group_boxes`).
-
-    A page has only one-region lines exactly when no region, taken in that sort, would join a line made of the region
-    before it alone (:func:`group_boxes`' test, the same float64 operations): by induction every line then keeps one
-    region, and every region is compared with exactly that line.
-
-    Args:
-        boxes: ``(m, 4)`` finite ``x1, y1, x2, y2`` (pixels), page by page: the first ``counts[0]`` rows are the
-            first page's regions (in source order), and so on.
-        counts: regions per page.
-
-    Returns:
-        Per page: indices into its own regions in reading order, or None.
-    """
-    import numpy as np
-
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    counts = np.asarray(counts, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
-    page = np.repeat(np.arange(len(counts)), counts)
-    local = np.arange(len(b)) - np.repeat(starts, counts)  # index within the page
-    x1, y1, y2 = b[:, 0], b[:, 1], b[:, 3]
-    order = np.lexsort((local, x1, (y1 + y2) / 2, page))  # by page, then group_boxes' key (centre y, x1, index)
-    y1, y2, page = y1[order], y2[order], page[order]
-    overlap = np.minimum(y2[1:], y2[:-1]) - np.maximum(y1[1:], y1[:-1])
-    height = y2 - y1
-    joins = (page[1:] == page[:-1]) & (overlap > 0) & (overlap >= LINE_OVERLAP * np.minimum(height[1:], height[:-1]))
-    shared = set(page[1:][joins].tolist())
-    sequence = local[order].tolist()
-    return [None if k in shared else sequence[start:start + n]
-            for k, (start, n) in enumerate(zip(starts.tolist(), counts.tolist()))]
-
-
-def _check_order(order: str) -> None:
-    if order not in ORDERS:
-        raise ValueError(f"unknown reading order {order!r}; choose from {', '.join(ORDERS)}")
-
-
-def _ordered_lines(items: List[_Item], order: str) -> List[List[_Item]]:
-    """Lines of ``items`` (top to bottom), each in the reading direction of ``order``."""
-    lines = [[items[j] for j in line] for line in group_boxes([it.box for it in items])]
-    if order == "tb-rl":
-        lines = [sorted(line, key=lambda it: (-it.box[2], it.index)) for line in lines]
-    return lines
-
-
-def reading_order(regions: Sequence[Region], order: str = "tb-lr") -> List[Region]:
-    """``regions`` in reading order (see module docstring for the orders).
-
-    Raises:
-        ValueError: unknown ``order``.
-    """
-    _check_order(order)
-    if order == "source":
-        return list(regions)
-    items = [_Item(i, r, r.bbox()) for i, r in enumerate(regions)]
-    return [it.region for line in _ordered_lines(items, order) for it in line]
-
-
 # ------------------------------------------------------------------------------------------------ det task
 
 
@@ -263,7 +142,7 @@ def _reject(problem: Rejection, rejected: Optional[List[Rejection]]) -> None:
 
 
 def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
-            rejected: Optional[List[Rejection]]) -> List[_Item]:
+            rejected: Optional[List[Rejection]]) -> List[PlacedRegion]:
     """The care regions that can be targets; the others become rejections (or the first one is raised)."""
     items = []
     for i, region in enumerate(sample.care_regions()):
@@ -276,14 +155,16 @@ def _usable(sample: Sample, codec: Codec, size: Tuple[int, int],
         if problem is not None:
             _reject(problem, rejected)
             continue
-        items.append(_Item(i, region, region.bbox()))
+        items.append(PlacedRegion(i, region, region.bbox()))
     return items
 
 
 def _usable_fast(sample: Sample, care: List[Region], encode: ObjectEncoder, rejected: Optional[List[Rejection]]):
-    """:func:`_usable` with the codec's per-region encoder (:meth:`Codec.object_encoder`): the same regions and
-    rejections, as parallel lists ``(indices, regions, boxes, objects)`` -- index into ``care``, region, its
-    bounding box and its object text (for the image size the encoder was built for)."""
+    """Fast sibling of :func:`_usable` (its reference), with the codec's per-region encoder
+    (:meth:`Codec.object_encoder`): the same regions and rejections, as parallel lists ``(indices, regions, boxes,
+    objects)`` -- index into ``care``, region, its bounding box and its object text (for the image size the encoder
+    was built for). Equivalence tests: ``tests/test_det_task.py::test_fast_path_*`` (``det(careful=True)`` against
+    the default)."""
     indices, regions, boxes, objects = [], [], [], []
     for i, region in enumerate(care):
         problem = _text_problem(sample, region)
@@ -306,17 +187,6 @@ def _usable_fast(sample: Sample, care: List[Region], encode: ObjectEncoder, reje
     return indices, regions, boxes, objects
 
 
-def _reading_sequence(boxes: Sequence[Box], order: str) -> List[int]:
-    """Indices into ``boxes`` (regions in source order) in the reading ``order``: the sequence
-    :func:`reading_order` gives, without building regions."""
-    if order == "source":
-        return list(range(len(boxes)))
-    lines = group_boxes(boxes)
-    if order == "tb-rl":
-        return [j for line in lines for j in sorted(line, key=lambda j: (-boxes[j][2], j))]
-    return [j for line in lines for j in line]
-
-
 def _sample_size(sample: Sample, max_image_pixels: Optional[int]) -> Tuple[int, int]:
     if sample.image_size is not None:
         return tuple(sample.image_size)
@@ -330,90 +200,9 @@ def _source_image(sample: Sample) -> str:
     return name if sample.image_bytes is not None else os.path.abspath(name)
 
 
-def _meta(size: Tuple[int, int], offset: Tuple[int, int], source_image: str) -> Dict[str, Any]:
-    return {"image_size": [int(size[0]), int(size[1])], "offset": [int(offset[0]), int(offset[1])],
-            "source_image": source_image}
-
-
-def untiled_meta(size: Tuple[int, int], source_image: str) -> Dict[str, Any]:
-    """The :data:`META_ATTR` metadata of an untiled sample: image ``size`` in pixels, offset ``(0, 0)``,
-    ``source_image`` (an absolute path, as :func:`det` writes it)."""
-    return _meta(size, (0, 0), source_image)
-
-
-_UNTILED_META_JSON = encode_basestring(META_ATTR) + ': {"image_size": [%d, %d], "offset": [0, 0], "source_image": %s}'
-
-
-def untiled_meta_json(size: Tuple[int, int], source_image: str) -> str:
-    """The row member ``"swift_ocr": {...}`` of :func:`untiled_meta` as JSON text, as ``json.dumps(...,
-    ensure_ascii=False)`` writes it (for :func:`~swift_ocr.writers.swift_jsonl.swift_row_line`'s ``extra_json``)."""
-    return _UNTILED_META_JSON % (int(size[0]), int(size[1]), encode_basestring(source_image))
-
-
-def _cuts(groups: List[List[_Item]], lo_axis: int, hi_axis: int, start: int, end: int) -> List[int]:
-    """Boundaries ``start = c0 < c1 < ... < cn = end`` (whole pixels) between consecutive groups along one axis:
-    half-way between the far edge of a group and the near edge of the next."""
-    cuts = [start]
-    for a, b in zip(groups, groups[1:]):
-        far = max(it.box[hi_axis] for it in a)
-        near = min(it.box[lo_axis] for it in b)
-        cut = int(round((far + near) / 2))
-        cuts.append(min(max(cut, cuts[-1] + 1), end - (len(groups) - len(cuts))))
-    cuts.append(end)
-    return cuts
-
-
-def _tiles(lines: List[List[_Item]], max_boxes: int, size: Tuple[int, int], rtl: bool = False):
-    """``[((x0, y0, x1, y1), items)]``: the strips of ``lines`` (top to bottom), in pixels of the source image of
-    ``size``; the pieces of an over-full line come left to right, or right to left with ``rtl``."""
-    bands: List[List[List[_Item]]] = []
-    current: List[List[_Item]] = []
-    count = 0
-    for line in lines:
-        if current and (count + len(line) > max_boxes or len(line) > max_boxes):
-            bands.append(current)
-            current, count = [], 0
-        current.append(line)
-        count += len(line)
-        if count > max_boxes:  # one over-full line: a band of its own
-            bands.append(current)
-            current, count = [], 0
-    if current:
-        bands.append(current)
-    w, h = size
-    band_items = [[it for line in band for it in line] for band in bands]
-    ys = _cuts(band_items, 1, 3, 0, h)
-    tiles = []
-    for k, band in enumerate(bands):
-        y0, y1 = ys[k], ys[k + 1]
-        items = band_items[k]
-        if len(items) <= max_boxes:
-            tiles.append(((0, y0, w, y1), items))
-            continue
-        line = band[0]  # a single line: pieces side by side, cut between regions
-        by_x = sorted(line, key=lambda it: (it.box[0], it.index))
-        pieces = [by_x[i:i + max_boxes] for i in range(0, len(by_x), max_boxes)]
-        xs = _cuts(pieces, 0, 2, 0, w)
-        boxes = [((xs[i], y0, xs[i + 1], y1), pieces[i]) for i in range(len(pieces))]
-        tiles.extend(reversed(boxes) if rtl else boxes)
-    return tiles
-
-
-def _in_tile(item: _Item, tile: Tuple[int, int, int, int]) -> Optional[Region]:
-    """The item's region shifted into ``tile`` and clipped to it; None when nothing of it is left."""
-    x0, y0, x1, y1 = tile
-    shifted = [(x - x0, y - y0) for x, y in item.region.polygon]
-    clipped, _ = clip_polygon(shifted, (x1 - x0, y1 - y0))
-    xs, ys = [p[0] for p in clipped], [p[1] for p in clipped]
-    if (max(xs) - min(xs)) * (max(ys) - min(ys)) < MIN_REGION_AREA:
-        return None
-    r = item.region
-    return Region(polygon=clipped, text=r.text, dont_care=False, line=r.line)
-
-
 def box_format(family: str, size: Tuple[int, int], codec_params: Optional[Dict[str, Any]] = None
                ) -> Optional[BoxFormat]:
-    """The family codec's :class:`~swift_ocr.codecs.base.BoxFormat` for images of ``size`` (kept for the next page
+    """The family codec's :class:`~swift_ocr.codecs.grid.BoxFormat` for images of ``size`` (kept for the next page
     of that size), or None: the codec has none (quads), or refuses the size.
 
     Raises:
@@ -431,8 +220,9 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
                  codec_params: Optional[Dict[str, Any]] = None,
                  objects: Optional[Sequence[str]] = None, sequence: Optional[Sequence[int]] = None) -> Optional[str]:
     """The target :func:`det` gives a page when it gives one untiled sample and rejects nothing: the care regions'
-    objects in reading order. The batch converter (:mod:`swift_ocr.convert.batch`) calls it for pages whose regions all
-    passed the geometry checks unchanged.
+    objects in reading order. Fast sibling of :func:`det` (its reference) for the batch converter
+    (:mod:`swift_ocr.convert`), which calls it for pages whose regions all passed the geometry checks unchanged;
+    equivalence tests: ``tests/test_batch.py`` (the batch path writes the careful path's bytes).
 
     Args:
         care: the page's care (not ``###``) regions in source order, unchanged by the geometry checks.
@@ -454,7 +244,7 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
         ValueError: unknown family or order, bad ``codec_params``.
     """
     codec = _codec(family, codec_params)
-    _check_order(order)
+    check_order(order)
     if not care or (max_boxes is not None and len(care) > max_boxes):
         return None
     if not all(map(str.strip, map(_text, care))):  # C-level loops: the batch converter calls this for every page
@@ -468,7 +258,7 @@ def plain_target(care: Sequence[Region], boxes: Sequence[Box], size: Tuple[int, 
         except ValueError:
             return None
     if sequence is None:
-        sequence = _reading_sequence(boxes, order)
+        sequence = reading_sequence(boxes, order)
     return codec.join_objects([objects[j] for j in sequence])
 
 
@@ -486,7 +276,7 @@ def _polygons_as_quads(sample: Sample) -> Sample:
 def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[int] = None,
         tiling: str = "strips", *, rejected: Optional[List[Rejection]] = None,
         codec_params: Optional[Dict[str, Any]] = None,
-        max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS) -> List[Sample]:
+        max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS, careful: bool = False) -> List[Sample]:
     """Detection-as-text samples for one source sample.
 
     The image is not opened when ``sample.image_size`` is known (readers set it from the header check) and the
@@ -497,17 +287,20 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
     Args:
         sample: a sample with regions in pixels of its (first) image, preferably checked by
             :func:`swift_ocr.formats.checks.finish_sample` (regions clipped into the image, ``Region.issue`` set).
-        family: codec family (:data:`swift_ocr.codecs.FAMILIES`): the target's text format and coordinate grid.
+        family: codec family (a registered family, :func:`swift_ocr.families.family_names`): the target's text
+            format and coordinate grid.
         order: reading order of the objects in the target, one of :data:`ORDERS`.
         max_boxes: at most this many regions per output sample (None: no cap).
         tiling: what to do with pages over ``max_boxes``, one of :data:`TILINGS`.
         rejected: region rejections are appended here; when None the first one is raised instead.
         codec_params: passed to :func:`swift_ocr.codecs.get_codec` (e.g. ``{"shape": "quad"}`` for internvl).
         max_image_pixels: decompression-bomb limit when the image must be decoded (tiles).
+        careful: check and encode every region with ``codec.encode`` (the reference path, :func:`_usable`) instead
+            of the per-region encoder (:func:`_usable_fast`); the same result either way (the equivalence tests).
 
     Returns:
         Samples whose ``text`` is the codec target, ``regions`` the target's regions (pixels of the sample's own
-        image: the tile for tiles), ``image_size`` that image's size, and the :data:`META_ATTR` attribute
+        image: the tile for tiles), ``image_size`` that image's size, and the :data:`TILE_META_KEY` attribute
         (:func:`det_meta`). Untiled: ``images``/``image_bytes`` are the source's own. Tiles: PNG bytes, with
         ``images = ["<stem>_t<k>.png"]``.
 
@@ -519,7 +312,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
             rejected region.
     """
     codec = _codec(family, codec_params)
-    _check_order(order)
+    check_order(order)
     if (codec_params or {}).get("shape") == "quad" and any(len(r.polygon) > 4 for r in sample.regions):
         sample = _polygons_as_quads(sample)
     if tiling not in TILINGS:
@@ -539,20 +332,20 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
         size = _sample_size(sample, max_image_pixels)
     except OcrFormatError as e:
         raise OcrFormatError(sample.source, sample.line, f"image {name}: {e.reason}", e.kind) from e
-    encode = _object_encoder(codec, size)
-    if encode is None:  # a bad size: the careful path rejects every region with the codec's message
+    encode = None if careful else _object_encoder(codec, size)
+    if encode is None:  # asked for, or a bad size: the careful path rejects every region with the codec's message
         items = _usable(sample, codec, size, rejected)
     else:
         indices, regions, boxes, objects = _usable_fast(sample, care, encode, rejected)
         if regions and (max_boxes is None or len(regions) <= max_boxes):
             # The whole image: the objects encoded while checking the regions make the target (same image size).
-            chosen = _reading_sequence(boxes, order)
+            chosen = reading_sequence(boxes, order)
             out = Sample(images=list(sample.images), text=codec.join_objects([objects[j] for j in chosen]),
                          regions=[regions[j] for j in chosen], source=sample.source, line=sample.line,
                          image_size=tuple(size), image_bytes=sample.image_bytes)
-            setattr(out, META_ATTR, _meta(size, (0, 0), _source_image(sample)))
+            setattr(out, TILE_META_KEY, tile_meta(size, (0, 0), _source_image(sample)))
             return [out]
-        items = [_Item(i, r, b) for i, r, b in zip(indices, regions, boxes)]
+        items = [PlacedRegion(i, r, b) for i, r, b in zip(indices, regions, boxes)]
     if not items:
         raise OcrFormatError(sample.source, sample.line, f"none of the {len(care)} readable "
                              "region(s) can be a detection target (each is listed as a region rejection)",
@@ -562,16 +355,16 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
     def finish(regions: List[Region], images, image_bytes, tile_size, offset) -> Sample:
         out = Sample(images=list(images), text=codec.encode(regions, tile_size), regions=regions,
                      source=sample.source, line=sample.line, image_size=tuple(tile_size), image_bytes=image_bytes)
-        setattr(out, META_ATTR, _meta(tile_size, offset, source_image))
+        setattr(out, TILE_META_KEY, tile_meta(tile_size, offset, source_image))
         return out
 
-    def arrange(chosen: List[_Item]) -> List[_Item]:
+    def arrange(chosen: List[PlacedRegion]) -> List[PlacedRegion]:
         if order == "source":
             return sorted(chosen, key=lambda it: it.index)
         rank = {id(it): k for k, it in enumerate(it for line in lines for it in line)}
         return sorted(chosen, key=lambda it: rank[id(it)])
 
-    lines = _ordered_lines(items, "tb-rl" if order == "tb-rl" else "tb-lr")
+    lines = ordered_lines(items, "tb-rl" if order == "tb-rl" else "tb-lr")
     if max_boxes is None or len(items) <= max_boxes:
         regions = [it.region for it in arrange(items)]
         return [finish(regions, sample.images, sample.image_bytes, size, (0, 0))]
@@ -590,10 +383,10 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
                              f"not the {size[0]}x{size[1]} its regions refer to", "image_corrupt")
     stem = os.path.splitext(os.path.basename(name))[0]
     out = []
-    for k, (tile, chosen) in enumerate(_tiles(lines, max_boxes, size, rtl=order == "tb-rl"), start=1):
+    for k, (tile, chosen) in enumerate(strips(lines, max_boxes, size, rtl=order == "tb-rl"), start=1):
         regions = []
         for it in arrange(chosen):
-            r = _in_tile(it, tile)
+            r = region_in_tile(it, tile)
             if r is None:
                 problem = Rejection(sample.source, it.region.line, f"{_label(it.region)}: no area left inside tile "
                                     f"{k} {list(tile)} (lines overlap vertically)", "degenerate_region")

@@ -5,9 +5,9 @@ model type, template, image processor and LoRA targeting behave exactly as with 
 hidden size is tiny and every weight is random. They produce gibberish: they exist only to prove that a
 pipeline (``swift sft`` -> ``swift export --merge_lora`` -> ``swift infer``) runs, never to measure quality.
 
-One builder per architecture lives in :data:`BUILDERS`, keyed by the ``--arch`` name (``got_ocr2_hf``,
-``internvl_hf``); :data:`SWIFT_TYPES` gives the ms-swift ``--model_type`` and ``--template`` of each. Heavy
-libraries (torch, transformers, tokenizers) are imported inside the builders.
+One builder per architecture lives here; the model families name theirs (``--arch`` name -> builder, ms-swift
+``--model_type`` and ``--template``: :attr:`swift_ocr.families.base.ModelFamily.tiny_archs`, listed by
+:func:`tiny_archs`). Heavy libraries (torch, transformers, tokenizers) are imported inside the builders.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import shutil
 import string
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Union
 
 #: Marker written into ``config.json`` (top level) of every tiny model; ``True`` means random and untrained.
 TINY_MARKER_KEY = "swift_ocr_tiny_random_untrained"
@@ -490,40 +490,39 @@ def label_synthetic_reader(model_dir: Union[str, os.PathLike], trained_on: str) 
     return model_dir
 
 
-#: ``--arch`` name -> builder ``(output_dir: Path, seed: int) -> Path`` that writes every file of the model into
-#: ``output_dir`` (an existing empty staging dir; :func:`build_tiny_model` publishes it).
-BUILDERS: Dict[str, Callable[..., Path]] = {
-    "got_ocr2_hf": build_tiny_got_ocr2_hf,
-    "internvl_hf": build_tiny_internvl_hf,
-    "internvl_hf_112": build_tiny_internvl_hf_112,
-}
-#: ``--arch`` name -> (ms-swift ``--model_type``, ms-swift ``--template``) to run the built model with.
-SWIFT_TYPES: Dict[str, Tuple[str, str]] = {
-    "got_ocr2_hf": ("got_ocr2_hf", "got_ocr2_hf"),
-    "internvl_hf": ("internvl", "internvl_hf"),
-    "internvl_hf_112": ("internvl", "internvl_hf"),
-}
+def tiny_archs():
+    """``{arch: (family, TinyArch)}``: the tiny models the registered families declare
+    (:func:`swift_ocr.families.tiny_archs`; ``TinyArch`` holds the builder ``(output_dir: Path, seed: int) -> Path``
+    that writes every file of the model into an existing empty staging dir, and the ms-swift ``--model_type`` /
+    ``--template`` to run the model with)."""
+    from swift_ocr.families import tiny_archs as registered
+
+    return registered()
 
 
 def build_tiny_model(arch: str, output_dir: Union[str, os.PathLike], seed: int = 0) -> Path:
-    """Build a tiny, random-weight, untrained model for ``arch`` (a key of :data:`BUILDERS`) into ``output_dir``.
+    """Build a tiny, random-weight, untrained model for ``arch`` (a key of :func:`tiny_archs`) into ``output_dir``.
 
     The result loads offline with ``transformers`` and with
-    ``swift sft --model OUTPUT_DIR --model_type M --template T`` where ``(M, T) = SWIFT_TYPES[arch]``. The same
+    ``swift sft --model OUTPUT_DIR --model_type M --template T`` (the arch's ``model_type`` and ``template``). The same
     ``seed`` gives the same weights and tokenizer (byte-identical files). The model is written to a staging dir next to
     ``output_dir`` and moved into place when complete; files already in ``output_dir`` with the same
     names are overwritten.
 
     Returns the model directory as a ``Path``.
-    Raises ``ValueError`` for an ``arch`` not in :data:`BUILDERS`.
+    Raises ``ValueError`` for an ``arch`` no registered family declares (:func:`tiny_archs`).
     """
-    if arch not in BUILDERS:
-        raise ValueError(f"unknown tiny-model arch {arch!r}; supported: {', '.join(sorted(BUILDERS))}")
+    from swift_ocr.families.base import resolve
+
+    archs = tiny_archs()
+    if arch not in archs:
+        raise ValueError(f"unknown tiny-model arch {arch!r}; supported: {', '.join(sorted(archs))}")
+    builder = resolve(archs[arch][1].builder)
     output_dir = Path(output_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", suffix=".tmp", dir=output_dir.parent))
     try:
-        BUILDERS[arch](staging, seed=seed)
+        builder(staging, seed=seed)
         _publish_dir(staging, output_dir)
     finally:
         if staging.exists():

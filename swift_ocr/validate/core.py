@@ -6,7 +6,7 @@ Input: ms-swift's standard multimodal jsonl (ms-swift docs, "Custom Dataset"), o
      "images": ["path.jpg" | {"path": "path.jpg", "bytes": null}, ...]}
 
 Blank lines are skipped (they hold no row). Every problem found is a :class:`Problem` with a stable short
-``kind`` (:data:`KINDS`), a severity, the jsonl file and 1-based line, and a message.
+``kind`` (:data:`PROBLEM_KINDS`), a severity, the jsonl file and 1-based line, and a message.
 
 Image paths are resolved **as ms-swift 4.6.0 resolves them** (``swift/template/vision_utils.py``, ``load_file`` /
 ``_check_path``; ``swift/template/base.py``, ``_load_image``): a ``{"path", "bytes"}`` dict uses its ``bytes``
@@ -61,13 +61,14 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, probe_image
-from swift_ocr.families.prompts import check_family
+from swift_ocr.progress import Progress
+from swift_ocr.families import check_family, get_family
 from swift_ocr.validate.token_budget import ImageTokenParams, TokenCount, estimate_row
 
 ERROR, WARNING = "error", "warning"
 
 #: Problem kinds: code -> (severity, meaning). Codes are stable; messages are prose.
-KINDS: "OrderedDict[str, Tuple[str, str]]" = OrderedDict([
+PROBLEM_KINDS: "OrderedDict[str, Tuple[str, str]]" = OrderedDict([
     ("bad_json", (ERROR, "the line is not valid JSON")),
     ("bad_row", (ERROR, "not an ms-swift row: messages/roles/contents/images of the wrong shape")),
     ("image_tag_mismatch", (ERROR, "the number of <image> tags differs from the number of images")),
@@ -93,7 +94,9 @@ ROLES = frozenset({"system", "user", "tool_call", "tool_response", "tool", "assi
 PILLOW_HARD_LIMIT = 2 * DEFAULT_MAX_IMAGE_PIXELS
 #: ms-swift treats longer image strings as base64 data (``_check_path``: ``MAX_PATH_HEURISTIC``).
 MAX_PATH_LENGTH = 2000
-TASKS = ("auto", "rec", "det")
+#: ``--task`` of ``swift-ocr validate``: the kind of rows to expect (``auto``: det when a target holds boxes). Not the
+#: conversion tasks (:data:`swift_ocr.tasks.core.TASKS`).
+VALIDATE_TASKS = ("auto", "rec", "det")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Problem:
     """One problem in one row.
 
     Attributes:
-        kind: a key of :data:`KINDS`.
+        kind: a key of :data:`PROBLEM_KINDS`.
         severity: ``error`` or ``warning`` (after ``--strict``).
         source: the jsonl file.
         line: 1-based line in ``source``.
@@ -127,7 +130,7 @@ class ValidateOptions:
     """What :func:`validate_files` checks and how.
 
     Attributes:
-        family: model family (:data:`swift_ocr.families.prompts.FAMILIES`): box codec and image-token arithmetic.
+        family: model family (:func:`swift_ocr.families.family_names`): box codec and image-token arithmetic.
         max_length: token limit (``swift sft --max_length``); None: lengths are measured, not checked.
         task: ``auto``, ``rec`` or ``det`` (box checks; see the module docstring).
         decode: fully decode every image (else read the header only).
@@ -158,8 +161,8 @@ class ValidateOptions:
 
     def __post_init__(self):
         check_family(self.family)
-        if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
+        if self.task not in VALIDATE_TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(VALIDATE_TASKS)}")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {self.max_length}")
         if self.max_pixels < 1 or self.min_side < 1 or self.max_aspect < 1:
@@ -218,9 +221,9 @@ class ValidationReport:
         return self.errors == 0
 
     def counts(self) -> Dict[str, int]:
-        """Problems per kind, in :data:`KINDS` order, kinds with problems only."""
+        """Problems per kind, in :data:`PROBLEM_KINDS` order, kinds with problems only."""
         c = Counter(p.kind for p in self.problems)
-        return {k: c[k] for k in KINDS if c[k]}
+        return {k: c[k] for k in PROBLEM_KINDS if c[k]}
 
     def by_kind(self, kind: str) -> List[Problem]:
         return [p for p in self.problems if p.kind == kind]
@@ -453,23 +456,20 @@ class Validator:
         self.rows = 0
         self.tokens = TokenStats(exact=counter is not None, max_length=options.max_length)
         self.row_tokens: List[Tuple[str, int, TokenCount]] = []
+        #: counts rows as they are checked (:class:`swift_ocr.progress.Progress`; a disabled one by default)
+        self.progress = Progress(False)
 
     # -- helpers
     def _add(self, kind: str, source: str, line: int, message: str) -> None:
-        severity = KINDS[kind][0]
+        severity = PROBLEM_KINDS[kind][0]
         if self.opts.strict:
             severity = ERROR
         self.problems.append(Problem(kind, severity, source, line, message))
 
     def codec(self):
         if self._codec is None:
-            from swift_ocr.codecs import get_codec
-            if self.opts.family == "qwen2_5_vl":
-                from swift_ocr.codecs.qwen2_5_vl import Qwen25VLCodec
-                self._codec = Qwen25VLCodec(min_pixels=self.params.qwen_min_pixels,
-                                            max_pixels=self.params.qwen_max_pixels)
-            else:
-                self._codec = get_codec(self.opts.family)
+            # the codec matching the images ms-swift feeds the model under the same settings as the token counts
+            self._codec = get_family(self.opts.family).codec_for_env(self.params.env())
         return self._codec
 
     def _image(self, ref: ImageRef) -> ImageCheck:
@@ -486,8 +486,11 @@ class Validator:
         """
         source = str(path)
         jsonl_dir = os.path.dirname(os.path.abspath(source))
+        progress = self.progress
         for line, text in iter_lines(source):
             self.rows += 1
+            if progress:
+                progress.update(1, len(self.problems))
             if text is None:
                 self._add("bad_json", source, line, "not valid UTF-8 text (JSON must be UTF-8)")
                 continue
@@ -527,7 +530,7 @@ class Validator:
             sizes.append(result.size)
             for kind, message in result.problems:
                 self._add(kind, source, line, message)
-                if KINDS[kind][0] == ERROR:
+                if PROBLEM_KINDS[kind][0] == ERROR:
                     images_ok = False
 
         target = _target(messages)
@@ -616,19 +619,23 @@ class Validator:
                                 tokens=self.tokens, row_tokens=list(self.row_tokens))
 
 
-def validate_files(paths: Iterable[str], options: ValidateOptions, counter=None) -> ValidationReport:
+def validate_files(paths: Iterable[str], options: ValidateOptions, counter=None,
+                   progress: bool = False) -> ValidationReport:
     """Validate one or more ms-swift jsonl files (checks in the module docstring) and return the report.
 
     Args:
         paths: jsonl files, checked in order; duplicates are found across all of them (e.g. train vs val).
         options: what to check.
         counter: exact token counter (``count(row) -> TokenCount``), or None for estimates.
+        progress: show a progress bar on standard error (rows, rows per second, problems so far;
+            :class:`swift_ocr.progress.Progress`).
 
     Raises:
         OSError: a file cannot be read (problems inside files never raise).
     """
     paths = [str(p) for p in paths]
     v = Validator(options, counter)
-    for p in paths:
-        v.validate_file(p)
+    with Progress(progress, desc="validate", unit="row", what="problems") as v.progress:
+        for p in paths:
+            v.validate_file(p)
     return v.report(paths)

@@ -14,41 +14,19 @@ Two ways to count (both return a :class:`TokenCount`):
   the length is what ms-swift itself reports (``encode(..., return_length=True)['length']``);
 * **estimate** (:func:`estimate_row`), rough: image tokens by the arithmetic below (the same numbers ms-swift's
   templates produce), text tokens by :func:`estimate_text_tokens` (a heuristic, see there) over the chat markup
-  of the family's ms-swift template (:data:`SCAFFOLDS`) or of a given ``--template`` (:func:`scaffold_for`), the
+  of the family's ms-swift template (the family spec's ``scaffold``) or of a given ``--template`` (:func:`scaffold_for`), the
   model's added tokens (chat, image and box markers) one token each. Its measured error is
   :data:`ESTIMATE_ERROR`; the exact count is the recommended one.
 
 ``--system`` is resolved by ms-swift's own code before either (:func:`resolve_system`).
 
 Image tokens per image, image size ``(width, height)`` in pixels of the original image (as decoded, no EXIF
-rotation - ms-swift's ``load_image`` does not apply EXIF orientation either):
-
-============  ==========================================================================================
-family        image tokens (ms-swift 4.6.0 template, defaults)
-============  ==========================================================================================
-got           256, whatever the size: GOT resizes every image to 1024x1024 (``got_ocr2_hf``:
-              ``'<img>' + '<imgpad>' * 256 + '</img>\\n'``, ``swift/template/templates/stepfun.py``)
-internvl      256 per 448x448 tile; tiles = InternVL's ``dynamic_preprocess`` grid (min 1, max ``MAX_NUM``
-              = 12 tiles, the grid whose aspect ratio is closest to the image's) + 1 thumbnail tile when the
-              grid has more than 1 tile (:func:`internvl_grid`; ``internvl2``: ``<img>`` + ``<IMG_CONTEXT>`` *
-              256 * tiles + ``</img>\\n``, ``swift/template/templates/internvl.py``)
-qwen2_vl,     (H'/28) * (W'/28) for the ``smart_resize``d image (W', H') (multiples of 28; pixel bounds as
-qwen2_5_vl    ms-swift passes them to qwen-vl-utils: ``MAX_PIXELS``/``MIN_PIXELS``, default 16384/4 tokens,
-              see :mod:`swift_ocr.codecs.qwen2_5_vl`); ``<|vision_start|>`` + ``<|image_pad|>`` * n +
-              ``<|vision_end|>`` (``swift/template/templates/qwen.py``)
-deepseek_ocr  ms-swift's default is DeepSeek-OCR's "Gundam" mode (``CROP_MODE=1 BASE_SIZE=1024
-              IMAGE_SIZE=640``): a 1024x1024 global view = (16 + 1) * 16 + 1 = 273 tokens (16x16 queries,
-              a newline token per row, a view separator), plus, when a side exceeds 640 px, ``(10 * w + 1) *
-              (10 * h)`` tokens for a w x h grid of 640x640 crops (DeepSeek-OCR's ``dynamic_preprocess``, min 2,
-              max 9 crops) (:func:`deepseek_ocr_image_tokens`; ``swift/template/templates/deepseek.py``,
-              ``DeepseekOCR._preprocess_image``)
-============  ==========================================================================================
-
-Environment variables read like ms-swift reads them (``swift.utils.get_env_args``: upper-case names):
-``MAX_NUM``, ``INPUT_SIZE`` (InternVL), ``MAX_PIXELS``, ``MIN_PIXELS``, ``IMAGE_MAX_TOKEN_NUM``,
-``IMAGE_MIN_TOKEN_NUM`` (Qwen), ``CROP_MODE``, ``BASE_SIZE``, ``IMAGE_SIZE`` (DeepSeek-OCR); see
-:meth:`ImageTokenParams.from_env`. ms-swift's ``--max_pixels`` template argument (a rescale before the model's own
-resizing) is not modelled.
+rotation - ms-swift's ``load_image`` does not apply EXIF orientation either): each family's arithmetic
+(:attr:`swift_ocr.families.base.ModelFamily.image_tokens`, documented with its sources in the family's module under
+``swift_ocr/families/``), with the image settings ms-swift reads from the family's environment variables
+(:attr:`~swift_ocr.families.base.ModelFamily.env_vars`, e.g. ``MAX_NUM`` for InternVL, ``MAX_PIXELS`` for Qwen,
+``CROP_MODE`` for DeepSeek-OCR; :class:`ImageTokenParams`). ms-swift's ``--max_pixels`` template argument (a rescale
+before the model's own resizing) is not modelled.
 """
 from __future__ import annotations
 
@@ -58,241 +36,71 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from swift_ocr.families.prompts import FAMILIES, check_family
+from swift_ocr.families import families, get_family
+from swift_ocr.families.scaffold import Scaffold
+from swift_ocr.families.tiles import check_size
 
 ImageSize = Tuple[int, int]
-
-#: GOT-OCR2: image tokens per image (1024x1024 input, 16x16 patches, two stride-2 convs -> 16 x 16).
-GOT_IMAGE_TOKENS = 256
-
-#: InternVL2: tile side (``INPUT_SIZE``), tile limits (``MAX_NUM``; min is fixed at 1 by ms-swift).
-INTERNVL_INPUT_SIZE = 448
-INTERNVL_MAX_NUM = 12
-INTERNVL_MIN_NUM = 1
-
-#: DeepSeek-OCR (v1) defaults of ms-swift's ``deepseek_ocr`` template and of ``modeling_deepseekocr.py``.
-DEEPSEEK_BASE_SIZE = 1024
-DEEPSEEK_IMAGE_SIZE = 640
-DEEPSEEK_CROP_MODE = True
-DEEPSEEK_MIN_CROPS = 2
-DEEPSEEK_MAX_CROPS = 9
-_DEEPSEEK_PATCH = 16
-_DEEPSEEK_DOWNSAMPLE = 4
 
 
 # ------------------------------------------------------------------------------------------- parameters
 
 
-def _env_bool(value: str) -> bool:
-    """``strtobool`` as ms-swift applies it to boolean environment variables."""
-    v = value.strip().lower()
-    if v in ("y", "yes", "t", "true", "on", "1"):
-        return True
-    if v in ("n", "no", "f", "false", "off", "0"):
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
-
-
 @dataclass(frozen=True)
 class ImageTokenParams:
-    """Image-processing settings that change the number of image tokens (defaults = ms-swift 4.6.0's).
+    """Image-processing settings that change the number of image tokens, as ms-swift reads them from the
+    environment (empty: ms-swift 4.6.0's defaults).
 
     Attributes:
-        internvl_max_num: most InternVL tiles per image (``MAX_NUM``, default 12), thumbnail not counted.
-        internvl_input_size: InternVL tile side in pixels (``INPUT_SIZE``, default 448).
-        qwen_min_pixels, qwen_max_pixels: ``smart_resize`` pixel bounds of the image ms-swift feeds to
-            Qwen2-VL/Qwen2.5-VL (qwen-vl-utils defaults 4 * 28**2 and 16384 * 28**2, overridden by ``MIN_PIXELS``/
-            ``MAX_PIXELS`` or ``IMAGE_MIN_TOKEN_NUM``/``IMAGE_MAX_TOKEN_NUM``).
-        deepseek_base_size, deepseek_image_size, deepseek_crop_mode: DeepSeek-OCR's global-view size, crop size
-            and crop mode (``BASE_SIZE`` 1024, ``IMAGE_SIZE`` 640, ``CROP_MODE`` true).
+        environ: ``(name, value)`` of the registered families' environment variables
+            (:attr:`~swift_ocr.families.base.ModelFamily.env_vars`) that are set, sorted by name.
     """
 
-    internvl_max_num: int = INTERNVL_MAX_NUM
-    internvl_input_size: int = INTERNVL_INPUT_SIZE
-    qwen_min_pixels: int = 4 * 28 * 28
-    qwen_max_pixels: int = 16384 * 28 * 28
-    deepseek_base_size: int = DEEPSEEK_BASE_SIZE
-    deepseek_image_size: int = DEEPSEEK_IMAGE_SIZE
-    deepseek_crop_mode: bool = DEEPSEEK_CROP_MODE
+    environ: Tuple[Tuple[str, str], ...] = ()
+    _settings: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ImageTokenParams":
-        """The settings ms-swift would use under ``environ`` (default ``os.environ``).
+        """The settings ms-swift would use under ``environ`` (default ``os.environ``); each registered family's
+        settings are parsed now.
 
         Raises:
             ValueError: a variable that is not a number / boolean.
         """
-        from swift_ocr.codecs.qwen2_5_vl import Qwen25VLCodec
-
         env = os.environ if environ is None else environ
-        qwen = Qwen25VLCodec.for_ms_swift(env)
+        names = sorted({name for spec in families() for name in spec.env_vars})
+        params = cls(tuple((name, env[name]) for name in names if name in env))
+        for spec in families():
+            params.settings(spec.name)
+        return params
 
-        def num(name: str, default: int) -> int:
-            value = env.get(name)
-            return default if value is None else int(value)
+    def env(self) -> Dict[str, str]:
+        """:attr:`environ` as a dict (what the families' settings and codecs are built from)."""
+        return dict(self.environ)
 
-        crop = env.get("CROP_MODE")
-        return cls(
-            internvl_max_num=num("MAX_NUM", INTERNVL_MAX_NUM),
-            internvl_input_size=num("INPUT_SIZE", INTERNVL_INPUT_SIZE),
-            qwen_min_pixels=qwen.min_pixels,
-            qwen_max_pixels=qwen.max_pixels,
-            deepseek_base_size=num("BASE_SIZE", DEEPSEEK_BASE_SIZE),
-            deepseek_image_size=num("IMAGE_SIZE", DEEPSEEK_IMAGE_SIZE),
-            deepseek_crop_mode=DEEPSEEK_CROP_MODE if crop is None else _env_bool(crop),
-        )
+    def settings(self, family: str) -> Any:
+        """The image settings of ``family`` (:attr:`~swift_ocr.families.base.ModelFamily.image_settings`), parsed
+        once.
 
-
-# ----------------------------------------------------------------------------------- tiling arithmetic
-
-
-def _check_size(width, height) -> Tuple[int, int]:
-    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
-        raise ValueError(f"image size must be two positive integers (width, height), got {(width, height)!r}")
-    return width, height
-
-
-def closest_tile_grid(width: int, height: int, min_num: int, max_num: int, tile: int) -> Tuple[int, int]:
-    """``(columns, rows)`` of the tile grid InternVL / DeepSeek-OCR choose for an image of ``width x height`` px.
-
-    The grids are all ``(i, j)`` with ``min_num <= i * j <= max_num``, ordered by ``i * j``; the one whose aspect
-    ratio ``i / j`` is closest to ``width / height`` wins; on a tie the larger grid wins when the image has more
-    than half of that grid's pixels (``width * height > 0.5 * tile**2 * i * j``). Same code as
-    ``find_closest_aspect_ratio`` + the grid set of ``dynamic_preprocess`` in InternVL (github OpenGVLab/InternVL,
-    ``internvl_chat/internvl/train/dataset.py``), ms-swift 4.6.0 (``swift/template/vision_utils.py``,
-    ``_find_closest_aspect_ratio``) and DeepSeek-OCR (``modeling_deepseekocr.py``).
-
-    Raises:
-        ValueError: non-positive size, or no grid within ``[min_num, max_num]``.
-    """
-    _check_size(width, height)
-    aspect_ratio = width / height
-    # the same set-then-sort as upstream, so that equal products keep upstream's order
-    target_ratios = set((i, j) for n in range(min_num, max_num + 1) for i in range(1, n + 1)
-                        for j in range(1, n + 1) if min_num <= i * j <= max_num)
-    target_ratios = sorted(target_ratios, key=lambda x: x[0] * x[1])
-    if not target_ratios:
-        raise ValueError(f"no tile grid with {min_num} <= tiles <= {max_num}")
-    best_diff = float("inf")
-    best = (1, 1)
-    area = width * height
-    for ratio in target_ratios:
-        diff = abs(aspect_ratio - ratio[0] / ratio[1])
-        if diff < best_diff:
-            best_diff = diff
-            best = ratio
-        elif diff == best_diff and area > 0.5 * tile * tile * ratio[0] * ratio[1]:
-            best = ratio
-    return best
-
-
-def internvl_grid(width: int, height: int, max_num: int = INTERNVL_MAX_NUM,
-                  input_size: int = INTERNVL_INPUT_SIZE) -> Tuple[int, int]:
-    """``(columns, rows)`` of 448-px tiles InternVL2 cuts an image into (ms-swift: min 1 tile, ``max_num`` tiles)."""
-    return closest_tile_grid(width, height, INTERNVL_MIN_NUM, max_num, input_size)
-
-
-def internvl_tiles(width: int, height: int, max_num: int = INTERNVL_MAX_NUM,
-                   input_size: int = INTERNVL_INPUT_SIZE) -> int:
-    """Number of tiles fed to InternVL2: the grid's tiles + 1 thumbnail when the grid has more than one tile
-    (ms-swift ``transform_image`` calls ``_dynamic_preprocess(..., use_thumbnail=True)``)."""
-    cols, rows = internvl_grid(width, height, max_num, input_size)
-    n = cols * rows
-    return n + 1 if n != 1 else n
-
-
-def internvl_tokens_per_tile(input_size: int = INTERNVL_INPUT_SIZE) -> int:
-    """``int((input_size // 14) ** 2 * 0.5 ** 2)``: 14-px ViT patches, pixel shuffle 0.5 -> 256 for 448."""
-    return int((input_size // 14) ** 2 * (0.5 ** 2))
-
-
-def internvl_image_tokens(width: int, height: int, max_num: int = INTERNVL_MAX_NUM,
-                          input_size: int = INTERNVL_INPUT_SIZE) -> int:
-    """``<IMG_CONTEXT>`` tokens of one image for InternVL2 (``internvl2`` template): tiles x tokens per tile."""
-    return internvl_tiles(width, height, max_num, input_size) * internvl_tokens_per_tile(input_size)
-
-
-def qwen_vl_resized(width: int, height: int, min_pixels: int, max_pixels: int) -> ImageSize:
-    """``(W', H')`` of the image Qwen2-VL / Qwen2.5-VL see (``smart_resize``, factor 28).
-
-    Uses :func:`swift_ocr.codecs.qwen2_5_vl.smart_resize` (transformers' implementation; qwen-vl-utils, which
-    ms-swift calls, differs only for sides under 14 px or aspect ratios near 200).
-
-    Raises:
-        ValueError: aspect ratio over 200 (transformers refuses such images).
-    """
-    from swift_ocr.codecs.qwen2_5_vl import smart_resize
-
-    _check_size(width, height)
-    return smart_resize(width, height, min_pixels, max_pixels)
-
-
-def qwen_vl_image_tokens(width: int, height: int, min_pixels: int = 4 * 28 * 28,
-                         max_pixels: int = 16384 * 28 * 28) -> int:
-    """``<|image_pad|>`` tokens of one image: ``(H' / 28) * (W' / 28)`` (14-px patches merged 2x2).
-
-    Raises:
-        ValueError: aspect ratio over 200.
-    """
-    w, h = qwen_vl_resized(width, height, min_pixels, max_pixels)
-    return (w // 28) * (h // 28)
-
-
-def deepseek_ocr_grid(width: int, height: int, image_size: int = DEEPSEEK_IMAGE_SIZE) -> Tuple[int, int]:
-    """``(columns, rows)`` of DeepSeek-OCR's local crops: ``(1, 1)`` (no crops) when both sides are at most
-    ``image_size``, else ``dynamic_preprocess(image, min_num=2, max_num=9, image_size=image_size)``'s grid
-    (ms-swift 4.6.0 ``DeepseekOCR._preprocess_image``: ``crop_threshold`` 640 for v1)."""
-    _check_size(width, height)
-    if width <= image_size and height <= image_size:
-        return 1, 1
-    return closest_tile_grid(width, height, DEEPSEEK_MIN_CROPS, DEEPSEEK_MAX_CROPS, image_size)
-
-
-def deepseek_ocr_image_tokens(width: int, height: int, base_size: int = DEEPSEEK_BASE_SIZE,
-                              image_size: int = DEEPSEEK_IMAGE_SIZE, crop_mode: bool = DEEPSEEK_CROP_MODE) -> int:
-    """Image tokens of one image for DeepSeek-OCR (v1, ms-swift ``deepseek_ocr`` template).
-
-    With ``q(s) = ceil((s // 16) / 4)`` queries per side:
-
-    * crop mode (ms-swift default, "Gundam"): global view ``(q(base) + 1) * q(base) + 1`` (a newline token per
-      row and a view separator: 273 for 1024) plus, for a ``w x h`` crop grid (:func:`deepseek_ocr_grid`) with
-      more than one crop, ``(q(image_size) * w + 1) * (q(image_size) * h)`` (100 queries per 640 crop);
-    * no crop mode: ``(q(image_size) + 1) * q(image_size) + 1``.
-    """
-    _check_size(width, height)
-
-    def q(s: int) -> int:
-        return math.ceil((s // _DEEPSEEK_PATCH) / _DEEPSEEK_DOWNSAMPLE)
-
-    if not crop_mode:
-        n = q(image_size)
-        return (n + 1) * n + 1
-    nb = q(base_size)
-    tokens = (nb + 1) * nb + 1
-    w, h = deepseek_ocr_grid(width, height, image_size)
-    if w > 1 or h > 1:
-        n = q(image_size)
-        tokens += (n * w + 1) * (n * h)
-    return tokens
+        Raises:
+            ValueError: unknown family, or a bad value.
+        """
+        if family not in self._settings:
+            self._settings[family] = get_family(family).image_settings(self.env())
+        return self._settings[family]
 
 
 def image_tokens(family: str, width: int, height: int, params: Optional[ImageTokenParams] = None) -> int:
-    """Image tokens of one ``width x height`` image for ``family`` (see the module table).
+    """Image tokens of one ``width x height`` image (pixels of the original image) for ``family``
+    (:attr:`~swift_ocr.families.base.ModelFamily.image_tokens` with the family's settings from ``params``).
 
     Raises:
-        ValueError: unknown family, bad size, or (Qwen) an aspect ratio over 200.
+        ValueError: unknown family, bad size, or a size the family refuses (Qwen: an aspect ratio over 200).
     """
-    check_family(family)
+    spec = get_family(family)
     p = params or ImageTokenParams()
-    _check_size(width, height)
-    if family == "got":
-        return GOT_IMAGE_TOKENS
-    if family == "internvl":
-        return internvl_image_tokens(width, height, p.internvl_max_num, p.internvl_input_size)
-    if family in ("qwen2_vl", "qwen2_5_vl"):
-        return qwen_vl_image_tokens(width, height, p.qwen_min_pixels, p.qwen_max_pixels)
-    return deepseek_ocr_image_tokens(width, height, p.deepseek_base_size, p.deepseek_image_size,
-                                     p.deepseek_crop_mode)
+    check_size(width, height)
+    return spec.image_tokens(width, height, p.settings(family))
 
 
 # ------------------------------------------------------------------------------------ text estimates
@@ -379,91 +187,14 @@ def estimate_text_tokens(text: str) -> int:
     return n
 
 
-@dataclass(frozen=True)
-class Scaffold:
-    """The chat markup of a family's ms-swift template (ms-swift 4.6.0 ``TEMPLATE_MAPPING[template]``).
-
-    Texts are literal; ``specials`` are the strings that are single tokens (added/special tokens of the
-    model's tokenizer) and count 1 each. ``image_prefix``/``image_suffix`` wrap each image's image tokens.
-
-    Attributes:
-        template: the ms-swift template name.
-        prefix: text before everything (DeepSeek-OCR: the BOS token).
-        bos_tokens: tokens added by ``auto_add_bos`` (InternVL2: the tokenizer's BOS, 1).
-        system_prefix: ``{{SYSTEM}}`` is replaced by the system text (None: the template has no system part).
-        default_system: the template's default system text (None: none).
-        prompt: per user turn, ``{{QUERY}}`` replaced by the user text.
-        suffix: after the last response (train mode; ``[eos]`` for DeepSeek-OCR).
-        chat_sep: between rounds.
-        image_prefix, image_suffix: around the image tokens of each ``<image>`` tag.
-        specials: strings counted as one token each.
-    """
-
-    template: str
-    prefix: str
-    bos_tokens: int
-    system_prefix: Optional[str]
-    default_system: Optional[str]
-    prompt: str
-    suffix: str
-    chat_sep: str
-    image_prefix: str
-    image_suffix: str
-    specials: Tuple[str, ...] = field(default=())
-
-
-_CHATML = dict(prompt="<|im_start|>user\n{{QUERY}}<|im_end|>\n<|im_start|>assistant\n", suffix="<|im_end|>\n",
-               chat_sep="<|im_end|>\n", system_prefix="<|im_start|>system\n{{SYSTEM}}<|im_end|>\n", prefix="")
-_CHATML_SPECIALS = ("<|im_start|>", "<|im_end|>")
-_DEEPSEEK_BOS, _DEEPSEEK_EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
-#: InternVL's added tokens for grounding (OpenGVLab/InternVL ``internvl_chat/internvl/train/constants.py``: one id
-#: each in InternVL2's tokenizer and in ``swift-ocr tiny-model --arch internvl_hf``'s); :mod:`swift_ocr.codecs.internvl`
-#: writes them.
-_INTERNVL_BOX_SPECIALS = ("<ref>", "</ref>", "<box>", "</box>", "<quad>", "</quad>")
-#: Qwen2-VL / Qwen2.5-VL grounding tokens (added tokens of the Qwen2-VL tokenizer, one id each);
-#: :mod:`swift_ocr.codecs.qwen2_vl` writes them.
-_QWEN_BOX_SPECIALS = ("<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>",
-                      "<|quad_start|>", "<|quad_end|>")
-#: DeepSeek-OCR's grounding tokens (inherited from DeepSeek-VL2's tokenizer, where they are added special tokens;
-#: not checked against DeepSeek-OCR's own tokenizer files, which this project cannot download).
-_DEEPSEEK_BOX_SPECIALS = ("<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>", "<|grounding|>")
-
-#: Chat markup per family, copied from ms-swift 4.6.0's registered templates (checked against
-#: ``swift.template.TEMPLATE_MAPPING`` in tests/test_token_budget.py).
-SCAFFOLDS: Dict[str, Scaffold] = {
-    "got": Scaffold(template="got_ocr2_hf", bos_tokens=0,
-                    default_system="        You should follow the instructions carefully and explain your answers "
-                                   "in detail.",
-                    image_prefix="<img>", image_suffix="</img>\n",
-                    specials=_CHATML_SPECIALS + ("<img>", "</img>"), **_CHATML),
-    "internvl": Scaffold(template="internvl2", bos_tokens=1,
-                         default_system="你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, "
-                                        "是一个有用无害的人工智能助手。",
-                         image_prefix="<img>", image_suffix="</img>\n",
-                         specials=_CHATML_SPECIALS + ("<img>", "</img>") + _INTERNVL_BOX_SPECIALS, **_CHATML),
-    "qwen2_vl": Scaffold(template="qwen2_vl", bos_tokens=0, default_system="You are a helpful assistant.",
-                         image_prefix="<|vision_start|>", image_suffix="<|vision_end|>",
-                         specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>") + _QWEN_BOX_SPECIALS,
-                         **_CHATML),
-    "qwen2_5_vl": Scaffold(template="qwen2_5_vl", bos_tokens=0, default_system="You are a helpful assistant.",
-                           image_prefix="<|vision_start|>", image_suffix="<|vision_end|>",
-                           specials=_CHATML_SPECIALS + ("<|vision_start|>", "<|vision_end|>") + _QWEN_BOX_SPECIALS,
-                           **_CHATML),
-    # template: prefix [bos], prompt ['{{QUERY}}'], no chat_sep, suffix [eos]; '<image>' -> '<image>\n'
-    "deepseek_ocr": Scaffold(template="deepseek_ocr", bos_tokens=0, prefix=_DEEPSEEK_BOS, system_prefix=None,
-                             default_system=None, prompt="{{QUERY}}", suffix=_DEEPSEEK_EOS, chat_sep="",
-                             image_prefix="", image_suffix="\n",
-                             specials=(_DEEPSEEK_BOS, _DEEPSEEK_EOS) + _DEEPSEEK_BOX_SPECIALS),
-}
-assert set(SCAFFOLDS) == set(FAMILIES)
-
 #: Stand-in for a token given by id or name in a ms-swift template part (``[['eos_token_id']]``): counts 1.
 _TOKEN_PART = "<|swift_ocr_token|>"
 
 
 def scaffold_for(family: str, template: Optional[str] = None) -> Scaffold:
     """The :class:`Scaffold` of ``family`` with the chat markup and default system prompt of ms-swift template
-    ``template`` (``--template``; None or the family's own: :data:`SCAFFOLDS`).
+    ``template`` (``--template``; None or the family's own: its spec's
+    :attr:`~swift_ocr.families.base.ModelFamily.scaffold`).
 
     Read from ms-swift's registered ``TemplateMeta`` (``swift.template.TEMPLATE_MAPPING``; swift-ocr's own templates
     are registered first, :func:`swift_ocr.msswift.plugin.register_all`): ``prefix``, ``prompt``, ``chat_sep``,
@@ -474,8 +205,7 @@ def scaffold_for(family: str, template: Optional[str] = None) -> Scaffold:
     Raises:
         ValueError: unknown family, or a template ms-swift does not know.
     """
-    check_family(family)
-    sc = SCAFFOLDS[family]
+    sc = get_family(family).scaffold
     if template is None or template == sc.template:
         return sc
     from swift.template import TEMPLATE_MAPPING
@@ -594,16 +324,6 @@ def estimate_row(family: str, messages: Sequence[Mapping[str, Any]], image_sizes
 
 # --------------------------------------------------------------------------------------- exact counts
 
-#: ms-swift ``--model_type`` per family when ``--model-type`` is not given (InternVL2-8B is ``internvl_chat``).
-DEFAULT_MODEL_TYPES: Dict[str, str] = {
-    "got": "got_ocr2_hf",
-    "internvl": "internvl_chat",
-    "qwen2_vl": "qwen2_vl",
-    "qwen2_5_vl": "qwen2_5_vl",
-    "deepseek_ocr": "deepseek_ocr",
-}
-
-
 def resolve_system(system: Optional[str]) -> Optional[str]:
     """The system prompt ``swift sft --system VALUE`` trains with, resolved by ms-swift's own code
     (``TemplateArguments.__post_init__``, ms-swift 4.6 ``swift/arguments/base_args/template_args.py``): a value
@@ -647,7 +367,8 @@ class SwiftTokenCounter:
     Args:
         model_dir: a local model folder with tokenizer/processor files (nothing is downloaded:
             ``HF_HUB_OFFLINE`` should be set).
-        family: one of :data:`swift_ocr.families.prompts.FAMILIES`; picks the default model type and template.
+        family: a registered family (:func:`swift_ocr.families.family_names`); picks the default model type and
+            template (its spec's ``model_type`` / ``template``).
         model_type, template: override ms-swift's ``--model_type`` / ``--template`` (a template ms-swift does not
             know is looked up after registering swift-ocr's own, :func:`swift_ocr.msswift.plugin.register_all`).
         system: the system prompt *text* (default: the template's default system); resolve a ``--system``
@@ -661,16 +382,14 @@ class SwiftTokenCounter:
 
     def __init__(self, model_dir: str, family: str, model_type: Optional[str] = None,
                  template: Optional[str] = None, system: Optional[str] = None):
-        from swift_ocr.families.prompts import SWIFT_TEMPLATES
-
-        check_family(family)
+        spec = get_family(family)
         from swift.model import get_processor
         from swift.template import TEMPLATE_MAPPING, get_template
 
         self.model_dir = str(model_dir)
         self.family = family
-        self.model_type = model_type or DEFAULT_MODEL_TYPES[family]
-        self.template_type = template or SWIFT_TEMPLATES[family]
+        self.model_type = model_type or spec.model_type
+        self.template_type = template or spec.template
         if self.template_type not in TEMPLATE_MAPPING:
             # one of swift-ocr's own templates: register them as `--custom_register_path $(swift-ocr plugin-path)`
             # does for swift sft
@@ -714,14 +433,13 @@ class SwiftTokenCounter:
         if inferred_type and (inferred_type, inferred_template) != (self.model_type, self.template_type):
             msg += (f" ms-swift reads --model_type {inferred_type} (template {inferred_template}) from this folder: "
                     f"pass --model-type {inferred_type} --template {inferred_template}")
-            if inferred_type == "internvl":
-                msg += (" (a transformers-native InternVL, InternVLForConditionalGeneration; without torchvision its "
-                        "folder needs the image-only processor of docs/internvl_cpu.md, which `swift-ocr tiny-model "
-                        "--arch internvl_hf` writes)")
+            notes = [spec.model_type_notes[inferred_type] for spec in families()
+                     if inferred_type in spec.model_type_notes]
+            if notes:
+                msg += f" ({notes[0]})"
             msg += "."
-        elif self.family == "internvl":
-            msg += (" For a transformers-native InternVL folder pass --model-type internvl --template internvl_hf "
-                    "(see docs/internvl_cpu.md for the image-only processor it needs without torchvision).")
+        elif get_family(self.family).counter_hint:
+            msg += " " + get_family(self.family).counter_hint
         return msg
 
     def count(self, row: Mapping[str, Any]) -> TokenCount:

@@ -7,6 +7,7 @@ from json.encoder import encode_basestring
 from typing import Any, Callable, Dict, List, Optional
 
 from swift_ocr.io_utils import dumps_line
+from swift_ocr.writers.registry import OutputWriter, register_writer
 
 
 def to_swift_row(query: str, response: str, images: List[str], system: Optional[str] = None) -> Dict:
@@ -73,3 +74,30 @@ def _row(head: str, response: str, images_json: str, extra: Optional[Dict[str, A
     if extra_json:
         return line + ", " + extra_json + "}\n"
     return line + "}\n"
+
+
+class SwiftJsonlWriter(OutputWriter):
+    """``--output-format swift`` (the default): one ms-swift jsonl row per sample (:func:`swift_row_line`); ``det``
+    rows carry the tile metadata (:data:`swift_ocr.tasks.tiling.TILE_META_KEY`). The converter's batch fast path renders
+    these rows too (:attr:`batch_rows`)."""
+
+    name = "swift"
+    description = "ms-swift multimodal jsonl ({messages, images})"
+    suffixes = (".jsonl",)
+    batch_rows = True
+
+    def line(self, sample, images, row):
+        """The row of ``sample``: the user turn is ``<image>`` per image + the sample's own prompt
+        (``Sample.prompt``, e.g. a GOT JSON entry's) or else ``row.instruction``; ``images`` named as
+        :meth:`~swift_ocr.writers.registry.RowSpec.image_ref` says (absolute, or relative with ``--relative-paths``)."""
+        from swift_ocr.families.prompts import build_query
+        from swift_ocr.tasks.tiling import TILE_META_KEY, det_meta
+
+        extra = {TILE_META_KEY: det_meta(sample)} if row.task.task == "det" else None
+        instruction = row.instruction if sample.prompt is None else sample.prompt
+        if row.relative_to is not None:
+            images = [row.image_ref(p) for p in images]
+        return swift_row_line(build_query(instruction, len(images)), sample.text, images, row.system, extra)
+
+
+register_writer(SwiftJsonlWriter())

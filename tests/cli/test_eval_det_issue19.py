@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from swift_ocr.cli.main import main
-from swift_ocr.codecs import FAMILIES, get_codec
+from swift_ocr.codecs import get_codec
+from swift_ocr.families import family_names
 from swift_ocr.formats.icdar import read_icdar_file
 from swift_ocr.sample import Region
 
@@ -44,7 +45,7 @@ def icdar(shared_data, result_rows):
 # ------------------------------------------------------------------------------- case 6: repetition loops
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", family_names())
 def test_repeated_box_costs_precision_like_the_official_script(family, icdar, shared_data, tmp_path, capsys,
                                                                write_swift_results):
     codec = get_codec(family)
@@ -131,7 +132,7 @@ def _full_width(text: str) -> str:
 def test_spotting_with_gt_normalises_both_sides_like_the_targets(shared_data, tmp_path, capsys,
                                                                  write_swift_results):
     # ground truth written in full-width forms (real SROIE receipt 000: its boxes, its texts), the total line
-    # holding the text of the issue; the converter's targets are NFKC (swift_ocr/formats/checks.py)
+    # holding the text of the issue; the detections are their NFKC (ASCII) forms, as a model might write them
     src = shared_data / "sroie" / "box" / "000.csv"
     image = shared_data / "sroie" / "img" / "000.jpg"
     gt_dir = tmp_path / "gt"

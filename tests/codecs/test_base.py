@@ -6,8 +6,10 @@ import re
 import numpy as np
 import pytest
 
-from swift_ocr.codecs import FAMILIES, get_codec
-from swift_ocr.codecs.base import Collector, Grid, ParseReport, normalised_grid, region_bbox, scan
+from swift_ocr.codecs import get_codec
+from swift_ocr.families import family_names
+from swift_ocr.codecs.grid import Grid, normalised_grid, region_bbox
+from swift_ocr.codecs.parsing import Collector, ParseReport, scan
 from swift_ocr.sample import Region
 
 
@@ -83,7 +85,7 @@ def test_region_polygon_order_is_clockwise_from_top_left():
 # ------------------------------------------------------------------- fast per-region encoding (det's fast path)
 
 #: Codecs with every shape and option an encoder has: each family, InternVL's quads, unfenced Qwen2.5-VL JSON.
-ENCODER_CODECS = [(family, {}) for family in FAMILIES] + [("internvl", {"shape": "quad"}),
+ENCODER_CODECS = [(family, {}) for family in family_names()] + [("internvl", {"shape": "quad"}),
                                                          ("qwen2_5_vl", {"fence": False})]
 
 NAN, INF = float("nan"), float("inf")
@@ -199,7 +201,7 @@ def test_object_encoder_refuses_what_encode_refuses(family, params):
 def test_box_grid_array_values_are_the_formatters_values():
     """box_grid_array (numpy, many images at once) against Grid.box_formatter's ints on the tricky finite boxes
     of every grid kind, all grids in one call (grouped rows)."""
-    from swift_ocr.codecs.base import box_grid_array
+    from swift_ocr.codecs.grid import box_grid_array
 
     grids, boxes, counts, want = [], [], [], []
     for g in _grids():
@@ -218,14 +220,15 @@ def test_box_grid_array_values_are_the_formatters_values():
 def test_box_format_renders_the_object_encoders_objects(family, params, real_samples):
     """A family's BoxFormat (template, text, grid values) writes what its object encoder writes, on every real
     page at its own size and at a smaller one (regions outside the image); None for quad shapes."""
-    from swift_ocr.codecs.base import box_grid_array
+    from swift_ocr.codecs.grid import box_grid_array
 
     codec = get_codec(family, **params)
     for s in real_samples:
         for size in (s.image_size, (s.image_size[0] // 2 + 1, s.image_size[1] // 3 + 1)):
             fmt = codec.box_format(size)
             if fmt is None:
-                assert params.get("shape") == "quad" or family == "qwen2_vl"
+                # qwen2_vl's points and paddleocr_vl's 8 corner values repeat grid values: no 4-field template
+                assert params.get("shape") == "quad" or family in ("qwen2_vl", "paddleocr_vl")
                 continue
             care = s.care_regions()
             enc = codec.object_encoder(size)

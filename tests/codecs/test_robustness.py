@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from swift_ocr.codecs import FAMILIES, get_codec
+from swift_ocr.codecs import get_codec
+from swift_ocr.families import family_names
 
 SIZE = (1280, 720)
 # Qwen2.5-VL sees 1280x720 as 1288x728 (smart_resize: 46x26 patches of 28); checked in test_qwen2_5_vl.py.
@@ -26,8 +27,10 @@ def obj(family, text, c):
         return '{"bbox_2d": [%s, %s, %s, %s], "text_content": %s}' % (*c, json.dumps(text))
     if family == "got":
         return f"[{c[0]}, {c[1]}, {c[2]}, {c[3]}] {text}"
-    if family == "deepseek_ocr":
+    if family in ("deepseek_ocr", "deepseek_ocr2"):  # DeepSeek-OCR-2 writes DeepSeek-OCR's format
         return f"<|ref|>{text}<|/ref|><|det|>[[{c[0]}, {c[1]}, {c[2]}, {c[3]}]]<|/det|>"
+    if family == "paddleocr_vl":  # the box's 4 corners clockwise from (x1, y1), one location token per value
+        return text + "".join(f"<|LOC_{v}|>" for v in (c[0], c[1], c[2], c[1], c[2], c[3], c[0], c[3]))
     raise AssertionError(family)
 
 
@@ -38,7 +41,7 @@ def join(family, objs):
 
 
 def grid_max(family):
-    return {"qwen2_5_vl": QWEN_SEEN, "deepseek_ocr": (999, 999)}.get(family, (1000, 1000))
+    return {"qwen2_5_vl": QWEN_SEEN, "deepseek_ocr": (999, 999), "deepseek_ocr2": (999, 999)}.get(family, (1000, 1000))
 
 
 def to_pixels(family, u, v):
@@ -46,7 +49,7 @@ def to_pixels(family, u, v):
     w, h = SIZE
     if family == "qwen2_5_vl":
         return u * w / QWEN_SEEN[0], v * h / QWEN_SEEN[1]
-    if family == "deepseek_ocr":
+    if family in ("deepseek_ocr", "deepseek_ocr2"):
         return u / 999 * w, v / 999 * h
     if family == "got":  # truncated values decode to the centre of their unit, clipped to the image
         return min((u + 0.5) / 1000 * w, w), min((v + 0.5) / 1000 * h, h)
@@ -60,7 +63,7 @@ def expected_rect(family, c):
 
 BOXES = [("STOP", (100, 200, 300, 260)), ("Main St.", (400, 50, 520, 90)), ("EXIT 12", (10, 600, 180, 700))]
 
-families = pytest.mark.parametrize("family", FAMILIES)
+families = pytest.mark.parametrize("family", family_names())
 
 
 def assert_close(poly, expected):
@@ -142,6 +145,8 @@ def test_malformed_object_in_the_middle_is_reported_not_truncated(family):
     bad = obj(family, "BAD", (1, 2, 3, 4)).replace("3, 4", "3").replace("3,4", "3").replace("(3,4)", "(3)")
     if family == "qwen2_vl":
         bad = "<|object_ref_start|>BAD<|object_ref_end|><|box_start|>(1,2),(3)<|box_end|>"
+    if family == "paddleocr_vl":  # 7 location tokens instead of 8
+        bad = "BAD" + "".join(f"<|LOC_{v}|>" for v in (1, 2, 3, 2, 3, 4, 1))
     good = [obj(family, t, c) for t, c in BOXES]
     res = get_codec(family).parse(join(family, [good[0], bad, good[1]]), SIZE)
     assert [r.text for r in res.regions] == ["STOP", "Main St."]

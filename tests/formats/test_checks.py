@@ -24,13 +24,13 @@ def test_nfkc_counts_changed_transcriptions(shared_data):
         Region([(0, 0), (9, 0), (9, 9), (0, 9)], "ＴＯＴＡＬ", line=1),
         Region([(0, 0), (9, 0), (9, 9), (0, 9)], "ok", line=2),
         Region([(0, 0), (9, 0), (9, 9), (0, 9)], "ﬁx", line=3)])
-    finish_sample(s)
+    finish_sample(s, ReadOptions(nfkc=True))  # opt-in (issue 15)
     assert s.text == "TOTAL\nok\nfix" and [r.text for r in s.regions] == ["TOTAL", "ok", "fix"]
     assert s.fixes == {"nfkc_texts": 2}
     raw = Sample([img], "ＴＯＴＡＬ", source="x.json", line=4)
-    finish_sample(raw, ReadOptions(nfkc=False))
+    finish_sample(raw)  # default: the text as written
     assert raw.text == "ＴＯＴＡＬ" and not raw.fixes
-    finish_sample(raw)
+    finish_sample(raw, ReadOptions(nfkc=True))
     assert raw.text == "TOTAL" and raw.fixes == {"nfkc_texts": 1}
 
 

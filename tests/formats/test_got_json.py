@@ -4,7 +4,8 @@ import json
 import pytest
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.formats.got_json import iter_got_samples, sample_from_entry, write_got_json
+from swift_ocr.formats.got_json import iter_got_samples, sample_from_entry
+from swift_ocr.writers.got_json import write_got_json
 from swift_ocr.formats.icdar import read_icdar_file
 
 
@@ -38,7 +39,7 @@ def test_bad_entries_name_file_and_entry(entry, fragment):
 # Issue 19 (1): an entry's own prompt is kept and carried, never turned into "read the whole page".
 
 def test_entry_keeps_its_own_prompt(tmp_path, shared_data):
-    from swift_ocr.formats.got_json import to_got_entry
+    from swift_ocr.writers.got_json import to_got_entry
     image = str(shared_data / "sroie/img/000.jpg")
     human = "<image>\n[10,20,300,80] OCR: "
     s = sample_from_entry({"image": image, "conversations": [{"from": "human", "value": human},

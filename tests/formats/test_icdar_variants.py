@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import swift_ocr.convert.core as conv
 from swift_ocr.cli.main import main as cli_main
 from swift_ocr.errors import KINDS, OcrFormatError
 from swift_ocr.sample import is_dont_care
@@ -237,7 +236,6 @@ def _rows(path):
 def test_full_width_dont_care_is_no_target(tmp_path, shared_data, gts, capsys, monkeypatch, batch, nfkc):
     """The reproduction: a ``＃＃＃`` line of a real ICDAR 2015 file gave the rec target ``...\\n###`` and a line
     sample with the target ``###``; on both converter paths, with and without NFKC."""
-    monkeypatch.setattr(conv, "BATCH", batch)
     root = tmp_path / "d"
     (root / "imgs").mkdir(parents=True)
     (root / "gts").mkdir()
@@ -248,7 +246,7 @@ def test_full_width_dont_care_is_no_target(tmp_path, shared_data, gts, capsys, m
     (root / "gts" / gt.name).write_text(raw.replace(",###", ",＃＃＃", 1).replace(",###", ", ### ", 1),
                                         encoding="utf-8")
     expected = [t for _, t in _raw(gt) if t != "###"]
-    extra = [] if nfkc else ["--no-nfkc"]
+    extra = (["--nfkc"] if nfkc else []) + ([] if batch else ["--no-fast-path"])
     _convert(["--format", "icdar", "--input", str(root), "--output", str(tmp_path / "rec.jsonl"), *extra], capsys)
     (row,) = _rows(tmp_path / "rec.jsonl")
     assert row["messages"][-1]["content"] == "\n".join(expected)

@@ -109,7 +109,7 @@ def test_path_strings_and_decoded_images(tmp_path, shared_data):
 
 
 def test_corrupt_data_pages_are_a_clear_error(tmp_path, shared_data):
-    from swift_ocr.convert.core import ConvertOptions, convert
+    from swift_ocr.convert.api import ConvertOptions, convert
     items = rec_words(shared_data)
     path = tmp_path / "c.parquet"
     pq.write_table(pa.table({"image": [p.read_bytes() for p, _ in items], "text": [t for _, t in items]}), path,

@@ -146,5 +146,5 @@ def test_check_region_gives_a_usable_polygon_or_an_issue(points, size):
 @given(st.lists(st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=8),
                 max_size=5))
 def test_nfkc_line_by_line_equals_whole_text(lines):
-    # the converter normalises the full text and each region separately: both must agree
+    # the converter with --nfkc normalises the full text and each region separately: both must agree
     assert nfkc("\n".join(lines)) == "\n".join(nfkc(t) for t in lines)

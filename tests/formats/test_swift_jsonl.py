@@ -28,7 +28,7 @@ def test_line_equals_json_dumps_of_the_row(response, instruction, images, system
 
 def test_real_detection_rows(shared_data, tmp_path):
     """Rows as the converter writes them for the det task (tile metadata as the extra key), on SROIE receipts."""
-    from swift_ocr.convert.core import ConvertOptions, convert
+    from swift_ocr.convert.api import ConvertOptions, convert
     from swift_ocr.formats import open_source
 
     out = tmp_path / "det.jsonl"

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swift_ocr.formats.icdar import read_icdar_file
-from swift_ocr.eval.metrics import det as det_module
+from swift_ocr.eval.metrics.det import dataset as det_dataset, fast as det_fast
 from swift_ocr.eval.metrics.det import box_region, evaluate, match_image, match_image_naive
 from swift_ocr.sample import Region
 
@@ -185,8 +185,8 @@ def test_real_ground_truth_in_small_chunks_equals_one_batch(shared_data, monkeyp
     pairs = [(s, [Region([(x + rng.uniform(-2, 2), y + rng.uniform(-2, 2)) for x, y in r.polygon], r.text)
                   for r in s.regions]) for s in samples]
     whole = evaluate(pairs)
-    monkeypatch.setattr(det_module, "_CHUNK_IMAGES", 3)
-    monkeypatch.setattr(det_module, "_BLOCK_PAIRS", 7)
+    monkeypatch.setattr(det_dataset, "_CHUNK_IMAGES", 3)
+    monkeypatch.setattr(det_fast, "_BLOCK_PAIRS", 7)
     chunked = evaluate(pairs)
     assert chunked == whole == evaluate(pairs, naive=True)
 

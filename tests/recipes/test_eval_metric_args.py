@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 SETTINGS = ("EVAL_METRIC", "EVAL_MAX_NEW_TOKENS", "METRIC_FOR_BEST_MODEL", "GREATER_IS_BETTER", "SWIFT_OCR_FAMILY",
             "CUSTOM_REGISTER_PATH", "VAL_DATASET", "SPLIT_DATASET_RATIO", "NPROC_PER_NODE", "NNODES", "NODE_RANK",
             "MASTER_ADDR", "MASTER_PORT", "DEEPSPEED", "STREAMING", "MAX_STEPS", "EXTRA_ARGS")
-PLUGIN = str(REPO / "swift_ocr" / "_plugin" / "swift_ocr_plugin.py")
+PLUGIN = str(REPO / "swift_ocr" / "msswift" / "_plugin" / "swift_ocr_plugin.py")
 
 
 def dry_run(script: str, **env):

@@ -67,7 +67,9 @@ class NormOptions:
     1. ``nfkc`` (default True): Unicode NFKC (``unicodedata.normalize('NFKC', s)``). Maps full-width Latin
        letters/digits and full-width CJK punctuation to their ASCII forms (``'ＡＢＣ'`` -> ``'ABC'``,
        ``'，'`` -> ``','``), ideographic space U+3000 to a space, ligatures (``'ﬁ'`` -> ``'fi'``) and composes
-       accented letters, so the same glyphs encoded differently do not count as errors.
+       accented letters, so the same glyphs encoded differently do not count as errors. This is where NFKC
+       belongs: ``swift-ocr convert`` keeps the label's text as written in the training targets (issue 15), and a
+       model that writes ``'强力去污,符合国标(2026)。1'`` for the target ``'强力去污，符合国标（２０２６）。①'`` scores CER 0.
     2. ``ignore_case`` (default False): ``str.casefold()`` (full Unicode case folding, e.g. ``'ß'`` -> ``'ss'``),
        followed by NFKC again when ``nfkc`` is set.
     3. Whitespace (always): when ``keep_newlines`` is False (default) every run of whitespace, newlines

@@ -78,34 +78,42 @@ class DetOptions:
     """How detection results are parsed and scored: the options of ``swift-ocr eval det`` of the same names.
 
     Attributes:
-        model_family: codec family (:data:`swift_ocr.codecs.FAMILIES`).
+        model_family: codec family (a registered family, :func:`swift_ocr.families.family_names`); needed for
+            swift infer rows only.
         min_pixels, max_pixels: qwen2_5_vl resize bounds (None: the processor's defaults).
         gt: original ICDAR-style labels (dataset root, label folder or list file), or None for the rows' labels.
         allow_outside_root: accept list-file paths outside the list file's folder.
         iou: IoU a match must exceed.
         spotting: None, ``"end_to_end"`` or ``"word_spotting"``.
+        pred_format: the files' prediction format (:data:`swift_ocr.eval.predictions.PRED_FORMATS` or ``auto``):
+            other detectors' files (ICDAR result files, PaddleOCR, MMOCR) need ``gt``.
+        score_threshold: keep detections with a score >= this (None: all, scores ignored).
     """
 
-    model_family: str
+    model_family: Optional[str] = None
     min_pixels: Optional[int] = None
     max_pixels: Optional[int] = None
     gt: Optional[str] = None
     allow_outside_root: bool = False
     iou: float = 0.5
     spotting: Optional[str] = None
+    pred_format: str = "auto"
+    score_threshold: Optional[float] = None
 
     def namespace(self, results: str) -> argparse.Namespace:
         """The ``argparse.Namespace`` ``eval det`` would have parsed for ``results`` (no ``--note``)."""
-        return argparse.Namespace(results=results, note=None, **{k: getattr(self, k) for k in (
-            "model_family", "min_pixels", "max_pixels", "gt", "allow_outside_root", "iou", "spotting")})
+        return argparse.Namespace(results=results, note=None, pred=None, api=None, **{k: getattr(self, k) for k in (
+            "model_family", "min_pixels", "max_pixels", "gt", "allow_outside_root", "iou", "spotting", "pred_format",
+            "score_threshold")})
 
     def describe(self) -> str:
         """One line for the report: protocol, threshold, family, ground truth."""
         mode = (f"end-to-end spotting ({self.spotting}; texts compared case-insensitively after NFKC and whitespace "
                 f"normalisation)" if self.spotting else "detection")
         gt = self.gt or "labels in the result rows (no ### regions)"
-        return (f"ICDAR 2015 Challenge 4 {mode}, IoU > {self.iou}, model family {self.model_family}, "
-                f"ground truth: {gt}")
+        family = f", model family {self.model_family}" if self.model_family else ""
+        kept = f", detections with score >= {self.score_threshold}" if self.score_threshold is not None else ""
+        return f"ICDAR 2015 Challenge 4 {mode}, IoU > {self.iou}{kept}{family}, ground truth: {gt}"
 
 
 @dataclass
@@ -185,25 +193,23 @@ def _gt_signature(regions) -> tuple:
 
 
 def load_det_run(path: str, name: str, options: DetOptions) -> Run:
-    """Read and score a detection result file as ``swift-ocr eval det`` does (same functions, same options).
+    """Read and score a detection result file (or another detector's predictions, ``options.pred_format``) as
+    ``swift-ocr eval det`` does (same functions, same options).
 
     Raises:
         OSError: the file or an image cannot be read.
         OcrFormatError: malformed rows, missing images or ground truth, or no rows at all.
-        ValueError: bad options (thresholds, pixel bounds given to another family).
+        ValueError: bad options (thresholds, pixel bounds given to another family, swift rows without a family,
+            other formats without ``gt``).
     """
-    from swift_ocr.cli.eval_det import codec_from_args, score, summary
-    from swift_ocr.eval.det_results import load_det_images
-    from swift_ocr.errors import OcrFormatError
+    from swift_ocr.cli.eval_det import codec_for, load_system, pred_inputs, summary
 
     args = options.namespace(os.fspath(path))
-    items = load_det_images(args.results, codec_from_args(args), gt=args.gt, family=args.model_family,
-                            allow_outside_root=args.allow_outside_root)
-    if not items:
-        raise OcrFormatError(args.results, None, "no result rows to score")
-    result = score(items, args)
+    (system,) = pred_inputs(args)
+    codec = codec_for(args, [system.path] if system.format == "swift" else [])
+    items, result = load_system(system, args, codec, args.gt)
     keys = [(it.image, _gt_signature(it.gt)) for it in items]
     errors = np.array([1.0 - m.hmean for m in result.images], dtype=np.float64)
-    return Run(name=name, path=args.results, task="det", metrics=summary(result, items, args), keys=keys,
+    return Run(name=name, path=args.results, task="det", metrics=summary(result, items, args, system), keys=keys,
                errors=errors, lines=[it.lines for it in items], images=[[it.image] for it in items],
                det_items=items, det_result=result, options=options)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Merge a Qwen2.5-VL LoRA checkpoint (sft_lora.sh / sft_lora_det.sh) into its base model with ms-swift 4.x:
+#   swift export --adapters $ADAPTERS --merge_lora true --output_dir $MERGED_DIR --model_kwargs '{"MAX_PIXELS": ...}'
+# The base model, model_type, template and dtype come from the checkpoint's args.json (written by `swift sft`); so do
+# MAX_PIXELS / MIN_PIXELS (its model_kwargs; so_model_kwargs in ../common.sh). ms-swift copies that args.json into the
+# merged model, where infer.sh finds the pixel bounds again.
+#
+# Environment variables (default in brackets):
+#   ADAPTERS (required; CHECKPOINT is accepted too)  the LoRA checkpoint dir printed by sft_lora.sh
+#   MERGED_DIR [ms-swift default: ${ADAPTERS}-merged]   where the merged model goes (--output_dir)
+#   EXIST_OK [false]      true: overwrite an existing MERGED_DIR (--exist_ok true); false: fail
+#   MAX_PIXELS MIN_PIXELS [as recorded in the checkpoint's args.json, else 1003520 / 3136]
+#   MODEL []  MODEL_TYPE []  TEMPLATE []  TORCH_DTYPE []   override what args.json says (only passed when set)
+#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
+#   DRY_RUN [false]  only print the swift command;  EXTRA_ARGS []  appended verbatim;  SWIFT [swift]  the launcher
+#
+# Output: the `swift export` command line, ms-swift's log, then on the last line of stdout
+#   MERGED=/abs/path/to/merged/model   (a full model dir: pass it as MODEL to infer.sh)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
+
+ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
+[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora.sh)"
+[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
+ADAPTERS=$(so_abspath "${ADAPTERS%/}")
+MERGED_DIR=${MERGED_DIR:-}
+EXIST_OK=${EXIST_OK:-false}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+
+so_resolve_swift
+so_extra_args
+so_model_kwargs MAX_PIXELS=1003520 MIN_PIXELS=3136   # -> SO_MODEL_KWARGS_ARGS (../common.sh)
+
+plugin=()
+[[ -n "$CUSTOM_REGISTER_PATH" ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+so_merge "${SO_MODEL_KWARGS_ARGS[@]}" "${plugin[@]}"
