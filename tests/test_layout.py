@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
-import pytest
-
 from swift_ocr.families import family_names
 from swift_ocr.formats import format_names
 from swift_ocr.writers.registry import writer_names
@@ -227,9 +225,6 @@ def test_low_layers_never_import_the_application_layers():
     assert not bad, "\n".join(sorted(bad))
 
 
-@pytest.mark.xfail(strict=True, reason="eval det's pipeline (score, summary, pred_inputs, codec_for, load_system) "
-                   "still lives in swift_ocr/cli/eval_det.py; eval/report/runs.py and msswift/metrics.py import it. "
-                   "Move it under swift_ocr/eval/ and drop this mark (strict: the test fails once they no longer do).")
 def test_nothing_but_the_cli_imports_the_cli():
     bad = [f"{m} -> {imported} (line {line})" for m, edges in _graph(False).items()
            if _part(m) not in ("cli", "__main__") for imported, line in edges if _part(imported) == "cli"]

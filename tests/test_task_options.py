@@ -15,11 +15,18 @@ from swift_ocr.tasks.core import TaskConfig, TaskFields
 def test_cli_flags_spec_keys_and_convert_options_follow_the_fields():
     from swift_ocr.msswift.datasets import option_keys, parse_spec, task_config
 
+    from swift_ocr.families import codec_options
+
     names = [f.name for f in fields(TaskFields)]
     parser = argparse.ArgumentParser()
     add_task_arguments(parser)
-    assert [a.dest for a in parser._actions if a.dest != "help"] == names
-    assert set(names) <= set(option_keys()) and set(names) <= {f.name for f in fields(ConvertOptions)}
+    # the codec_options field has one flag per codec option of the registered families, all filling that field
+    dests = [a.dest for a in parser._actions if a.dest != "help"]
+    assert list(dict.fromkeys(dests)) == names
+    assert dests.count("codec_options") == len(codec_options()) >= 2
+    keys = set(option_keys())
+    assert set(names) - {"codec_options"} <= keys and set(codec_options()) <= keys and "codec_options" not in keys
+    assert set(names) <= {f.name for f in fields(ConvertOptions)}
     args = parser.parse_args(["--task", "det", "--model-family", "internvl", "--max-boxes", "3", "--det-shape",
                               "quad", "--order", "tb-rl", "--lang", "zh"])
     expected = TaskConfig(task="det", family="internvl", max_boxes=3, det_shape="quad", order="tb-rl", lang="zh")

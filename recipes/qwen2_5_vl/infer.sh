@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Batch OCR (rec) or text spotting (det) with Qwen2.5-VL over an ms-swift jsonl, with ms-swift 4.x `swift infer`;
 # score with `swift-ocr eval rec --results RESULT_PATH`, or `swift-ocr eval det --results RESULT_PATH
-# --model-family qwen2_5_vl --max-pixels $MAX_PIXELS --min-pixels $MIN_PIXELS`.
+# --model-family qwen2_5_vl`, which parses each answer with the MAX_PIXELS / MIN_PIXELS bounds its row records
+# (`swift-ocr convert --task det` writes them into the row's "swift_ocr" field, kept by KEEP_COLUMNS; rows without
+# them: pass --max-pixels $MAX_PIXELS --min-pixels $MIN_PIXELS).
 #
 # Three ways to pick the model:
 #   MODEL=<merged dir>                 the MERGED=... line of merge.sh (or any full model dir / hub id)
@@ -18,7 +20,7 @@
 # INFER_BACKEND=transformers (no vLLM) batches MAX_BATCH_SIZE [8] rows per generate call.
 #
 # Dataset: `--val_dataset $VAL_DATASET`, loaded whole and in file order; `--remove_unused_columns false` keeps each
-# row's "swift_ocr" field (tile geometry of the det task) for `swift-ocr eval det`.
+# row's "swift_ocr" field (tile geometry and resize bounds of the det task) for `swift-ocr eval det`.
 #
 # Environment variables (default in brackets):
 #   VAL_DATASET (required unless LOAD_DATA_ARGS=true)  jsonl(s), space separated or one per line

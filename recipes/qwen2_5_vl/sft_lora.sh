@@ -10,12 +10,14 @@
 #
 # Resolution: MAX_PIXELS / MIN_PIXELS bound the pixels of every image after Qwen's smart resize (sides multiples of 28,
 # one image token per 28x28 pixels: 1003520 px = at most 1280 tokens). They are ONE setting from conversion to
-# scoring: detection targets are written in pixels of the resized image (`swift-ocr convert --task det
-# --model-family qwen2_5_vl` writes them with the codec's defaults, this recipe's), the script passes them as
+# scoring: detection targets are written in pixels of the resized image, so export MAX_PIXELS / MIN_PIXELS once for
+# every step: `swift-ocr convert --task det --model-family qwen2_5_vl` reads the same variables (unset: ms-swift's
+# default 12845056, not this recipe's 1003520) and records the bounds in each row, `swift-ocr validate` reports rows
+# written for other bounds (resize_mismatch), the script passes them as
 # `--model_kwargs '{"MAX_PIXELS": ..., "MIN_PIXELS": ...}'` (ms-swift exports them to its processor:
 # swift/model/models/qwen.py compat_qwen_vl_utils) which `swift sft` records in args.json of the run folder and of
 # every checkpoint; merge.sh and infer.sh read them back from there (so_model_kwargs in ../common.sh), and
-# `swift-ocr eval det --max-pixels/--min-pixels` maps the answers back to the page with them.
+# `swift-ocr eval det` maps the answers back to the page with the bounds each row records.
 #
 # Several GPUs / machines: as ../got_ocr2/sft_lora.sh (NPROC_PER_NODE, NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT;
 # DeepSpeed ZeRO-2 and gradient accumulation from TOTAL_BATCH_SIZE when the world size is over 1: so_launch in

@@ -83,13 +83,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
+class _CodecOptionAction(argparse.Action):
+    """Stores ``--<option> VALUE`` as ``{option: VALUE}`` into the dict of its ``dest`` (the ``codec_options``
+    field), so that every codec option flag fills one :class:`~swift_ocr.tasks.core.TaskFields` field."""
+
+    def __init__(self, option_strings, dest, option_name: str = "", **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.option_name = option_name
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, {**(getattr(namespace, self.dest, None) or {}), self.option_name: values})
+
+
+def _add_codec_option_flags(group, f) -> None:
+    """One flag per codec option of the registered families (:func:`swift_ocr.families.codec_options`, e.g.
+    ``--max-pixels``) into the dict field ``f`` (``codec_options``); which families take it is checked by
+    :class:`~swift_ocr.tasks.core.TaskConfig`."""
+    from swift_ocr.families import codec_options, get_family
+
+    for option, owners in codec_options().values():
+        env = sorted({var for owner in owners for var in get_family(owner).env_vars})
+        text = f.metadata.get("help", "{env}").format(env=", ".join(env) or "no variable")
+        group.add_argument(option.flag, dest=f.name, action=_CodecOptionAction, option_name=option.name,
+                           type=option.type, default=None, metavar="N",
+                           help=f"{', '.join(owners)} only: {option.help}. {text}")
+
+
 def add_task_arguments(p: argparse.ArgumentParser) -> None:
     """One flag per :class:`~swift_ocr.tasks.core.TaskFields` field, from the field's metadata (``flag``, ``help``,
-    ``choices``, ``group``), its default and its type (``int`` fields take a number); the det options in a group."""
+    ``choices``, ``group``), its default and its type (``int`` fields take a number); the det options in a group.
+    The ``codec_options`` field (metadata ``codec_options``) gets one flag per codec option instead
+    (:func:`_add_codec_option_flags`)."""
     det = p.add_argument_group("det task")
     hints = typing.get_type_hints(TaskFields)
     for f in fields(TaskFields):
         meta = f.metadata
+        if meta.get("codec_options"):
+            _add_codec_option_flags(det if meta.get("group") == "det" else p, f)
+            continue
         choices, text = meta.get("choices"), meta.get("help")
         kind = hints[f.name]
         kind = next((a for a in typing.get_args(kind) if a is not type(None)), kind)  # Optional[X] -> X

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from swift_ocr.images import open_rgb
     from swift_ocr.eval.metrics.det import match_image
     from swift_ocr.eval.results import print_report
-    from swift_ocr.cli.eval_det import codec_for, pred_inputs, spotting_mode, text_norm
+    from swift_ocr.eval.det_scoring import codec_for, explicit_codec_options, pred_inputs, spotting_mode, text_norm
     from swift_ocr.eval.predictions import load_predictions
 
     prog = "swift-ocr draw"
@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
             codec = codec_for(args, [system.path] if system.format == "swift" else [])
             items = load_predictions(system.path, system.format, gt=args.gt, codec=codec, family=args.model_family,
                                      allow_outside_root=args.allow_outside_root,
-                                     score_threshold=args.score_threshold)
+                                     score_threshold=args.score_threshold,
+                                     codec_options=explicit_codec_options(args) if codec is not None else None)
         else:
             items = load_gt_images(args.gt, allow_outside_root=args.allow_outside_root)
         if args.limit is not None:

@@ -30,8 +30,10 @@ with ``qwen_vl_utils.fetch_image`` *before* the processor (which then runs with 
 qwen-vl-utils 0.0.14 defaults to ``min_pixels = 4*28*28 = 3136`` and ``max_pixels = 16384*28*28 =
 12845056``; ms-swift overrides them from the ``MAX_PIXELS`` / ``MIN_PIXELS`` environment variables
 (converted to token counts ``MAX_PIXELS // 784``). So for targets to match what the model sees in
-``swift sft``, either export ``MAX_PIXELS=1003520`` (this codec's default) or build the codec with
-:meth:`Qwen25VLCodec.for_ms_swift`. Images up to ~1M pixels (e.g. 1280x720) get the same size either way.
+``swift sft``, build the codec with :meth:`Qwen25VLCodec.for_ms_swift` under the training environment (what
+``swift-ocr convert --task det`` does unless ``--min-pixels``/``--max-pixels`` are given; it records the bounds in
+each row, :data:`swift_ocr.tasks.tiling.CODEC_META_KEY`, which ``validate`` and ``eval det`` read back). Images up to
+~1M pixels (e.g. 1280x720) get the same size under this codec's default and ms-swift's.
 (qwen-vl-utils' own ``smart_resize`` differs from transformers' only for sides under 14 pixels or extreme
 aspect ratios, where one clamps a side to 28 and the other does not.)
 """

@@ -42,7 +42,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from swift_ocr.convert import workers
 from swift_ocr.convert.outcome import Context, Run
@@ -50,6 +50,7 @@ from swift_ocr.convert.outcome_fast import FAST_TASKS
 from swift_ocr.convert.split import val_positions
 from swift_ocr.convert.staging import IMAGES_MARKER, Staging, image_ext, image_file_name, is_ours, output_paths
 from swift_ocr.errors import Rejection
+from swift_ocr.families import get_family
 from swift_ocr.formats import SourceReader
 from swift_ocr.io_utils import dumps_line
 from swift_ocr.progress import Progress
@@ -116,6 +117,11 @@ class ConvertReport:
         kept_region_issues: regions with an unusable box whose text was kept (``rec`` task), per kind.
         outputs: the files written, by name (``train``, ``val``, ``rejects``, ``images``).
         relative_to: the folder image paths are relative to (``ConvertOptions.relative_paths``), else None.
+        codec: the codec settings every ``det`` row records (:attr:`~swift_ocr.tasks.core.TaskFields.codec_options`,
+            e.g. qwen2_5_vl's ``{"min_pixels": 3136, "max_pixels": 1003520}``, pixels), else None (other tasks and
+            families: not in :meth:`to_dict`).
+        codec_env: the environment variables ms-swift reads those settings from (the family's
+            :attr:`~swift_ocr.families.base.ModelFamily.env_vars`), for the summary.
     """
 
     sources: int = 0
@@ -129,6 +135,8 @@ class ConvertReport:
     kept_region_issues: Counter = field(default_factory=Counter)
     outputs: Dict[str, str] = field(default_factory=dict)
     relative_to: Optional[str] = None
+    codec: Optional[Dict[str, Any]] = None
+    codec_env: Tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"sources": self.sources, "converted_sources": self.converted_sources, "train": self.train,
@@ -136,7 +144,8 @@ class ConvertReport:
                 "reasons": dict(sorted(self.reasons.items())),
                 "fixes": {k: self.fixes.get(k, 0) for k in FIX_KEYS},
                 "kept_region_issues": dict(sorted(self.kept_region_issues.items())), "outputs": self.outputs,
-                **({"relative_to": self.relative_to} if self.relative_to is not None else {})}
+                **({"relative_to": self.relative_to} if self.relative_to is not None else {}),
+                **({"codec": dict(self.codec)} if self.codec else {})}
 
 
 def convert(reader: SourceReader, options: ConvertOptions, output: str) -> ConvertReport:
@@ -261,6 +270,9 @@ def convert(reader: SourceReader, options: ConvertOptions, output: str) -> Conve
     if os.path.isdir(paths["images"]) and is_ours(paths["images"]):
         report.outputs["images"] = paths["images"]
     report.relative_to = row.relative_to
+    if task.codec_options:
+        report.codec = dict(task.codec_options)
+        report.codec_env = get_family(task.family).env_vars
     return report
 
 
@@ -295,6 +307,11 @@ def format_report(report: ConvertReport) -> str:
         lines.append(f"  rejected {n:6d} x {reason}")
     for name, path in report.outputs.items():
         lines.append(f"{name}: {path}")
+    if report.codec:
+        settings = ", ".join(f"{k}={v}" for k, v in report.codec.items())
+        env = f" (ms-swift reads them from {', '.join(report.codec_env)})" if report.codec_env else ""
+        lines.append(f"det targets written for codec settings {settings}, recorded in each row: training and "
+                     f"inference must resize the images with the same{env}")
     if report.relative_to is not None:
         lines.append(f"image paths are relative to {report.relative_to}: ms-swift resolves relative paths against "
                      f"the working directory, then $ROOT_IMAGE_DIR -- train with ROOT_IMAGE_DIR={report.relative_to} "

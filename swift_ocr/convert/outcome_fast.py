@@ -35,7 +35,7 @@ from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tup
 import numpy as np
 
 from swift_ocr.codecs.grid import BoxFormat, box_grid_array
-from swift_ocr.tasks.det import box_format, plain_target
+from swift_ocr.tasks.det import box_format, codec_record, plain_target
 from swift_ocr.tasks.order import single_region_lines
 from swift_ocr.tasks.tiling import untiled_meta_json
 from swift_ocr.errors import OcrFormatError
@@ -132,10 +132,11 @@ def plain_lines(samples: Sequence[Optional[Sample]], task: TaskConfig, query: st
             if s.text.strip():
                 out[k] = row(s.text, image_ref(s.images[0]))
         return out
+    record = codec_record(task.family, task.codec_params())  # the codec settings each row records (or None)
     for (k, s, size, _), target in zip(plain, _det_targets(plain, coords, task)):
         if target is not None:
             image = os.path.abspath(s.images[0])
-            out[k] = row(target, image_ref(image), untiled_meta_json(size, image))
+            out[k] = row(target, image_ref(image), untiled_meta_json(size, image, record))
     return out
 
 
@@ -150,7 +151,7 @@ def _det_targets(plain, coords: np.ndarray, task: TaskConfig) -> List[Optional[s
     # reading order depends on it)
     bbox = np.stack([minimum(minimum(x0, x1), minimum(x2, x3)), minimum(minimum(y0, y1), minimum(y2, y3)),
                      maximum(maximum(x0, x1), maximum(x2, x3)), maximum(maximum(y0, y1), maximum(y2, y3))], axis=1)
-    params = {"shape": "quad"} if task.det_shape == "quad" else None
+    params = task.codec_params()
     family, order, max_boxes = task.family, task.order, task.max_boxes
     pages: List[_Page] = []
     # size -> BoxFormat for this chunk: box_format's own cache builds a (codec, size, types) key per call, which

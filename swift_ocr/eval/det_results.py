@@ -25,6 +25,16 @@ row's own image when there is no ``swift_ocr`` field) and the regions of all row
 concatenated, in file order, before scoring. With overlapping tiles, ground truth taken from ``labels``
 repeats the regions of the overlap; score such files against ``--gt``.
 
+Recorded codec settings: a row whose ``swift_ocr`` field holds ``"codec": {option: value}`` (what ``convert --task
+det`` records for a family with codec options, :data:`~swift_ocr.tasks.tiling.CODEC_META_KEY`: Qwen2.5-VL's
+``min_pixels``/``max_pixels``, the ``smart_resize`` bounds whose resized image the boxes are pixels of) is parsed --
+response and labels -- with the family's codec built with those settings, not with the ``codec`` given: the targets
+were written on that grid and the model learnt it. A codec option given explicitly (``eval det --max-pixels``,
+``codec_options`` of :func:`load_det_images`) that differs from a row's recorded value is an error naming the row and
+both values (scoring with other bounds maps every box wrongly); so are recorded settings the family does not take
+(rows written for another family). Rows without recorded settings (files converted before they were recorded, or
+``swift infer`` without ``--remove_unused_columns false``) are parsed with ``codec``.
+
 Errors (:class:`~swift_ocr.errors.OcrFormatError`, always naming the result file and 1-based line, or the
 ground-truth file): unreadable rows, a row without an image path, a missing or unreadable image, a bad
 ``swift_ocr`` field, labels that do not parse with the codec (objects cut off, malformed, or no object of
@@ -38,7 +48,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from swift_ocr.codecs.base import Codec
 from swift_ocr.codecs.parsing import ParseReport
@@ -50,7 +60,8 @@ from swift_ocr.formats.layout import (IMAGE_EXTENSIONS, Pair, _label_stems, pair
 from swift_ocr.images import image_size as read_image_size
 from swift_ocr.eval.results import ResultRow, iter_raw_rows, parse_row
 from swift_ocr.sample import Region
-from swift_ocr.tasks.tiling import TILE_META_KEY
+from swift_ocr.families import get_family
+from swift_ocr.tasks.tiling import CODEC_META_KEY, TILE_META_KEY
 
 __all__ = ["LABEL_EXTENSIONS", "RowInfo", "DetImage", "GroundTruthIndex", "iter_rows",
            "load_det_images", "load_gt_images", "shift_region"]
@@ -198,6 +209,58 @@ def _pair_of_numbers(value: Any, positive: bool) -> Optional[Tuple[float, float]
 
 
 TileInfo = Tuple[Tuple[int, int], Tuple[float, float], str]
+
+
+def _recorded_codec(raw: Dict[str, Any], source: str, line: int) -> Optional[Dict[str, Any]]:
+    """The codec settings a row records (``swift_ocr.codec``, :data:`CODEC_META_KEY`), or None when absent.
+
+    Raises:
+        OcrFormatError: a record that is not a non-empty object.
+    """
+    info = raw.get(TILE_META_KEY)
+    if not isinstance(info, dict) or CODEC_META_KEY not in info:
+        return None
+    codec = info[CODEC_META_KEY]
+    if not isinstance(codec, dict) or not codec:
+        raise OcrFormatError(source, line, f"'{TILE_META_KEY}.{CODEC_META_KEY}' must be an object of codec settings "
+                             f"(option: value), got {codec!r:.80}")
+    return codec
+
+
+class _RowCodecs:
+    """The codec each row is parsed with (see the module docstring): ``codec``, or the family's codec built with the
+    settings the row records, checked against the explicitly given ``codec_options``; one codec per setting."""
+
+    def __init__(self, codec: Codec, codec_options: Optional[Mapping[str, Any]], family: str):
+        self.codec, self.family = codec, family
+        self.explicit = dict(codec_options or {})
+        self._built: Dict[Tuple, Codec] = {}
+
+    def __call__(self, recorded: Optional[Dict[str, Any]], source: str, line: int) -> Codec:
+        if recorded is None:
+            return self.codec
+        key = tuple(sorted((k, repr(v)) for k, v in recorded.items()))
+        if key in self._built:
+            return self._built[key]
+        where = f"'{TILE_META_KEY}.{CODEC_META_KEY}' {recorded}"
+        try:
+            spec = get_family(getattr(self.codec, "family", self.family))
+            params = spec.check_codec_options(recorded)
+        except ValueError as e:
+            raise OcrFormatError(source, line, f"{where}: {e}; rows written for another --model-family?") from None
+        for name, value in self.explicit.items():
+            if name in params and params[name] != value:
+                flag = "--" + name.replace("_", "-")
+                raise OcrFormatError(source, line, f"{flag} {value} differs from {name}={params[name]} that the row "
+                                     f"records ({where}): its target was written, and the model trained, for the "
+                                     f"recorded value; drop {flag} to score with it")
+        try:
+            codec = spec.make_codec(**params)
+        except ValueError as e:
+            raise OcrFormatError(source, line, f"{where}: {e}") from None
+        codec.dedupe = self.codec.dedupe
+        self._built[key] = codec
+        return codec
 
 
 def _tile_info(raw: Dict[str, Any], source: str, line: int) -> Optional[TileInfo]:
@@ -413,7 +476,8 @@ class GroundTruthIndex:
 
 
 def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, GroundTruthIndex] = None,
-                    family: Optional[str] = None, allow_outside_root: bool = False) -> List[DetImage]:
+                    family: Optional[str] = None, allow_outside_root: bool = False,
+                    codec_options: Optional[Mapping[str, Any]] = None) -> List[DetImage]:
     """Read a result file into one :class:`DetImage` per source image (first-appearance order).
 
     Args:
@@ -423,6 +487,8 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
             :class:`GroundTruthIndex`).
         family: name used in error messages (default: ``codec.family``).
         allow_outside_root: for a ``gt`` list file, accept paths outside its folder.
+        codec_options: the codec options ``codec`` was built with explicitly (``eval det --max-pixels``), checked
+            against the settings rows record; rows that record settings are parsed with them (module docstring).
 
     Returns:
         Images with ground truth and detections in pixels of the source image; per-row parse reports in
@@ -444,8 +510,10 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
     if gt is not None and not isinstance(gt, GroundTruthIndex):
         index = GroundTruthIndex(gt, allow_outside_root)
     images: Dict[str, DetImage] = {}
+    row_codecs = _RowCodecs(codec, codec_options, family)
     for row, raw in iter_rows(source):
         tile = _tile_info(raw, source, row.line)
+        row_codec = row_codecs(_recorded_codec(raw, source, row.line), source, row.line)
         if tile is not None:
             size, offset, src_image = tile
             own_image = row.images[0] if row.images else "<none>"
@@ -467,12 +535,12 @@ def load_det_images(results: PathLike, codec: Codec, gt: Union[None, PathLike, G
                 except KeyError as e:
                     raise OcrFormatError(source, row.line, e.args[0], "no_label") from None
                 item.gt = index.read(item.label_file)
-        parsed = codec.parse(row.pred, size)
+        parsed = row_codec.parse(row.pred, size)
         item.det.extend(shift_region(r, *offset) for r in parsed.regions)
         info = RowInfo(line=row.line, image=own_image, image_size=size, offset=offset, report=parsed.report,
                        n_det=len(parsed.regions))
         if index is None:
-            labels = codec.parse(row.ref, size)
+            labels = row_codec.parse(row.ref, size)
             _check_labels(labels.report, row.ref, family, row)
             item.gt.extend(shift_region(r, *offset) for r in labels.regions)
             info.label_report = labels.report

@@ -44,11 +44,14 @@ def resolve(ref: Ref) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class CodecOption:
-    """A codec parameter a user may set on the command line (``eval det``, ``draw``, ``report``).
+    """A codec parameter a user may set: on the command line of ``convert`` (the ``det`` targets), ``eval det``,
+    ``draw`` and ``report`` (parsing the answers), and as an option of the plugin's dataset spec. The ``det`` rows
+    record the value each was written with (:meth:`ModelFamily.codec_settings`).
 
     Attributes:
-        name: the codec's keyword argument (``min_pixels``); the flag is ``--min-pixels``.
-        help: the flag's help text (the CLI adds which families take it).
+        name: the codec's keyword argument (``min_pixels``), also the attribute of the built codec that holds the
+            value; the flag is ``--min-pixels``.
+        help: the flag's help text (the CLI adds which families take it and its default).
         type: the argument type (``int``).
     """
 
@@ -180,6 +183,35 @@ class ModelFamily:
         import os
 
         return self.codec_from_env(self, os.environ if environ is None else environ, **params)
+
+    def codec_settings(self, codec) -> Dict[str, Any]:
+        """``{option: value}`` of ``codec`` (one of this family's) for each of :attr:`codec_options`, in their
+        order: what a ``det`` row records it was written with; ``{}`` for a family that declares none."""
+        return {opt.name: getattr(codec, opt.name) for opt in self.codec_options}
+
+    def check_codec_options(self, params: Mapping[str, Any]) -> Dict[str, Any]:
+        """``params`` (codec option name -> value) checked against :attr:`codec_options` and converted by each
+        option's type, in the options' order.
+
+        Raises:
+            ValueError: a name the family does not declare (the message names the ones it does), a value its type
+                refuses.
+        """
+        declared = {opt.name: opt for opt in self.codec_options}
+        unknown = [name for name in params if name not in declared]
+        if unknown:
+            takes = f"it takes {', '.join(declared)}" if declared else "it takes none"
+            raise ValueError(f"codec option(s) {', '.join(unknown)} do not apply to model family {self.name!r} "
+                             f"({takes})")
+        out: Dict[str, Any] = {}
+        for name, opt in declared.items():
+            if name in params and params[name] is not None:
+                try:
+                    out[name] = opt.type(params[name])
+                except (TypeError, ValueError):
+                    raise ValueError(f"codec option {name}={params[name]!r} of model family {self.name!r} is not "
+                                     f"a valid {getattr(opt.type, '__name__', 'value')}") from None
+        return out
 
     def settings_from_env(self, environ: Optional[Mapping[str, str]] = None) -> Any:
         """:attr:`image_settings` of ``environ`` (default ``os.environ``)."""

@@ -3,8 +3,10 @@
 Prompts: a plain instruction for ``rec``; the English ``det`` instruction is the Qwen2.5-VL cookbook's
 text-spotting prompt (github QwenLM/Qwen2.5-VL, ``cookbooks/ocr.ipynb``), whose answer is the JSON list the codec
 writes. Box codec: :class:`swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec` (JSON, pixels of the smart-resized image: the
-resize bounds must be the same at training, inference and scoring, hence ``--min-pixels``/``--max-pixels`` and the
-ms-swift environment, :meth:`~swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`).
+resize bounds must be the same at conversion, training, inference and scoring, hence the codec options
+``min_pixels``/``max_pixels`` (``--min-pixels``/``--max-pixels``, defaulting in ``convert`` to ms-swift's
+``MIN_PIXELS``/``MAX_PIXELS`` environment, :meth:`~swift_ocr.codecs.qwen2_5_vl.Qwen25VLCodec.for_ms_swift`), which
+every ``det`` row records and ``validate`` / ``eval det`` read back).
 
 Image tokens and environment: as Qwen2-VL (:mod:`swift_ocr.families.qwen2_vl`).
 """
@@ -37,10 +39,11 @@ FAMILY = register_family(ModelFamily(
     codec="swift_ocr.codecs.qwen2_5_vl:Qwen25VLCodec",
     codec_from_env=_codec_for_env,
     codec_options=(
-        CodecOption("min_pixels", f"smart_resize lower bound (default {PROCESSOR_MIN_PIXELS})"),
-        CodecOption("max_pixels", f"smart_resize upper bound (default {PROCESSOR_MAX_PIXELS}, the processor's; "
-                                  "ms-swift without MAX_PIXELS uses 12845056): must be what resized the images at "
-                                  "training and inference"),
+        CodecOption("min_pixels", f"smart_resize lower bound in pixels (the processor's default, the codec's own: "
+                                  f"{PROCESSOR_MIN_PIXELS})"),
+        CodecOption("max_pixels", f"smart_resize upper bound in pixels (the processor's default, the codec's own: "
+                                  f"{PROCESSOR_MAX_PIXELS}; ms-swift's without MAX_PIXELS: 12845056): must be what "
+                                  "resized the images at training and inference"),
     ),
     scaffold=chatml("qwen2_5_vl", SYSTEM, "<|vision_start|>", "<|vision_end|>", SPECIALS),
     image_settings=QwenVLSettings.from_env,

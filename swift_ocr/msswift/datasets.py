@@ -13,6 +13,9 @@ Dataset syntax (``--dataset`` / ``--val_dataset``), after ``--custom_register_pa
 * options: ``task`` (``rec``/``line``, default ``rec``), ``family`` (required: a registered model family,
   :func:`swift_ocr.families.family_names`), ``prompt``, ``prompt_style`` and the other
   :class:`~swift_ocr.tasks.core.TaskConfig` fields (``lang``, ``order``, ``max_boxes``, ``tiling``, ``det_shape``),
+  the family's codec options (``min_pixels``/``max_pixels`` for ``qwen2_5_vl`` with ``task=det``: the
+  ``smart_resize`` bounds of the targets, default ms-swift's ``MIN_PIXELS``/``MAX_PIXELS`` in the training process,
+  which ``--model_kwargs`` sets, so the targets match the images the model sees; recorded in each row),
   ``encoding``, each format's own options (:attr:`swift_ocr.formats.registry.LabelFormat.options`: ``image_column``
   and ``text_column`` for ``parquet``; ``image_root`` for ``got``, the folder the JSON's image paths are relative
   to, default the JSON file's folder, relative to the working directory like the converter's ``--image-root``),
@@ -76,7 +79,7 @@ from swift_ocr.formats.layout import bad_filename_reason, utf8_ok
 from swift_ocr.formats.registry import LabelFormat, all_format_options, check_format_options
 from swift_ocr.writers.swift_jsonl import to_swift_row
 from swift_ocr.io_utils import append_line
-from swift_ocr.families import check_family, family_names
+from swift_ocr.families import check_family, codec_options, family_names
 from swift_ocr.families.prompts import build_query
 from swift_ocr.sample import FIX_KEYS, Sample
 from swift_ocr.tasks.tiling import TILE_META_KEY, det_meta
@@ -87,10 +90,14 @@ DATASET_PREFIX = "swift-ocr/"
 
 
 def option_keys() -> Tuple[str, ...]:
-    """The options a dataset spec takes: the :class:`~swift_ocr.tasks.core.TaskConfig` fields, the
+    """The options a dataset spec takes: the :class:`~swift_ocr.tasks.core.TaskConfig` fields (its
+    ``codec_options`` field as one option per codec option of the registered families, e.g. ``max_pixels``), the
     :class:`~swift_ocr.formats.checks.ReadOptions` fields, every registered format's own options and ``rejects``
-    (asked when called, so a format registered at run time brings its options)."""
-    keys = [f.name for f in fields(TaskConfig)] + [f.name for f in fields(ReadOptions)]
+    (asked when called, so a format or family registered at run time brings its options)."""
+    keys = []
+    for f in fields(TaskConfig):
+        keys += list(codec_options()) if f.metadata.get("codec_options") else [f.name]
+    keys += [f.name for f in fields(ReadOptions)]
     keys += [name for name in all_format_options() if name not in keys]
     return tuple(keys) + ("rejects",)
 
@@ -185,6 +192,17 @@ def spec_values(cls, options: Dict[str, str]) -> Dict[str, Any]:
     hints = typing.get_type_hints(cls)
     out: Dict[str, Any] = {}
     for f in fields(cls):
+        if f.metadata.get("codec_options"):  # TaskConfig.codec_options: one spec option per codec option
+            given = {name: options[name] for name in codec_options() if options.get(name)}
+            for name, raw in given.items():
+                try:
+                    given[name] = codec_options()[name][0].type(raw)
+                except ValueError:
+                    raise ValueError(f"swift-ocr dataset option {name}={raw!r} is not a valid "
+                                     f"{getattr(codec_options()[name][0].type, '__name__', 'value')}") from None
+            if given:
+                out[f.name] = given
+            continue
         raw = options.get(f.name)
         if raw is None or raw == "":
             continue

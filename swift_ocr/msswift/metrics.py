@@ -35,8 +35,8 @@ all) is left out of the result, with a warning.
 labels) and the counts ``n_images``, ``n_gt``, ``n_det``, ``n_matched``, ``unparsed``, ``truncated``,
 ``duplicates``, ``responses_without_detections``, ``extra_text``, ``n_rows``: the numeric fields of
 ``swift-ocr eval det --json --model-family FAMILY`` on the same rows, computed by the same code
-(:func:`swift_ocr.eval.det_results.load_det_images`, :func:`swift_ocr.cli.eval_det.score` /
-:func:`~swift_ocr.cli.eval_det.summary`). Detection text must be parsed with the family's codec and the size of
+(:func:`swift_ocr.eval.det_results.load_det_images`, :func:`swift_ocr.eval.det_scoring.score` /
+:func:`~swift_ocr.eval.det_scoring.summary`). Detection text must be parsed with the family's codec and the size of
 each row's image, so the metric rebuilds the rows ms-swift writes to ``predict.jsonl`` from the trainer's
 validation dataset (matched by position and checked against the label text) and scores them as that file.
 The family is the environment variable ``SWIFT_OCR_FAMILY`` (a registered family,
@@ -301,7 +301,7 @@ class OcrDetMetrics(_GeneratedTextMetrics):
             OcrFormatError: a row without an image file, or labels that do not parse with the family's codec
                 (wrong ``SWIFT_OCR_FAMILY`` / template), as ``swift-ocr eval det`` reports them.
         """
-        from swift_ocr.cli.eval_det import score, summary
+        from swift_ocr.eval.det_scoring import score, summary
         from swift_ocr.eval.det_results import load_det_images
 
         preds, labels = decode_eval_prediction(eval_prediction)

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats.polygons import min_area_quad
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, open_rgb, rectify_quad
-from swift_ocr.families import DEFAULT_FAMILY, check_family, families, family_names
+from swift_ocr.families import DEFAULT_FAMILY, families, family_names, get_family
 from swift_ocr.families.prompts import carry_prompt, det_prompt, det_system, prompt_styles, rec_prompt
 from swift_ocr.tasks.order import ORDERS
 from swift_ocr.tasks.tiling import TILINGS
@@ -151,6 +151,12 @@ class TaskFields:
             (:func:`swift_ocr.tasks.det.det`).
         det_shape: ``box`` (axis-aligned, every family) or ``quad`` (4-point, families whose codec has a quad
             form: internvl).
+        codec_options: ``{option: value}`` of the family's codec options
+            (:attr:`swift_ocr.families.base.ModelFamily.codec_options`; qwen2_5_vl: ``min_pixels``/``max_pixels``,
+            pixels of the smart-resized image) for the ``det`` targets; one flag per option (``--max-pixels``) and
+            one dataset-spec option per option (``max_pixels=``), not one for the field. None or a missing option:
+            the value ms-swift uses under the environment (:meth:`~swift_ocr.families.base.ModelFamily.codec_for_env`;
+            qwen2_5_vl: ``MAX_PIXELS``/``MIN_PIXELS``), so that targets and training agree by default.
     """
 
     task: str = field(default="rec", metadata={
@@ -177,6 +183,10 @@ class TaskFields:
         "group": "det", "choices": ("box", "quad"), "help": "box: axis-aligned boxes (every family); quad: 4-point "
                                                             "quads (families whose codec has a quad form, see "
                                                             "docs/detection_codecs.md)"})
+    codec_options: Optional[Dict[str, Any]] = field(default=None, metadata={
+        "group": "det", "codec_options": True,
+        "help": "Det targets are written with it and record it in each row; default: what ms-swift uses under "
+                "this environment ({env})"})
 
 
 @dataclass
@@ -184,17 +194,46 @@ class TaskConfig(TaskFields):
     """Which task to run for which model family, and how (shared by ``swift-ocr convert`` and the ms-swift
     preprocessors, so both routes make the same samples): the fields of :class:`TaskFields`, checked.
 
+    After checking, :attr:`codec_options` of a ``det`` task of a family that declares codec options holds every one
+    of them: the given values, the others as ms-swift uses them under ``os.environ`` now
+    (:meth:`~swift_ocr.families.base.ModelFamily.codec_for_env`); otherwise None.
+
     Raises:
-        ValueError: an unknown task, family, det shape, prompt style or language.
+        ValueError: an unknown task, family, det shape, prompt style or language; a codec option the family does not
+            declare, or given to a task other than ``det``; a bad codec option value or environment value
+            (``MAX_PIXELS=abc``).
     """
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
-        check_family(self.family)
+        spec = get_family(self.family)
         if self.det_shape not in ("box", "quad"):
             raise ValueError(f"unknown det shape {self.det_shape!r}; choose box or quad")
         self.instruction()  # validates prompt style / language
+        given = spec.check_codec_options(self.codec_options or {})
+        if given and self.task != "det":
+            raise ValueError(f"codec option(s) {', '.join(given)} apply to the det task only (task {self.task!r})")
+        if self.task != "det" or not spec.codec_options:
+            self.codec_options = None
+            return
+        missing = [opt.name for opt in spec.codec_options if opt.name not in given]
+        if missing:  # as ms-swift would resize under this environment
+            try:
+                from_env = spec.codec_settings(spec.codec_for_env())
+            except ValueError as e:
+                raise ValueError(f"cannot read the {self.family} codec settings ({', '.join(missing)}) from the "
+                                 f"environment ({', '.join(spec.env_vars)}): {e}") from None
+            given.update((name, from_env[name]) for name in missing)
+        self.codec_options = spec.check_codec_options(given)  # in the declared order
+        spec.make_codec(**self.codec_options)  # refuses bad combinations (min_pixels > max_pixels) now
+
+    def codec_params(self) -> Optional[Dict[str, Any]]:
+        """The keyword parameters of the ``det`` task's codec (:func:`swift_ocr.codecs.get_codec`): ``shape='quad'``
+        for ``det_shape='quad'``, and :attr:`codec_options`; None when there are none (the codec's defaults)."""
+        params: Dict[str, Any] = {"shape": "quad"} if self.det_shape == "quad" else {}
+        params.update(self.codec_options or {})
+        return params or None
 
     def system(self) -> Optional[str]:
         """The system message the rows of this task carry, or None (the template's default system is right).
@@ -251,9 +290,8 @@ def run_task(task, sample: Sample, max_image_pixels: Optional[int] = DEFAULT_MAX
             samples = line(sample, rejected, max_image_pixels)
         else:
             from swift_ocr.tasks.det import det
-            params = {"shape": "quad"} if config.det_shape == "quad" else None
             samples = det(sample, config.family, config.order, config.max_boxes, config.tiling, rejected=rejected,
-                          codec_params=params, max_image_pixels=max_image_pixels)
+                          codec_params=config.codec_params(), max_image_pixels=max_image_pixels)
     except OcrFormatError as e:
         return TaskOutput([], rejected, Rejection.from_error(e))
     return TaskOutput(samples, rejected)

@@ -32,7 +32,9 @@ Tile metadata: every output sample carries, as the attribute ``swift_ocr``
 dict ``{"image_size": [w, h], "offset": [x, y], "source_image": path}``: the size in pixels of the image the
 target's coordinates refer to (the tile, or the whole image), the tile's top-left corner in pixels of the source
 image, and the source image path (absolute; for images that came as bytes, e.g. parquet rows, their display
-name). Writers put it in each ms-swift row under the key ``"swift_ocr"``; ``swift-ocr eval det`` reads it to map a
+name); for a family with codec options also ``"codec": {option: value}``, the settings the target was written
+with (:func:`codec_record`; qwen2_5_vl: the ``smart_resize`` bounds, whose resized image the boxes are pixels of).
+Writers put it in each ms-swift row under the key ``"swift_ocr"``; ``swift-ocr eval det`` reads it to map a
 tile's boxes back to its source image (:mod:`swift_ocr.eval.det_results`). ``swift infer`` keeps that
 column only with ``--remove_unused_columns false``.
 
@@ -59,6 +61,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from swift_ocr.codecs import Codec, get_codec
 from swift_ocr.codecs.grid import BoxFormat, ObjectEncoder, region_bbox
 from swift_ocr.errors import KINDS, OcrFormatError, Rejection
+from swift_ocr.families import get_family
 from swift_ocr.formats.polygons import min_area_quad
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, encode_png, image_size as read_image_size, open_rgb
 from swift_ocr.sample import Region, Sample
@@ -112,6 +115,19 @@ def _per_size(cache: Dict[Any, Any], codec: Codec, size: Tuple[int, int], build:
             cache.clear()
         cache[key] = value
     return value
+
+
+def codec_record(family: str, codec_params: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+    """The codec settings a det sample of ``family`` written with ``codec_params`` records in its tile metadata
+    (:data:`~swift_ocr.tasks.tiling.CODEC_META_KEY`): ``{option: value}`` of the family's codec options as the built
+    codec holds them (:meth:`~swift_ocr.families.base.ModelFamily.codec_settings`: given values and the codec's
+    defaults alike; qwen2_5_vl: ``min_pixels``/``max_pixels``, pixels), or None for a family that declares none.
+
+    Raises:
+        ValueError: unknown family, bad ``codec_params``.
+    """
+    settings = get_family(family).codec_settings(_codec(family, codec_params))
+    return settings or None
 
 
 def _object_encoder(codec: Codec, size: Tuple[int, int]) -> Optional[ObjectEncoder]:
@@ -312,6 +328,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
             rejected region.
     """
     codec = _codec(family, codec_params)
+    record = codec_record(family, codec_params)
     check_order(order)
     if (codec_params or {}).get("shape") == "quad" and any(len(r.polygon) > 4 for r in sample.regions):
         sample = _polygons_as_quads(sample)
@@ -343,7 +360,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
             out = Sample(images=list(sample.images), text=codec.join_objects([objects[j] for j in chosen]),
                          regions=[regions[j] for j in chosen], source=sample.source, line=sample.line,
                          image_size=tuple(size), image_bytes=sample.image_bytes)
-            setattr(out, TILE_META_KEY, tile_meta(size, (0, 0), _source_image(sample)))
+            setattr(out, TILE_META_KEY, tile_meta(size, (0, 0), _source_image(sample), record))
             return [out]
         items = [PlacedRegion(i, r, b) for i, r, b in zip(indices, regions, boxes)]
     if not items:
@@ -355,7 +372,7 @@ def det(sample: Sample, family: str, order: str = "tb-lr", max_boxes: Optional[i
     def finish(regions: List[Region], images, image_bytes, tile_size, offset) -> Sample:
         out = Sample(images=list(images), text=codec.encode(regions, tile_size), regions=regions,
                      source=sample.source, line=sample.line, image_size=tuple(tile_size), image_bytes=image_bytes)
-        setattr(out, TILE_META_KEY, tile_meta(tile_size, offset, source_image))
+        setattr(out, TILE_META_KEY, tile_meta(tile_size, offset, source_image, record))
         return out
 
     def arrange(chosen: List[PlacedRegion]) -> List[PlacedRegion]:

@@ -1,13 +1,16 @@
 """Tiles of the ``det`` task (:mod:`swift_ocr.tasks.det`): the strips of ``tiling="strips"`` -- a page whose care
 regions are more than ``max_boxes`` cut into full-width horizontal strips of whole lines, an over-full line into
 side-by-side pieces, a region moved into its tile -- and the tile metadata every det sample carries
-(:data:`TILE_META_KEY`), which maps a tile's boxes back to its source image.
+(:data:`TILE_META_KEY`), which maps a tile's boxes back to its source image and, for a family with codec options
+(:attr:`swift_ocr.families.base.ModelFamily.codec_options`, qwen2_5_vl's ``min_pixels``/``max_pixels``), records the
+codec settings the target was written with.
 
 Coordinates: tiles ``(x0, y0, x1, y1)`` in whole pixels of the source image; regions of a tile in pixels of the
 tile (shifted by its top-left corner and clipped to it). The rules are in :mod:`swift_ocr.tasks.det`'s docstring.
 """
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -17,37 +20,54 @@ from swift_ocr.tasks.order import PlacedRegion
 
 TILINGS = ("strips", "none")
 #: The tile metadata's name: the attribute of the samples :func:`swift_ocr.tasks.det.det` returns, and the field of
-#: each ms-swift row that carries it (``{"image_size": [w, h], "offset": [x, y], "source_image": path}``), which
-#: ``swift-ocr eval det`` reads (:mod:`swift_ocr.eval.det_results`).
+#: each ms-swift row that carries it (``{"image_size": [w, h], "offset": [x, y], "source_image": path}``, plus
+#: ``"codec": {option: value}`` for a family with codec options: :data:`CODEC_META_KEY`), which ``swift-ocr eval
+#: det`` (:mod:`swift_ocr.eval.det_results`) and ``swift-ocr validate`` read.
 TILE_META_KEY = "swift_ocr"
+#: The member of the tile metadata recording the codec settings a det target was written with:
+#: ``{option: value}`` of the family's codec options (:meth:`swift_ocr.families.base.ModelFamily.codec_settings`;
+#: qwen2_5_vl: ``{"min_pixels": ..., "max_pixels": ...}``, the ``smart_resize`` bounds in pixels). Absent for families
+#: without codec options, whose rows are as before.
+CODEC_META_KEY = "codec"
 
 
 def det_meta(sample: Sample) -> Optional[Dict[str, Any]]:
     """The tile metadata :func:`~swift_ocr.tasks.det.det` attached to ``sample``: ``{"image_size", "offset",
-    "source_image"}``, else None."""
+    "source_image"[, "codec"]}``, else None."""
     return getattr(sample, TILE_META_KEY, None)
 
 
-def tile_meta(size: Tuple[int, int], offset: Tuple[int, int], source_image: str) -> Dict[str, Any]:
+def tile_meta(size: Tuple[int, int], offset: Tuple[int, int], source_image: str,
+              codec: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The :data:`TILE_META_KEY` metadata of a det sample: the ``size`` in pixels of the image its target refers to
-    (a tile or the whole image), the tile's top-left ``offset`` in pixels of the source image, the source image path."""
-    return {"image_size": [int(size[0]), int(size[1])], "offset": [int(offset[0]), int(offset[1])],
+    (a tile or the whole image), the tile's top-left ``offset`` in pixels of the source image, the source image path,
+    and the ``codec`` settings the target was written with (:data:`CODEC_META_KEY`; left out when None or empty)."""
+    meta = {"image_size": [int(size[0]), int(size[1])], "offset": [int(offset[0]), int(offset[1])],
             "source_image": source_image}
+    if codec:
+        meta[CODEC_META_KEY] = dict(codec)
+    return meta
 
 
-def untiled_meta(size: Tuple[int, int], source_image: str) -> Dict[str, Any]:
+def untiled_meta(size: Tuple[int, int], source_image: str, codec: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The :data:`TILE_META_KEY` metadata of an untiled sample: image ``size`` in pixels, offset ``(0, 0)``,
-    ``source_image`` (an absolute path, as :func:`~swift_ocr.tasks.det.det` writes it)."""
-    return tile_meta(size, (0, 0), source_image)
+    ``source_image`` (an absolute path, as :func:`~swift_ocr.tasks.det.det` writes it), ``codec`` settings."""
+    return tile_meta(size, (0, 0), source_image, codec)
 
 
 _UNTILED_META_JSON = (encode_basestring(TILE_META_KEY)
                       + ': {"image_size": [%d, %d], "offset": [0, 0], "source_image": %s}')
+_UNTILED_CODEC_META_JSON = (encode_basestring(TILE_META_KEY)
+                            + ': {"image_size": [%d, %d], "offset": [0, 0], "source_image": %s, '
+                            + encode_basestring(CODEC_META_KEY) + ': %s}')
 
 
-def untiled_meta_json(size: Tuple[int, int], source_image: str) -> str:
+def untiled_meta_json(size: Tuple[int, int], source_image: str, codec: Optional[Dict[str, Any]] = None) -> str:
     """The row member ``"swift_ocr": {...}`` of :func:`untiled_meta` as JSON text, as ``json.dumps(...,
     ensure_ascii=False)`` writes it (for :func:`~swift_ocr.writers.swift_jsonl.swift_row_line`'s ``extra_json``)."""
+    if codec:
+        return _UNTILED_CODEC_META_JSON % (int(size[0]), int(size[1]), encode_basestring(source_image),
+                                           json.dumps(codec, ensure_ascii=False))
     return _UNTILED_META_JSON % (int(size[0]), int(size[1]), encode_basestring(source_image))
 
 

@@ -38,7 +38,16 @@ Checks, in order, for each row (kinds in brackets):
    (:func:`swift_ocr.codecs.get_codec`) finds at least one box in; ``task='rec'``: none) are parsed against the
    first image's size: boxes with a coordinate outside the family's grid, i.e. outside the image
    [``box_outside_image``], object-like text that does not parse or is cut off [``box_unparsed``], and with
-   ``task='det'`` a target with no box at all [``no_boxes``];
+   ``task='det'`` a target with no box at all [``no_boxes``]; a row that records the codec settings its target was
+   written with (``swift_ocr.codec``, :data:`swift_ocr.tasks.tiling.CODEC_META_KEY`: Qwen2.5-VL's
+   ``min_pixels``/``max_pixels``) is checked against the family's codec under the environment ms-swift will train
+   with (the family's :attr:`~swift_ocr.families.base.ModelFamily.env_vars`, e.g. ``MAX_PIXELS``/``MIN_PIXELS``:
+   :meth:`~swift_ocr.families.base.ModelFamily.codec_for_env`): when the two settings put the boxes of this row's
+   image on different grids (Qwen: different smart-resized sizes) its boxes do not match the image the model sees
+   [``resize_mismatch``, naming both settings and both sizes]; settings that differ without changing this image's
+   grid are no problem for this row. Settings the family does not take (rows written for another family) are a
+   ``resize_mismatch`` too, malformed ones a ``bad_row``. So run validate under the environment ``swift sft``
+   runs in (the recipes: ``MAX_PIXELS``/``MIN_PIXELS`` exported, as they pass them to ms-swift);
 6. the same images and messages as an earlier row (in any of the files checked together) [``duplicate``];
 7. the token length (:mod:`swift_ocr.validate.token_budget`: exact with a :class:`~swift_ocr.validate.token_budget.SwiftTokenCounter`,
    else estimated) is at most ``max_length`` [``too_long``]; a row that ms-swift's template cannot encode, or
@@ -63,6 +72,7 @@ from swift_ocr.errors import OcrFormatError
 from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS, probe_image
 from swift_ocr.progress import Progress
 from swift_ocr.families import check_family, get_family
+from swift_ocr.tasks.tiling import CODEC_META_KEY, TILE_META_KEY
 from swift_ocr.validate.token_budget import ImageTokenParams, TokenCount, estimate_row
 
 ERROR, WARNING = "error", "warning"
@@ -83,6 +93,8 @@ PROBLEM_KINDS: "OrderedDict[str, Tuple[str, str]]" = OrderedDict([
     ("box_outside_image", (ERROR, "a box with coordinates outside the image (the family's grid)")),
     ("box_unparsed", (WARNING, "box-like text in the target that the family's codec cannot parse")),
     ("no_boxes", (ERROR, "a detection target (--task det) without any box")),
+    ("resize_mismatch", (ERROR, "a det row's recorded codec settings (swift_ocr.codec) resize its image otherwise "
+                                "than ms-swift will under this environment (e.g. MAX_PIXELS/MIN_PIXELS)")),
     ("duplicate", (WARNING, "the same images and messages as an earlier row")),
     ("too_long", (ERROR, "token length over --max-length (ms-swift drops or truncates such rows)")),
     ("encode_error", (ERROR, "ms-swift's template cannot encode the row")),
@@ -543,6 +555,8 @@ class Validator:
 
         if target and target.strip() and self.opts.task != "rec":
             self._check_boxes(target, sizes[0] if sizes else None, source, line)
+        if isinstance(row.get(TILE_META_KEY), dict) and CODEC_META_KEY in row[TILE_META_KEY]:
+            self._check_codec_record(row[TILE_META_KEY][CODEC_META_KEY], sizes[0] if sizes else None, source, line)
 
         key = json.dumps({"m": messages, "i": [r.key for r in refs]}, sort_keys=True, ensure_ascii=False)
         # surrogatepass: a lone surrogate ("\ud800" in the JSON) is hashed as its own code point, no error
@@ -583,6 +597,44 @@ class Validator:
                       f"{len(report.unparsed)} object(s) the {codec.family} codec cannot parse"
                       + (" (the target ends inside an object)" if report.truncated else "")
                       + f", first: {first[:80]!r}")
+
+    def _check_codec_record(self, recorded: Any, size, source: str, line: int) -> None:
+        """``resize_mismatch`` when the codec settings the row's target was written with (``recorded``) put this
+        image (``size``: width, height in pixels of the row's image) on another grid than the settings ms-swift will
+        use (:meth:`codec`); ``bad_row`` for a malformed record. Nothing without an image size (its problem is
+        reported already)."""
+        spec = get_family(self.opts.family)
+        where = f"{TILE_META_KEY}.{CODEC_META_KEY}"
+        if not isinstance(recorded, dict) or not recorded:
+            self._add("bad_row", source, line, f"'{where}' must be an object of codec settings, got {recorded!r:.80}")
+            return
+        try:
+            params = spec.check_codec_options(recorded)
+            written = spec.make_codec(**params)
+        except ValueError as e:
+            declared = {opt.name for opt in spec.codec_options}
+            kind = "resize_mismatch" if set(recorded) - declared else "bad_row"
+            self._add(kind, source, line, f"'{where}' {recorded}: {e} (written for another --model-family?)"
+                      if kind == "resize_mismatch" else f"'{where}' {recorded}: {e}")
+            return
+        if size is None:
+            return
+        used = self.codec()
+        try:
+            same = written.grid(size) == used.grid(size)
+        except ValueError:
+            return  # a size the codec refuses: reported by the box and token checks
+        if same:
+            return
+        mine = ", ".join(f"{k}={v}" for k, v in spec.codec_settings(used).items())
+        env = ", ".join(f"{k}={v}" for k, v in self.params.environ if k in spec.env_vars) or "none set"
+        theirs = ", ".join(f"{k}={v}" for k, v in params.items())
+        g_written, g_used = written.grid(size), used.grid(size)
+        self._add("resize_mismatch", source, line,
+                  f"target written for {theirs} ('{where}'): its boxes are on a {g_written.max_x}x{g_written.max_y} "
+                  f"grid over the {size[0]}x{size[1]} image, but ms-swift will use {mine} (environment: {env}), a "
+                  f"{g_used.max_x}x{g_used.max_y} grid: convert again with these settings, or train with the "
+                  "recorded ones")
 
     def _count_tokens(self, row, messages, refs, sizes, images_ok: bool, source: str, line: int) -> None:
         if self.counter is not None:

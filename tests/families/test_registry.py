@@ -117,7 +117,8 @@ def toy():
 
 
 def test_a_family_registered_at_run_time_is_used_everywhere(toy, shared_data):
-    from swift_ocr.cli.eval_det import add_codec_arguments, codec_from_args
+    from swift_ocr.cli.eval_det import add_codec_arguments
+    from swift_ocr.eval.det_scoring import codec_from_args
     from swift_ocr.formats import open_source
     from swift_ocr.tasks.core import TaskConfig, run_task
     from swift_ocr.validate.token_budget import ImageTokenParams, estimate_row, image_tokens

@@ -245,7 +245,8 @@ def test_qwen_pixel_bounds_flow_from_training_to_inference_and_scoring(tmp_path,
                                                           "VAL_DATASET": "v.jsonl", "RESULT_PATH": "r.jsonl"}, tmp_path)
     assert rc == 0 and model_kwargs(swift_parser("InferArguments", argv))["MAX_PIXELS"] == "1003520"
     assert "warning: MAX_PIXELS=1003520 differs from MAX_PIXELS=802816" in err
-    # the base model (no recorded bounds): the codec's defaults, which convert --task det uses
+    # the base model (no recorded bounds): the codec's defaults (convert --task det uses them when MAX_PIXELS /
+    # MIN_PIXELS are exported so: tests/test_qwen_pixels_flow.py)
     rc, _, argv, _, err = dry_run("qwen2_5_vl/infer.sh", {"VAL_DATASET": "v.jsonl", "RESULT_PATH": "r.jsonl"}, tmp_path)
     default = get_family("qwen2_5_vl").make_codec()
     assert model_kwargs(swift_parser("InferArguments", argv)) == {"MAX_PIXELS": str(default.max_pixels),

@@ -219,12 +219,11 @@ def test_large_result_set_summary_and_limited_detail(words, tmp_path, capsys, re
     assert len(doc.find("tbody", id="rows").find_all("tr", cls="row")) == len(expected)
 
 
-def test_script_in_tools_answers_help():
+def test_python_m_swift_ocr_report_answers_help():
     import subprocess
     import sys
 
-    script = Path(__file__).resolve().parents[2] / "tools" / "report.py"
-    proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "swift_ocr", "report", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: swift-ocr report"), proc.stderr
 
 

@@ -26,7 +26,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.eval.det_results import DetImage, GroundTruthIndex
@@ -118,7 +118,8 @@ def detect_format(path: str) -> str:
 
 def load_predictions(path: str, fmt: str = "auto", *, gt: Union[None, str, GroundTruthIndex] = None, codec=None,
                      family: Optional[str] = None, allow_outside_root: bool = False,
-                     score_threshold: Optional[float] = None) -> List[DetImage]:
+                     score_threshold: Optional[float] = None,
+                     codec_options: Optional[Dict[str, Any]] = None) -> List[DetImage]:
     """Read one system's predictions into scored items (ground truth and detections per image).
 
     Args:
@@ -129,6 +130,8 @@ def load_predictions(path: str, fmt: str = "auto", *, gt: Union[None, str, Groun
         codec, family: ``swift`` only: the family codec and its name (:func:`swift_ocr.codecs.get_codec`).
         allow_outside_root: a ``gt`` list file: accept paths outside its folder.
         score_threshold: keep detections whose score is >= this (None: all; scores ignored).
+        codec_options: ``swift`` only: the codec options given explicitly (``--max-pixels``), checked against the
+            settings rows record (:func:`~swift_ocr.eval.det_results.load_det_images`).
 
     Returns:
         One :class:`~swift_ocr.eval.det_results.DetImage` per image (see
@@ -153,7 +156,8 @@ def load_predictions(path: str, fmt: str = "auto", *, gt: Union[None, str, Groun
             raise ValueError(f"{path}: swift infer result rows need --model-family (the codec that parses them)")
         if score_threshold is not None:
             raise ValueError(f"{path}: --score-threshold: swift infer result rows carry no detection scores")
-        return load_det_images(path, codec, gt=gt, family=family, allow_outside_root=allow_outside_root)
+        return load_det_images(path, codec, gt=gt, family=family, allow_outside_root=allow_outside_root,
+                               codec_options=codec_options)
     if gt is None:
         raise ValueError(f"{path}: {fmt} predictions need the ground truth: pass --gt")
     index = gt if isinstance(gt, GroundTruthIndex) else GroundTruthIndex(gt, allow_outside_root)

@@ -3,8 +3,8 @@
 Recognition runs are read with :func:`swift_ocr.eval.results.iter_results` and scored with
 :func:`swift_ocr.eval.metrics.rec.score_pairs` -- the calls ``swift-ocr eval rec`` makes -- so :attr:`Run.metrics` is
 the object ``eval rec --json`` prints (``cer``, ``wer``, ``ned`` = 1-NED, ``accuracy``, ``n``). Detection runs are
-read with :func:`swift_ocr.eval.det_results.load_det_images` and scored with :func:`swift_ocr.cli.eval_det.score` and
-:func:`swift_ocr.cli.eval_det.summary`, so :attr:`Run.metrics` is the object ``eval det --json`` prints.
+read with :func:`swift_ocr.eval.det_results.load_det_images` and scored with :func:`swift_ocr.eval.det_scoring.score` and
+:func:`swift_ocr.eval.det_scoring.summary`, so :attr:`Run.metrics` is the object ``eval det --json`` prints.
 
 Each run is a list of *items*: a result row (recognition) or a source image (detection, all its rows/tiles
 together). Items of different runs are the same sample when their :attr:`Run.keys` are equal:
@@ -202,7 +202,7 @@ def load_det_run(path: str, name: str, options: DetOptions) -> Run:
         ValueError: bad options (thresholds, pixel bounds given to another family, swift rows without a family,
             other formats without ``gt``).
     """
-    from swift_ocr.cli.eval_det import codec_for, load_system, pred_inputs, summary
+    from swift_ocr.eval.det_scoring import codec_for, load_system, pred_inputs, summary
 
     args = options.namespace(os.fspath(path))
     (system,) = pred_inputs(args)
