@@ -26,7 +26,7 @@ PACKAGE = REPO / "swift_ocr"
 
 #: Layers of swift_ocr, lowest first (docs/architecture.md, "Layering rules"). Top-level modules and subpackages.
 LAYERS = [
-    {"sample", "errors", "images", "io_utils", "progress", "__init__"},
+    {"sample", "errors", "images", "io_utils", "progress", "registry", "__init__"},
     {"families"},
     {"codecs", "formats"},
     {"tasks"},

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from swift_ocr.families.scaffold import Scaffold
+from swift_ocr.registry import Registry
 
 #: A callable, or a ``"package.module:attribute[.attribute]"`` reference to one, imported on first use.
 Ref = Union[str, Callable[..., Any]]
@@ -224,7 +225,7 @@ class ModelFamily:
         return self.det_template if task == "det" and self.det_template else self.template
 
 
-_REGISTRY: Dict[str, ModelFamily] = {}
+_REGISTRY: Registry[ModelFamily] = Registry("model family")
 
 
 def register_family(spec: ModelFamily, replace: bool = False) -> ModelFamily:
@@ -235,10 +236,7 @@ def register_family(spec: ModelFamily, replace: bool = False) -> ModelFamily:
     """
     if not isinstance(spec, ModelFamily):
         raise TypeError(f"expected a ModelFamily, got {type(spec).__name__}")
-    if spec.name in _REGISTRY and not replace and _REGISTRY[spec.name] is not spec:
-        raise ValueError(f"model family {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.add(spec.name, spec, replace)
 
 
 def unregister_family(name: str) -> ModelFamily:
@@ -248,18 +246,18 @@ def unregister_family(name: str) -> ModelFamily:
         ValueError: unknown family.
     """
     spec = get_family(name)
-    del _REGISTRY[name]
+    _REGISTRY.remove(name)
     return spec
 
 
 def family_names() -> Tuple[str, ...]:
     """The registered family names, in registration order (the CLI's ``--model-family`` choices)."""
-    return tuple(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def families() -> Tuple[ModelFamily, ...]:
     """The registered specs, in registration order."""
-    return tuple(_REGISTRY.values())
+    return _REGISTRY.values()
 
 
 def get_family(name: str) -> ModelFamily:
@@ -268,10 +266,7 @@ def get_family(name: str) -> ModelFamily:
     Raises:
         ValueError: unknown family (the message lists the registered ones).
     """
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown model family {name!r}; choose from {', '.join(_REGISTRY)}") from None
+    return _REGISTRY.get(name)
 
 
 def check_family(name: str) -> str:

@@ -45,29 +45,43 @@ class DeepSeekOCRSettings:
     crop_mode: bool = CROP_MODE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "DeepSeekOCRSettings":
-        """Raises ValueError: a value that is not an integer / boolean."""
+    def from_env(cls, environ: Mapping[str, str]):
+        """The settings ``BASE_SIZE``, ``IMAGE_SIZE`` and ``CROP_MODE`` of ``environ`` give, the class's defaults for
+        those unset (so a subclass with other defaults reads its own).
+
+        Raises:
+            ValueError: a value that is not an integer / boolean.
+        """
+        default = cls()
         crop = environ.get("CROP_MODE")
-        return cls(base_size=env_int(environ, "BASE_SIZE", BASE_SIZE),
-                   image_size=env_int(environ, "IMAGE_SIZE", IMAGE_SIZE),
-                   crop_mode=CROP_MODE if crop is None else env_bool(crop))
+        return cls(base_size=env_int(environ, "BASE_SIZE", default.base_size),
+                   image_size=env_int(environ, "IMAGE_SIZE", default.image_size),
+                   crop_mode=default.crop_mode if crop is None else env_bool(crop))
 
 
-def deepseek_ocr_grid(width: int, height: int, image_size: int = IMAGE_SIZE) -> Tuple[int, int]:
+def deepseek_queries(side: int) -> int:
+    """``ceil((side // 16) / 4)``: vision queries per side of a ``side``-px view (16-px patches, 4x downsampling),
+    DeepSeek-OCR and DeepSeek-OCR-2 alike."""
+    return math.ceil((side // _PATCH) / _DOWNSAMPLE)
+
+
+def deepseek_ocr_grid(width: int, height: int, image_size: int = IMAGE_SIZE, min_crops: int = MIN_CROPS,
+                      max_crops: int = MAX_CROPS) -> Tuple[int, int]:
     """``(columns, rows)`` of DeepSeek-OCR's local crops: ``(1, 1)`` (no crops) when both sides are at most
-    ``image_size``, else ``dynamic_preprocess(image, min_num=2, max_num=9, image_size=image_size)``'s grid
-    (ms-swift 4.6.0 ``DeepseekOCR._preprocess_image``: ``crop_threshold`` 640 for v1)."""
+    ``image_size``, else ``dynamic_preprocess(image, min_num=min_crops, max_num=max_crops, image_size=image_size)``'s
+    grid (ms-swift 4.6.0 ``DeepseekOCR._preprocess_image``: ``crop_threshold`` 640, 2 to 9 crops for v1;
+    DeepSeek-OCR-2 passes its own 768, 2 and 6)."""
     check_size(width, height)
     if width <= image_size and height <= image_size:
         return 1, 1
-    return closest_tile_grid(width, height, MIN_CROPS, MAX_CROPS, image_size)
+    return closest_tile_grid(width, height, min_crops, max_crops, image_size)
 
 
 def deepseek_ocr_image_tokens(width: int, height: int, base_size: int = BASE_SIZE, image_size: int = IMAGE_SIZE,
                               crop_mode: bool = CROP_MODE) -> int:
     """Image tokens of one image for DeepSeek-OCR (v1, ms-swift ``deepseek_ocr`` template).
 
-    With ``q(s) = ceil((s // 16) / 4)`` queries per side:
+    With ``q(s) = ceil((s // 16) / 4)`` queries per side (:func:`deepseek_queries`):
 
     * crop mode (ms-swift default, "Gundam"): global view ``(q(base) + 1) * q(base) + 1`` (a newline token per
       row and a view separator: 273 for 1024) plus, for a ``w x h`` crop grid (:func:`deepseek_ocr_grid`) with
@@ -75,18 +89,14 @@ def deepseek_ocr_image_tokens(width: int, height: int, base_size: int = BASE_SIZ
     * no crop mode: ``(q(image_size) + 1) * q(image_size) + 1``.
     """
     check_size(width, height)
-
-    def q(s: int) -> int:
-        return math.ceil((s // _PATCH) / _DOWNSAMPLE)
-
     if not crop_mode:
-        n = q(image_size)
+        n = deepseek_queries(image_size)
         return (n + 1) * n + 1
-    nb = q(base_size)
+    nb = deepseek_queries(base_size)
     tokens = (nb + 1) * nb + 1
     w, h = deepseek_ocr_grid(width, height, image_size)
     if w > 1 or h > 1:
-        n = q(image_size)
+        n = deepseek_queries(image_size)
         tokens += (n * w + 1) * (n * h)
     return tokens
 

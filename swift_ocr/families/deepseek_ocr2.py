@@ -21,13 +21,13 @@ DeepSeek-OCR recipes run it with ``MODEL=deepseek-ai/DeepSeek-OCR-2 MODEL_TYPE=d
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
-from typing import Mapping, Tuple
+from typing import Tuple
 
 from swift_ocr.families.base import ModelFamily, register_family
 from swift_ocr.families.deepseek_ocr import FAMILY as DEEPSEEK_OCR
-from swift_ocr.families.tiles import check_size, closest_tile_grid, env_bool, env_int
+from swift_ocr.families.deepseek_ocr import DeepSeekOCRSettings, deepseek_ocr_grid, deepseek_queries
+from swift_ocr.families.tiles import check_size
 
 #: ms-swift's ``deepseek_ocr2`` defaults (``DeepseekOCR.init_env_args``, ``image_size`` 768 for v2).
 BASE_SIZE = 1024
@@ -38,48 +38,32 @@ CROP_MODE = True
 CROP_THRESHOLD = 768
 MIN_CROPS = 2
 MAX_CROPS = 6
-_PATCH = 16
-_DOWNSAMPLE = 4
 
 
 @dataclass(frozen=True)
-class DeepSeekOCR2Settings:
-    """DeepSeek-OCR-2's global-view size, crop query size and crop mode as ms-swift reads them."""
+class DeepSeekOCR2Settings(DeepSeekOCRSettings):
+    """DeepSeek-OCR-2's global-view size, crop query size and crop mode as ms-swift reads them (``from_env``:
+    DeepSeek-OCR's, with these defaults)."""
 
     base_size: int = BASE_SIZE
     image_size: int = IMAGE_SIZE
     crop_mode: bool = CROP_MODE
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "DeepSeekOCR2Settings":
-        """Raises ValueError: a value that is not an integer / boolean."""
-        crop = environ.get("CROP_MODE")
-        return cls(base_size=env_int(environ, "BASE_SIZE", BASE_SIZE),
-                   image_size=env_int(environ, "IMAGE_SIZE", IMAGE_SIZE),
-                   crop_mode=CROP_MODE if crop is None else env_bool(crop))
-
 
 def deepseek_ocr2_grid(width: int, height: int) -> Tuple[int, int]:
     """``(columns, rows)`` of DeepSeek-OCR-2's 768 px crops for an image of ``width x height`` pixels: ``(1, 1)`` (no
     crops) when both sides are at most 768, else ``dynamic_preprocess``'s grid (2 to 6 crops)."""
-    check_size(width, height)
-    if width <= CROP_THRESHOLD and height <= CROP_THRESHOLD:
-        return 1, 1
-    return closest_tile_grid(width, height, MIN_CROPS, MAX_CROPS, CROP_THRESHOLD)
+    return deepseek_ocr_grid(width, height, CROP_THRESHOLD, MIN_CROPS, MAX_CROPS)
 
 
 def deepseek_ocr2_image_tokens(width: int, height: int, settings: DeepSeekOCR2Settings = DeepSeekOCR2Settings()
                                ) -> int:
     """Image tokens of one ``width x height`` image (pixels of the original image); see the module docstring."""
     check_size(width, height)
-
-    def q(s: int) -> int:
-        return math.ceil((s // _PATCH) / _DOWNSAMPLE)
-
-    n = q(settings.image_size)
+    n = deepseek_queries(settings.image_size)
     if not settings.crop_mode:
         return n * n + 1
-    nb = q(settings.base_size)
+    nb = deepseek_queries(settings.base_size)
     tokens = nb * nb + 1
     w, h = deepseek_ocr2_grid(width, height)
     if w > 1 or h > 1:

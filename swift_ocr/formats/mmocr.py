@@ -26,24 +26,24 @@ kind ``duplicate_image``. ``Sample.line`` is the 1-based entry number in ``data_
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Dict, List, Optional
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.sample import DONT_CARE, Point, Region, Sample, is_dont_care, join_lines
 from swift_ocr.formats.checks import ReadOptions
+from swift_ocr.formats.coordinates import flat_numbers, polygon_from_flat
 from swift_ocr.formats.image_lists import duplicate_reasons, image_root_for, item_error, resolve_listed_image
 from swift_ocr.formats.paddle_det import IMAGE_ROOT
 from swift_ocr.formats.registry import FileFormat, register_format
 from swift_ocr.formats.text_io import load_json_bytes, read_label_bytes
 
 #: ``metainfo.task_name`` values (MMOCR 1.x).
-TASKS = ("textrecog", "textdet", "textspotting")
+MMOCR_TASKS = ("textrecog", "textdet", "textspotting")
 
 
 def load_annotation(path) -> Dict[str, Any]:
     """The decoded annotation object of an MMOCR 1.x JSON file, checked for its shape (``data_list`` a list;
-    ``metainfo`` an object, optional; ``metainfo.task_name``, when given, one of :data:`TASKS`).
+    ``metainfo`` an object, optional; ``metainfo.task_name``, when given, one of :data:`MMOCR_TASKS`).
 
     Raises:
         OcrFormatError: ``file_not_found``/``unreadable_file``, ``invalid_json`` (with its line), ``bad_record``
@@ -58,8 +58,8 @@ def load_annotation(path) -> Dict[str, Any]:
     if not isinstance(meta, dict):
         raise OcrFormatError(source, None, f"'metainfo' must be an object, got {type(meta).__name__}", "bad_record")
     task = meta.get("task_name")
-    if task is not None and task not in TASKS:
-        raise OcrFormatError(source, None, f"metainfo.task_name {task!r} is not one of {', '.join(TASKS)}",
+    if task is not None and task not in MMOCR_TASKS:
+        raise OcrFormatError(source, None, f"metainfo.task_name {task!r} is not one of {', '.join(MMOCR_TASKS)}",
                              "bad_record")
     return data
 
@@ -103,34 +103,13 @@ def list_items(path, options: ReadOptions, image_root: Optional[str] = None) -> 
     return items
 
 
-def _numbers(value, n_min: int, source: str, no: int, what: str) -> List[float]:
-    """A flat list of finite numbers (JSON integers or floats) of even length >= ``n_min``.
-
-    Raises:
-        OcrFormatError: kind ``bad_coordinates``.
-    """
-    if (not isinstance(value, list) or len(value) < n_min or len(value) % 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise OcrFormatError(source, no, f"{what} must be a flat list of at least {n_min} numbers (x, y pairs), got "
-                             f"{json.dumps(value)[:80]}", "bad_coordinates")
-    try:
-        out = [float(v) for v in value]
-    except OverflowError:
-        out = [math.inf]
-    if not all(math.isfinite(v) for v in out):
-        raise OcrFormatError(source, no, f"{what}: a coordinate is not finite: {json.dumps(value)[:80]}",
-                             "bad_coordinates")
-    return out
-
-
 def _region(inst: Dict[str, Any], source: str, no: int, i: int) -> Region:
     """One textdet/textspotting instance as a :class:`Region` (polygon in pixels)."""
     what = f"instance #{i}"
     if inst.get("polygon") is not None:
-        c = _numbers(inst["polygon"], 6, source, no, f"{what}: 'polygon'")
-        polygon: List[Point] = [(c[k], c[k + 1]) for k in range(0, len(c), 2)]
+        polygon: List[Point] = polygon_from_flat(inst["polygon"], source, no, f"{what}: 'polygon'")
     elif inst.get("bbox") is not None:
-        c = _numbers(inst["bbox"], 4, source, no, f"{what}: 'bbox'")
+        c = flat_numbers(inst["bbox"], 4, source, no, f"{what}: 'bbox'")
         if len(c) != 4:
             raise OcrFormatError(source, no, f"{what}: 'bbox' must be [x1, y1, x2, y2], got {len(c)} numbers",
                                  "bad_coordinates")

@@ -24,12 +24,12 @@ the label file. Tasks ``rec``, ``line`` and ``det``.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Dict, List, Optional
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.sample import Point, Region, Sample, is_dont_care, join_lines
+from swift_ocr.sample import Region, Sample, is_dont_care, join_lines
 from swift_ocr.formats.checks import ReadOptions
+from swift_ocr.formats.coordinates import polygon_from_pairs
 from swift_ocr.formats.image_lists import item_error
 from swift_ocr.formats.paddle_list import item_key, json_key, list_items
 from swift_ocr.formats.registry import FileFormat, FormatOption, register_format
@@ -38,40 +38,13 @@ from swift_ocr.formats.registry import FileFormat, FormatOption, register_format
 PADDLE_IGNORE = "*"
 
 
-def _points(value, source: str, line: int, index: int) -> List[Point]:
-    """A region's ``points`` as ``[(x, y), ...]`` floats (pixels).
-
-    Raises:
-        OcrFormatError: kind ``bad_coordinates``: not a list of at least 3 ``[x, y]`` pairs of finite numbers.
-    """
-    where = f"region #{index}"
-    if not isinstance(value, list) or len(value) < 3:
-        raise OcrFormatError(source, line, f"{where}: 'points' must be a list of at least 3 [x, y] pairs, got "
-                             f"{json.dumps(value)[:80]}", "bad_coordinates")
-    out = []
-    for point in value:
-        if (not isinstance(point, list) or len(point) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)):
-            raise OcrFormatError(source, line, f"{where}: point {json.dumps(point)[:40]} is not an [x, y] pair of "
-                                 "numbers", "bad_coordinates")
-        try:
-            x, y = float(point[0]), float(point[1])
-        except OverflowError:  # an integer too large for a float
-            x = y = math.inf
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise OcrFormatError(source, line, f"{where}: point {json.dumps(point)[:40]} is not finite",
-                                 "bad_coordinates")
-        out.append((x, y))
-    return out
-
-
 def parse_det_label(label: str, source: str, line: int) -> List[Region]:
     """The regions of one detection label (the JSON after the tab), in file order; polygons in pixels of the image.
 
     Raises:
         OcrFormatError: ``invalid_json`` (the label does not parse), ``bad_record`` (not a list of objects each with
             a string ``transcription``, a ``difficult`` that is not a boolean), ``bad_coordinates`` (see
-            :func:`_points`), ``empty_label`` (an empty list).
+            :func:`~swift_ocr.formats.coordinates.polygon_from_pairs`), ``empty_label`` (an empty list).
     """
     try:
         data = json.loads(label)
@@ -97,7 +70,7 @@ def parse_det_label(label: str, source: str, line: int) -> List[Region]:
         if not isinstance(difficult, bool):
             raise OcrFormatError(source, line, f"region #{i}: 'difficult' must be true or false, got "
                                  f"{json.dumps(difficult)[:40]}", "bad_record")
-        polygon = _points(entry["points"], source, line, i)
+        polygon = polygon_from_pairs(entry["points"], source, line, f"region #{i}", "'points'")
         dont_care = difficult or text == PADDLE_IGNORE or is_dont_care(text)
         regions.append(Region(polygon=polygon, text=text, dont_care=dont_care, line=line))
     return regions

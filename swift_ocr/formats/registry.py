@@ -45,6 +45,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 from swift_ocr.errors import OcrFormatError, Rejection
 from swift_ocr.formats.checks import ReadOptions
+from swift_ocr.registry import Registry
 from swift_ocr.sample import Sample
 
 PAIRS = "pairs"
@@ -273,7 +274,7 @@ class FileFormat(LabelFormat):
         return self.item_sample(json.loads(row["item"]), row["source"], row["index"], params, options)
 
 
-_REGISTRY: Dict[str, LabelFormat] = {}
+_REGISTRY: Registry[LabelFormat] = Registry("format")
 
 
 def register_format(fmt: LabelFormat, replace: bool = False) -> LabelFormat:
@@ -293,15 +294,12 @@ def register_format(fmt: LabelFormat, replace: bool = False) -> LabelFormat:
         raise ValueError(f"format {name!r}: layout must be {PAIRS!r} or {FILE!r}, not {fmt.layout!r}")
     if fmt.layout == PAIRS and not getattr(fmt, "label_exts", ()):
         raise ValueError(f"format {name!r}: a pairs format needs label_exts")
-    if name in _REGISTRY and not replace and _REGISTRY[name] is not fmt:
-        raise ValueError(f"format {name!r} is already registered (pass replace=True to swap it)")
-    _REGISTRY[name] = fmt
-    return fmt
+    return _REGISTRY.add(name, fmt, replace)
 
 
 def unregister_format(name: str) -> None:
     """Remove a format (for tests that register a throwaway one). Unknown names are ignored."""
-    _REGISTRY.pop(name, None)
+    _REGISTRY.remove(name)
 
 
 def get_format(name: str) -> LabelFormat:
@@ -310,20 +308,17 @@ def get_format(name: str) -> LabelFormat:
     Raises:
         ValueError: unknown name (the message lists the known ones).
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown format {name!r}; choose from {', '.join(_REGISTRY)}") from None
+    return _REGISTRY.get(name)
 
 
 def format_names() -> Tuple[str, ...]:
     """The registered format names, in registration order (the built-ins: wordbox, icdar, parquet, got)."""
-    return tuple(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def formats() -> Tuple[LabelFormat, ...]:
     """The registered formats, in registration order."""
-    return tuple(_REGISTRY.values())
+    return _REGISTRY.values()
 
 
 def all_format_options() -> Dict[str, FormatOption]:

@@ -19,29 +19,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Iterable, List
+from typing import Iterable, List
 
-from swift_ocr.io_utils import atomic_write
 from swift_ocr.sample import DONT_CARE, Sample
+from swift_ocr.writers.paddle_labels import label_path, write_labels
 from swift_ocr.writers.registry import OutputWriter, register_writer
 
 
 def _number(v: float):
     """``v`` as a JSON integer when it is whole (PaddleOCR's own files hold integers), else as it is."""
     return int(v) if float(v).is_integer() else float(v)
-
-
-def listed_path(image: str, folder: str) -> str:
-    """``image`` relative to ``folder`` (``/``-separated) when it lies inside it, else absolute. A path that is already
-    relative (the converter's ``--relative-paths``: relative to the output's folder) is kept as it is."""
-    if not os.path.isabs(image):
-        return image.replace(os.sep, "/")
-    image, folder = os.path.normpath(os.path.abspath(image)), os.path.normpath(os.path.abspath(folder))
-    try:
-        inside = os.path.commonpath([folder, image]) == folder
-    except ValueError:  # another drive (Windows)
-        inside = False
-    return os.path.relpath(image, folder).replace(os.sep, "/") if inside else image
 
 
 def det_regions(sample: Sample) -> List[dict]:
@@ -59,31 +46,13 @@ def det_regions(sample: Sample) -> List[dict]:
 
 
 def det_line(sample: Sample, folder: str) -> str:
-    """One label line ``path<TAB>json\\n`` for ``sample`` (its first image), the path as :func:`listed_path` gives it
-    for ``folder`` (the output file's folder).
+    """One label line ``path<TAB>json\\n`` for ``sample`` (its first image), the path as
+    :func:`~swift_ocr.writers.paddle_labels.label_path` gives it for ``folder`` (the output file's folder).
 
     Raises:
-        ValueError: no regions (:func:`det_regions`), or no image file (in-memory bytes only: write them first), or
-            an image path holding a tab or a line break (the line could not be read back).
+        ValueError: no regions (:func:`det_regions`), or no image file or a bad path (:func:`label_path`).
     """
-    if sample.image_bytes is not None or not sample.images:
-        raise ValueError("PaddleOCR labels need image files, not in-memory bytes")
-    path = listed_path(sample.images[0], folder)
-    if any(c in path for c in "\t\r\n"):
-        raise ValueError(f"image path {path!r} holds a tab or a line break")
-    return path + "\t" + json.dumps(det_regions(sample), ensure_ascii=False) + "\n"
-
-
-def named(render: Callable[[Sample, str], str], sample: Sample, folder: str) -> str:
-    """``render(sample, folder)``, its ValueError naming the sample's file and line.
-
-    Raises:
-        ValueError: ``file:line: reason``.
-    """
-    try:
-        return render(sample, folder)
-    except ValueError as e:
-        raise ValueError(f"{sample.where()}: {e}") from None
+    return label_path(sample, folder) + "\t" + json.dumps(det_regions(sample), ensure_ascii=False) + "\n"
 
 
 def write_paddle_det(samples: Iterable[Sample], path) -> int:
@@ -94,11 +63,7 @@ def write_paddle_det(samples: Iterable[Sample], path) -> int:
         ValueError: a sample that cannot be written (see :func:`det_line`), named by file and line; nothing is
             written then.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    lines = [named(det_line, s, folder) for s in samples]
-    with atomic_write(path) as f:
-        f.writelines(lines)
-    return len(lines)
+    return write_labels(det_line, samples, path)
 
 
 class PaddleDetWriter(OutputWriter):

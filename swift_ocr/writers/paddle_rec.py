@@ -2,7 +2,7 @@
 :mod:`swift_ocr.formats.paddle_rec` reads: one line per text-line image, ``path<TAB>text`` (PaddleOCR
 ``doc/doc_en/dataset/ocr_datasets_en.md``; train a PP-OCR recogniser on it with ``Train.dataset.data_dir`` = the
 label file's folder). Image paths are relative to the output file's folder when the image lies inside it, else
-absolute (:func:`swift_ocr.writers.paddle_det.listed_path`). A PaddleOCR label is one line of text: a text holding
+absolute (:func:`swift_ocr.writers.paddle_labels.listed_path`). A PaddleOCR label is one line of text: a text holding
 a line break or a tab cannot be written (use the ``line`` task to cut pages into line crops).
 
 Through the converter (``swift-ocr convert --output-format paddle_rec``, task ``line``: the crops are written next to
@@ -14,24 +14,20 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from swift_ocr.io_utils import atomic_write
 from swift_ocr.sample import Sample
-from swift_ocr.writers.paddle_det import listed_path, named
+from swift_ocr.writers.paddle_labels import label_path, write_labels
 from swift_ocr.writers.registry import OutputWriter, register_writer
 
 
 def rec_line(sample: Sample, folder: str) -> str:
-    """One label line ``path<TAB>text\\n`` for ``sample`` (its first image, :func:`listed_path` for ``folder``).
+    """One label line ``path<TAB>text\\n`` for ``sample`` (its first image,
+    :func:`~swift_ocr.writers.paddle_labels.label_path` for ``folder``).
 
     Raises:
-        ValueError: no image file (in-memory bytes only: write them first), a text or path holding a tab or a line
-            break (PaddleOCR reads one field after the first tab, up to the line end), an empty text.
+        ValueError: no image file or a bad path (:func:`~swift_ocr.writers.paddle_labels.label_path`), a text holding
+            a tab or a line break (PaddleOCR reads one field after the first tab, up to the line end), an empty text.
     """
-    if sample.image_bytes is not None or not sample.images:
-        raise ValueError("PaddleOCR labels need image files, not in-memory bytes")
-    path = listed_path(sample.images[0], folder)
-    if any(c in path for c in "\t\r\n"):
-        raise ValueError(f"image path {path!r} holds a tab or a line break")
+    path = label_path(sample, folder)
     bad = [name for c, name in (("\n", "line break"), ("\r", "line break"), ("\t", "tab")) if c in sample.text]
     if bad:
         raise ValueError(f"a PaddleOCR recognition label is one line; this text holds a {bad[0]} "
@@ -49,11 +45,7 @@ def write_paddle_rec(samples: Iterable[Sample], path) -> int:
         ValueError: a sample that cannot be written (see :func:`rec_line`), named by file and line; nothing is
             written then.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    lines = [named(rec_line, s, folder) for s in samples]
-    with atomic_write(path) as f:
-        f.writelines(lines)
-    return len(lines)
+    return write_labels(rec_line, samples, path)
 
 
 class PaddleRecWriter(OutputWriter):

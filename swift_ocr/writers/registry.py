@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import IO, Dict, List, Optional, Sequence, Tuple
+from typing import IO, List, Optional, Sequence, Tuple
 
+from swift_ocr.registry import Registry
 from swift_ocr.sample import Sample
 
 
@@ -81,7 +82,7 @@ class OutputWriter:
         raise NotImplementedError
 
 
-_WRITERS: Dict[str, OutputWriter] = {}
+_WRITERS: Registry[OutputWriter] = Registry("output format")
 #: The writer used when ``--output-format`` is not given and no writer claims the output's extension.
 DEFAULT_WRITER = "swift"
 
@@ -96,28 +97,22 @@ def register_writer(writer: OutputWriter, replace: bool = False) -> OutputWriter
         raise TypeError(f"register_writer needs an OutputWriter instance, got {type(writer).__name__}")
     if not writer.name:
         raise ValueError("an output writer needs a name")
-    if writer.name in _WRITERS and not replace and _WRITERS[writer.name] is not writer:
-        raise ValueError(f"output format {writer.name!r} is already registered (pass replace=True to swap it)")
-    _WRITERS[writer.name] = writer
-    return writer
+    return _WRITERS.add(writer.name, writer, replace)
 
 
 def unregister_writer(name: str) -> None:
     """Remove a writer (for tests). Unknown names are ignored."""
-    _WRITERS.pop(name, None)
+    _WRITERS.remove(name)
 
 
 def get_writer(name: str) -> OutputWriter:
     """The registered writer ``name``. Raises ValueError for an unknown name (listing the known ones)."""
-    try:
-        return _WRITERS[name]
-    except KeyError:
-        raise ValueError(f"unknown output format {name!r}; choose from {', '.join(_WRITERS)}") from None
+    return _WRITERS.get(name)
 
 
 def writer_names() -> Tuple[str, ...]:
     """The registered output formats, in registration order (built in: swift, got)."""
-    return tuple(_WRITERS)
+    return _WRITERS.names()
 
 
 def writer_for_output(output: str) -> str:

@@ -1,5 +1,5 @@
 """What every detection-prediction reader shares: the per-image record a reader yields
-(:class:`ImagePredictions`), polygon checks, and :func:`assemble`, which pairs each image's detections with its
+(:class:`ImagePredictions`), score checks, and :func:`assemble`, which pairs each image's detections with its
 ground truth into the :class:`~swift_ocr.eval.det_results.DetImage` items ``swift-ocr eval det`` scores.
 
 Coordinates: every polygon is in **pixels of the original image** (the readers' formats all write them so:
@@ -12,16 +12,16 @@ lies on a ground-truth do-not-care region the protocol discards it like any dete
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from swift_ocr.errors import OcrFormatError
 from swift_ocr.eval.det_results import DetImage, GroundTruthIndex
-from swift_ocr.sample import Point, Region
+from swift_ocr.formats.coordinates import finite_number
+from swift_ocr.sample import Region
 
-__all__ = ["ImagePredictions", "polygon_from_flat", "polygon_from_pairs", "number_or_none", "assemble"]
+__all__ = ["ImagePredictions", "number_or_none", "assemble"]
 
 
 @dataclass
@@ -52,17 +52,6 @@ class ImagePredictions:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
 
-def _number(value: Any) -> Optional[float]:
-    """``value`` as a finite float, or None when it is not a finite JSON number (booleans are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        v = float(value)
-    except OverflowError:  # an integer too large for a float
-        return None
-    return v if math.isfinite(v) else None
-
-
 def number_or_none(value: Any, source: str, line: Optional[int], what: str) -> Optional[float]:
     """A score: None stays None, else a finite number.
 
@@ -71,52 +60,10 @@ def number_or_none(value: Any, source: str, line: Optional[int], what: str) -> O
     """
     if value is None:
         return None
-    v = _number(value)
+    v = finite_number(value)
     if v is None:
         raise OcrFormatError(source, line, f"{what} must be a finite number, got {value!r:.40}", "bad_record")
     return v
-
-
-def _check_polygon(points: List[Point], source: str, line: Optional[int], what: str) -> List[Point]:
-    if len(points) < 3:
-        raise OcrFormatError(source, line, f"{what}: a polygon needs at least 3 points, got {len(points)}",
-                             "bad_coordinates")
-    return points
-
-
-def polygon_from_pairs(value: Any, source: str, line: Optional[int], what: str) -> List[Point]:
-    """``[[x, y], ...]`` (PaddleOCR ``points``) as ``[(x, y), ...]`` floats, pixels.
-
-    Raises:
-        OcrFormatError: kind ``bad_coordinates``: not a list of at least 3 ``[x, y]`` pairs of finite numbers.
-    """
-    if not isinstance(value, list):
-        raise OcrFormatError(source, line, f"{what}: expected a list of [x, y] points, got {value!r:.60}",
-                             "bad_coordinates")
-    points = []
-    for p in value:
-        xy = [_number(v) for v in p] if isinstance(p, list) and len(p) == 2 else [None]
-        if None in xy:
-            raise OcrFormatError(source, line, f"{what}: point {p!r:.40} is not an [x, y] pair of finite numbers",
-                                 "bad_coordinates")
-        points.append((xy[0], xy[1]))
-    return _check_polygon(points, source, line, what)
-
-
-def polygon_from_flat(value: Any, source: str, line: Optional[int], what: str) -> List[Point]:
-    """``[x1, y1, x2, y2, ...]`` (MMOCR polygons, ICDAR coordinates) as ``[(x, y), ...]`` floats, pixels.
-
-    Raises:
-        OcrFormatError: kind ``bad_coordinates``: not an even-length list of at least 6 finite numbers.
-    """
-    if not isinstance(value, (list, tuple)):
-        raise OcrFormatError(source, line, f"{what}: expected a flat list [x1, y1, x2, y2, ...], got {value!r:.60}",
-                             "bad_coordinates")
-    nums = [_number(v) for v in value]
-    if None in nums or len(nums) % 2:
-        raise OcrFormatError(source, line, f"{what}: expected an even number of finite coordinates, got "
-                             f"{list(value)!r:.80}", "bad_coordinates")
-    return _check_polygon([(nums[i], nums[i + 1]) for i in range(0, len(nums), 2)], source, line, what)
 
 
 def _locate(image: str, base_dir: Optional[str]) -> Optional[str]:

@@ -23,7 +23,8 @@ import zipfile
 from typing import List, Tuple
 
 from swift_ocr.errors import OcrFormatError, read_error
-from swift_ocr.eval.predictions.common import ImagePredictions, polygon_from_flat
+from swift_ocr.eval.predictions.common import ImagePredictions
+from swift_ocr.formats.coordinates import polygon_from_flat
 from swift_ocr.formats.text_io import decode_label_bytes, read_label_bytes, split_label_lines
 from swift_ocr.sample import Region
 

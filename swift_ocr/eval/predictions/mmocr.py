@@ -30,8 +30,8 @@ import os
 from typing import Any, List, Optional
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.eval.predictions.common import (ImagePredictions, number_or_none, polygon_from_flat,
-                                               polygon_from_pairs)
+from swift_ocr.eval.predictions.common import ImagePredictions, number_or_none
+from swift_ocr.formats.coordinates import polygon_from_flat, polygon_from_pairs
 from swift_ocr.formats.text_io import check_text, load_json_bytes, read_label_bytes
 from swift_ocr.sample import Region
 

@@ -25,7 +25,8 @@ import os
 from typing import List
 
 from swift_ocr.errors import OcrFormatError
-from swift_ocr.eval.predictions.common import ImagePredictions, number_or_none, polygon_from_pairs
+from swift_ocr.eval.predictions.common import ImagePredictions, number_or_none
+from swift_ocr.formats.coordinates import polygon_from_pairs
 from swift_ocr.formats.paddle_list import split_lines
 from swift_ocr.formats.text_io import check_text, decode_label_bytes, read_label_bytes
 from swift_ocr.sample import Region
@@ -45,7 +46,7 @@ def parse_paddle_line(line: str, source: str, no: int) -> ImagePredictions:
     Raises:
         OcrFormatError: ``bad_list_line`` (no tab, empty image), ``invalid_json``, ``bad_record`` (not a list of
             point lists or objects with ``points``; a non-string ``transcription``; a score that is not a number),
-            ``bad_coordinates`` (see :func:`~swift_ocr.eval.predictions.common.polygon_from_pairs`).
+            ``bad_coordinates`` (see :func:`~swift_ocr.formats.coordinates.polygon_from_pairs`).
     """
     image, tab, label = line.partition("\t")
     if not tab or not image.strip():
@@ -71,7 +72,7 @@ def parse_paddle_line(line: str, source: str, no: int) -> ImagePredictions:
                 raise OcrFormatError(source, no, f"{what}: 'transcription' must be a string, got {text!r:.40}",
                                      "bad_record")
             check_text(text, source, no)
-            polygon = polygon_from_pairs(entry["points"], source, no, what)
+            polygon = polygon_from_pairs(entry["points"], source, no, what, "'points'")
             score = number_or_none(entry.get("score"), source, no, f"{what}: 'score'")
         elif isinstance(entry, list):
             polygon, text, score = polygon_from_pairs(entry, source, no, what), "", None
