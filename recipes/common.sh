@@ -224,6 +224,10 @@ so_gpu_visible() {
 # Environment variables printed in front of the command by so_run when set: the launch variables ms-swift's
 # launcher reads, plus what a recipe adds with SO_CMD_ENV+=(NAME) (e.g. MAX_NUM, read by ms-swift's templates).
 SO_CMD_ENV=()
+# Arguments of a family for so_lora_sft_args, none until a recipe sets them: --model_kwargs (so_model_kwargs), and the
+# recipe's own `swift sft` arguments.
+SO_MODEL_KWARGS_ARGS=()
+SO_LORA_FAMILY_ARGS=()
 
 # so_show COMMAND...: print the command line on stdout after "+ ", prefixed with the environment assignments it
 # depends on, every word quoted with printf %q, so that what follows "+ " can be pasted into bash as is. With
@@ -286,6 +290,160 @@ so_eval_metric() {
     SO_EVAL_ARGS=(--predict_with_generate true --eval_metric "$EVAL_METRIC"
         --metric_for_best_model "$METRIC_FOR_BEST_MODEL" --greater_is_better "$GREATER_IS_BETTER"
         --max_new_tokens "$EVAL_MAX_NEW_TOKENS")
+    return 0
+}
+
+# so_lora_settings DATASET_HINT [--weight-decay DEFAULT] [--plugin] [--no-streaming]: the settings every LoRA
+# `swift sft` recipe shares, read and checked in this order once the recipe has set MODEL, MODEL_TYPE, TEMPLATE and
+# OUTPUT_DIR (each documented in got_ocr2/sft_lora.sh). A recipe gives a setting its own default by setting it
+# before the call (LR=${LR:-4e-5}); the shared defaults are in brackets:
+#   DATASET (required: else exit 2 with "set DATASET to DATASET_HINT")  VAL_DATASET []  SPLIT_DATASET_RATIO [0]
+#   (lists: so_list);  OUTPUT_DIR (made absolute)  ADD_VERSION [true]  RESUME [] (so_resume)  TORCH_DTYPE [bfloat16]
+#   NUM_TRAIN_EPOCHS [1]  MAX_STEPS []  NPROC_PER_NODE NNODES ... BATCH_SIZE [1] TOTAL_BATCH_SIZE [16] GRAD_ACC
+#   DEEPSPEED DDP_BACKEND (so_launch 16)  EVAL_BATCH_SIZE [=BATCH_SIZE]  LR [1e-4]  WARMUP_RATIO [0.05]
+#   WEIGHT_DECAY (read only with --weight-decay: [DEFAULT])
+#   LORA_RANK [8]  LORA_ALPHA [32]  LORA_DROPOUT [0.05]  TARGET_MODULES [all-linear] (so_words; blank: exit 2)
+#   FREEZE_VIT [true]  FREEZE_ALIGNER [true]  MAX_LENGTH [4096]  GRADIENT_CHECKPOINTING [true]  SAVE_STEPS [500]
+#   EVAL_STEPS [=SAVE_STEPS]  SAVE_TOTAL_LIMIT [2]  LOGGING_STEPS [5]  NUM_WORKERS [4]  SEED [42]
+#   REPORT_TO [] (so_words)  CHECK_MODEL [false]
+#   CUSTOM_REGISTER_PATH []: passed when set (with --plugin the default is this checkout's swift-ocr plugin); `none`
+#     leaves it out
+#   STREAMING [false] (true needs MAX_STEPS, and LAZY_TOKENIZE not true)  SHUFFLE_BUFFER_SIZE []  LAZY_TOKENIZE []
+#     DATASET_NUM_PROC []: none of the four is read with --no-streaming
+#   EVAL_METRIC [ocr] ... (so_eval_metric; a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0)
+# then so_resolve_swift and so_extra_args. Sets the arrays SO_LORA_DATASET, SO_LORA_VAL_DATASET, SO_LORA_TARGET_MODULES,
+# SO_LORA_REPORT_TO and SO_LORA_HAS_VAL (true / false), which so_lora_sft_args reads with the settings above.
+so_lora_settings() {
+    local hint=$1
+    shift
+    SO_LORA_WEIGHT_DECAY=false SO_LORA_PLUGIN=false SO_LORA_STREAMING=true
+    while (($# > 0)); do
+        case "$1" in
+            --weight-decay)
+                SO_LORA_WEIGHT_DECAY=true
+                WEIGHT_DECAY=${WEIGHT_DECAY:-$2}
+                shift
+                ;;
+            --plugin) SO_LORA_PLUGIN=true ;;
+            --no-streaming) SO_LORA_STREAMING=false ;;
+            *) so_die "so_lora_settings: unknown option '$1'" ;;
+        esac
+        shift
+    done
+    SO_LORA_DATASET=() SO_LORA_VAL_DATASET=() SO_LORA_TARGET_MODULES=() SO_LORA_REPORT_TO=()
+    so_list SO_LORA_DATASET DATASET
+    ((${#SO_LORA_DATASET[@]} > 0)) || so_die "set DATASET to $hint"
+    so_list SO_LORA_VAL_DATASET VAL_DATASET
+    SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
+    OUTPUT_DIR=$(so_abspath "$OUTPUT_DIR")
+    ADD_VERSION=${ADD_VERSION:-true}
+    so_resume   # RESUME=auto|<checkpoint>: OUTPUT_DIR becomes the checkpoint's run folder, ADD_VERSION false
+    TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
+    NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
+    MAX_STEPS=${MAX_STEPS:-}
+    so_launch 16   # BATCH_SIZE, TOTAL_BATCH_SIZE [16], GRAD_ACC, DEEPSPEED, checks of NPROC_PER_NODE / NNODES / ...
+    EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
+    LR=${LR:-1e-4}
+    WARMUP_RATIO=${WARMUP_RATIO:-0.05}
+    LORA_RANK=${LORA_RANK:-8}
+    LORA_ALPHA=${LORA_ALPHA:-32}
+    LORA_DROPOUT=${LORA_DROPOUT:-0.05}
+    TARGET_MODULES=${TARGET_MODULES:-all-linear}
+    so_words SO_LORA_TARGET_MODULES TARGET_MODULES
+    ((${#SO_LORA_TARGET_MODULES[@]} > 0)) || so_die "TARGET_MODULES is blank"
+    FREEZE_VIT=${FREEZE_VIT:-true}
+    FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
+    MAX_LENGTH=${MAX_LENGTH:-4096}
+    GRADIENT_CHECKPOINTING=${GRADIENT_CHECKPOINTING:-true}
+    SAVE_STEPS=${SAVE_STEPS:-500}
+    EVAL_STEPS=${EVAL_STEPS:-$SAVE_STEPS}
+    SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
+    LOGGING_STEPS=${LOGGING_STEPS:-5}
+    NUM_WORKERS=${NUM_WORKERS:-4}
+    SEED=${SEED:-42}
+    so_words SO_LORA_REPORT_TO REPORT_TO
+    CHECK_MODEL=${CHECK_MODEL:-false}
+    if [[ "$SO_LORA_PLUGIN" == true ]]; then
+        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
+    else
+        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+    fi
+    if [[ "$SO_LORA_STREAMING" == true ]]; then
+        STREAMING=${STREAMING:-false}
+        SHUFFLE_BUFFER_SIZE=${SHUFFLE_BUFFER_SIZE:-}
+        LAZY_TOKENIZE=${LAZY_TOKENIZE:-}
+        DATASET_NUM_PROC=${DATASET_NUM_PROC:-}
+        if so_is_true "$STREAMING"; then
+            [[ -n "$MAX_STEPS" ]] ||
+                so_die "STREAMING=true: set MAX_STEPS (a streamed dataset has no length, ms-swift needs --max_steps)"
+            so_is_true "${LAZY_TOKENIZE:-false}" &&
+                so_die "STREAMING=true and LAZY_TOKENIZE=true are incompatible in ms-swift"
+        fi
+    fi
+
+    SO_LORA_HAS_VAL=false   # a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0
+    if ((${#SO_LORA_VAL_DATASET[@]} > 0)) || ! [[ "$SPLIT_DATASET_RATIO" =~ ^0*\.?0*$ ]]; then SO_LORA_HAS_VAL=true; fi
+    so_eval_metric ocr "$SO_LORA_HAS_VAL"   # EVAL_METRIC [ocr, or the recipe's] ... -> SO_EVAL_ARGS
+
+    so_resolve_swift
+    so_extra_args
+    return 0
+}
+
+# so_lora_sft_args: fill the array SO_SFT_ARGS with the `swift sft` arguments of a LoRA run from the settings of
+# so_lora_settings (call it first): model, template, SO_MODEL_KWARGS_ARGS (so_model_kwargs, when the recipe calls it),
+# datasets, LoRA and training settings, the validation set (--val_dataset, else --split_dataset_ratio), --max_steps,
+# then SO_LORA_FAMILY_ARGS (the recipe's own arguments, e.g. --padding_free true), then the resume, DeepSpeed / DDP,
+# evaluation, streaming, report and plugin arguments, and EXTRA last. Run it with so_sft "${SO_SFT_ARGS[@]}".
+# shellcheck disable=SC2034  # SO_SFT_ARGS is used by the recipes
+so_lora_sft_args() {
+    local weight_decay=()
+    [[ "$SO_LORA_WEIGHT_DECAY" == true ]] && weight_decay=(--weight_decay "$WEIGHT_DECAY")
+    SO_SFT_ARGS=(sft
+        --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
+        "${SO_MODEL_KWARGS_ARGS[@]}"
+        --dataset "${SO_LORA_DATASET[@]}"
+        --tuner_type lora
+        --target_modules "${SO_LORA_TARGET_MODULES[@]}"
+        --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
+        --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
+        --torch_dtype "$TORCH_DTYPE"
+        --num_train_epochs "$NUM_TRAIN_EPOCHS"
+        --per_device_train_batch_size "$BATCH_SIZE" --per_device_eval_batch_size "$EVAL_BATCH_SIZE"
+        --gradient_accumulation_steps "$GRAD_ACC"
+        --learning_rate "$LR" --warmup_ratio "$WARMUP_RATIO" "${weight_decay[@]}"
+        --max_length "$MAX_LENGTH"
+        --gradient_checkpointing "$GRADIENT_CHECKPOINTING"
+        --save_steps "$SAVE_STEPS" --eval_steps "$EVAL_STEPS" --save_total_limit "$SAVE_TOTAL_LIMIT"
+        --logging_steps "$LOGGING_STEPS"
+        --dataloader_num_workers "$NUM_WORKERS"
+        --seed "$SEED"
+        --check_model "$CHECK_MODEL"
+        --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
+    if ((${#SO_LORA_VAL_DATASET[@]} > 0)); then
+        SO_SFT_ARGS+=(--val_dataset "${SO_LORA_VAL_DATASET[@]}")
+    else
+        SO_SFT_ARGS+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
+    fi
+    [[ -n "$MAX_STEPS" ]] && SO_SFT_ARGS+=(--max_steps "$MAX_STEPS")
+    SO_SFT_ARGS+=("${SO_LORA_FAMILY_ARGS[@]}")
+    SO_SFT_ARGS+=("${SO_RESUME_ARGS[@]}")
+    SO_SFT_ARGS+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
+    SO_SFT_ARGS+=("${SO_EVAL_ARGS[@]}")
+    if [[ "$SO_LORA_STREAMING" == true ]]; then
+        if so_is_true "$STREAMING"; then
+            SO_SFT_ARGS+=(--streaming true)
+            [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && SO_SFT_ARGS+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")
+        fi
+        [[ -n "$LAZY_TOKENIZE" ]] && SO_SFT_ARGS+=(--lazy_tokenize "$LAZY_TOKENIZE")
+        [[ -n "$DATASET_NUM_PROC" ]] && SO_SFT_ARGS+=(--dataset_num_proc "$DATASET_NUM_PROC")
+    fi
+    ((${#SO_LORA_REPORT_TO[@]} > 0)) && SO_SFT_ARGS+=(--report_to "${SO_LORA_REPORT_TO[@]}")
+    # `none` leaves the plugin out in every recipe (it is never a file ms-swift could load)
+    if [[ -n "$CUSTOM_REGISTER_PATH" && "${CUSTOM_REGISTER_PATH,,}" != none ]]; then
+        SO_SFT_ARGS+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+    fi
+    SO_SFT_ARGS+=("${EXTRA[@]}")
     return 0
 }
 

@@ -62,101 +62,14 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=resolution.sh
 . "$SWIFT_OCR_RECIPES_DIR/deepseek_ocr/resolution.sh"
 
-dataset_list=() val_list=() target_modules=() report_to=()
-so_list dataset_list DATASET
-((${#dataset_list[@]} > 0)) ||
-    so_die "set DATASET to an ms-swift jsonl (e.g. from \`swift-ocr convert --model-family deepseek_ocr\`)"
-so_list val_list VAL_DATASET
-SPLIT_DATASET_RATIO=${SPLIT_DATASET_RATIO:-0}
 MODEL=${MODEL:-deepseek-ai/DeepSeek-OCR}
 MODEL_TYPE=${MODEL_TYPE:-deepseek_ocr}
 TEMPLATE=${TEMPLATE:-deepseek_ocr}
-OUTPUT_DIR=$(so_abspath "${OUTPUT_DIR:-output/deepseek_ocr_lora}")
-ADD_VERSION=${ADD_VERSION:-true}
-so_resume   # RESUME=auto|<checkpoint>: OUTPUT_DIR becomes the checkpoint's run folder, ADD_VERSION false
-TORCH_DTYPE=${TORCH_DTYPE:-bfloat16}
-NUM_TRAIN_EPOCHS=${NUM_TRAIN_EPOCHS:-1}
-MAX_STEPS=${MAX_STEPS:-}
-so_launch 16   # BATCH_SIZE, TOTAL_BATCH_SIZE [16], GRAD_ACC, DEEPSPEED, checks of NPROC_PER_NODE / NNODES / ...
-EVAL_BATCH_SIZE=${EVAL_BATCH_SIZE:-$BATCH_SIZE}
-LR=${LR:-1e-4}
-WARMUP_RATIO=${WARMUP_RATIO:-0.05}
-LORA_RANK=${LORA_RANK:-8}
-LORA_ALPHA=${LORA_ALPHA:-32}
-LORA_DROPOUT=${LORA_DROPOUT:-0.05}
-TARGET_MODULES=${TARGET_MODULES:-all-linear}
-so_words target_modules TARGET_MODULES
-((${#target_modules[@]} > 0)) || so_die "TARGET_MODULES is blank"
-FREEZE_VIT=${FREEZE_VIT:-true}
-FREEZE_ALIGNER=${FREEZE_ALIGNER:-true}
-MAX_LENGTH=${MAX_LENGTH:-4096}
-GRADIENT_CHECKPOINTING=${GRADIENT_CHECKPOINTING:-true}
-SAVE_STEPS=${SAVE_STEPS:-500}
-EVAL_STEPS=${EVAL_STEPS:-$SAVE_STEPS}
-SAVE_TOTAL_LIMIT=${SAVE_TOTAL_LIMIT:-2}
-LOGGING_STEPS=${LOGGING_STEPS:-5}
-NUM_WORKERS=${NUM_WORKERS:-4}
-SEED=${SEED:-42}
-so_words report_to REPORT_TO
-CHECK_MODEL=${CHECK_MODEL:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
-STREAMING=${STREAMING:-false}
-SHUFFLE_BUFFER_SIZE=${SHUFFLE_BUFFER_SIZE:-}
-LAZY_TOKENIZE=${LAZY_TOKENIZE:-}
-DATASET_NUM_PROC=${DATASET_NUM_PROC:-}
-if so_is_true "$STREAMING"; then
-    [[ -n "$MAX_STEPS" ]] ||
-        so_die "STREAMING=true: set MAX_STEPS (a streamed dataset has no length, ms-swift needs --max_steps)"
-    so_is_true "${LAZY_TOKENIZE:-false}" && so_die "STREAMING=true and LAZY_TOKENIZE=true are incompatible in ms-swift"
-fi
-
-so_has_val=false   # a validation set: VAL_DATASET, or SPLIT_DATASET_RATIO > 0
-if ((${#val_list[@]} > 0)) || ! [[ "$SPLIT_DATASET_RATIO" =~ ^0*\.?0*$ ]]; then so_has_val=true; fi
-so_eval_metric ocr "$so_has_val"   # EVAL_METRIC ... -> SO_EVAL_ARGS (../common.sh)
-
-so_resolve_swift
-so_extra_args
+OUTPUT_DIR=${OUTPUT_DIR:-output/deepseek_ocr_lora}
+# every other setting above, with the defaults shown (../common.sh)
+so_lora_settings "an ms-swift jsonl (e.g. from \`swift-ocr convert --model-family deepseek_ocr\`)"
 # -> BASE_SIZE IMAGE_SIZE CROP_MODE, SO_MODEL_KWARGS_ARGS (resolution.sh); a resumed run reads its checkpoint's mode
 ADAPTERS=${SO_RESUME_ARGS[1]:-} so_deepseek_resolution
 
-args=(sft
-    --model "$MODEL" --model_type "$MODEL_TYPE" --template "$TEMPLATE"
-    "${SO_MODEL_KWARGS_ARGS[@]}"
-    --dataset "${dataset_list[@]}"
-    --tuner_type lora
-    --target_modules "${target_modules[@]}"
-    --lora_rank "$LORA_RANK" --lora_alpha "$LORA_ALPHA" --lora_dropout "$LORA_DROPOUT"
-    --freeze_llm false --freeze_vit "$FREEZE_VIT" --freeze_aligner "$FREEZE_ALIGNER"
-    --torch_dtype "$TORCH_DTYPE"
-    --num_train_epochs "$NUM_TRAIN_EPOCHS"
-    --per_device_train_batch_size "$BATCH_SIZE" --per_device_eval_batch_size "$EVAL_BATCH_SIZE"
-    --gradient_accumulation_steps "$GRAD_ACC"
-    --learning_rate "$LR" --warmup_ratio "$WARMUP_RATIO"
-    --max_length "$MAX_LENGTH"
-    --gradient_checkpointing "$GRADIENT_CHECKPOINTING"
-    --save_steps "$SAVE_STEPS" --eval_steps "$EVAL_STEPS" --save_total_limit "$SAVE_TOTAL_LIMIT"
-    --logging_steps "$LOGGING_STEPS"
-    --dataloader_num_workers "$NUM_WORKERS"
-    --seed "$SEED"
-    --check_model "$CHECK_MODEL"
-    --output_dir "$OUTPUT_DIR" --add_version "$ADD_VERSION")
-if ((${#val_list[@]} > 0)); then
-    args+=(--val_dataset "${val_list[@]}")
-else
-    args+=(--split_dataset_ratio "$SPLIT_DATASET_RATIO")
-fi
-[[ -n "$MAX_STEPS" ]] && args+=(--max_steps "$MAX_STEPS")
-args+=("${SO_RESUME_ARGS[@]}")
-args+=("${SO_DEEPSPEED_ARGS[@]}" "${SO_DDP_ARGS[@]}")
-args+=("${SO_EVAL_ARGS[@]}")
-if so_is_true "$STREAMING"; then
-    args+=(--streaming true)
-    [[ -n "$SHUFFLE_BUFFER_SIZE" ]] && args+=(--shuffle_buffer_size "$SHUFFLE_BUFFER_SIZE")
-fi
-[[ -n "$LAZY_TOKENIZE" ]] && args+=(--lazy_tokenize "$LAZY_TOKENIZE")
-[[ -n "$DATASET_NUM_PROC" ]] && args+=(--dataset_num_proc "$DATASET_NUM_PROC")
-((${#report_to[@]} > 0)) && args+=(--report_to "${report_to[@]}")
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-args+=("${EXTRA[@]}")
-
-so_sft "${args[@]}"
+so_lora_sft_args   # -> SO_SFT_ARGS, with SO_MODEL_KWARGS_ARGS (../common.sh)
+so_sft "${SO_SFT_ARGS[@]}"
