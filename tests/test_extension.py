@@ -192,7 +192,7 @@ def test_the_cli_sees_a_plugin_module(plugin, toy_file, tmp_path):
 
 
 def test_validate_uses_the_family_codec_and_token_arithmetic(plugin, toy_file, tmp_path):
-    from swift_ocr.validate.core import ValidateOptions, validate_files
+    from swift_ocr.validate import ValidateOptions, validate_files
 
     path, truth = toy_file
     _convert_api(path, tmp_path / "train.jsonl")

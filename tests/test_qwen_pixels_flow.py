@@ -199,7 +199,7 @@ def small_rows(icdar, tmp_path, capsys) -> Path:
 
 
 def test_validate_reports_rows_written_for_other_bounds(small_rows, tmp_path):
-    from swift_ocr.validate.core import ValidateOptions, validate_files
+    from swift_ocr.validate import ValidateOptions, validate_files
     from swift_ocr.validate.token_budget import ImageTokenParams
 
     def check(environ, family="qwen2_5_vl", path=small_rows):

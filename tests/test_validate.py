@@ -1,4 +1,4 @@
-"""Tests for swift_ocr/validate/core.py: purpose-made rows, one per problem kind, between good rows built from real
+"""Tests for swift_ocr/validate/: purpose-made rows, one per problem kind, between good rows built from real
 receipts (SROIE) and street photos (ICDAR 2015); each kind must be found on its line and nothing on good rows."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PIL import Image
 
 from swift_ocr.codecs import get_codec
 from swift_ocr.sample import Region
-from swift_ocr.validate.core import (ERROR, PROBLEM_KINDS, WARNING, ValidateOptions, resolve_image, validate_files)
+from swift_ocr.validate import (ERROR, PROBLEM_KINDS, WARNING, ValidateOptions, resolve_image, validate_files)
 
 SROIE_STEMS = ("000", "001", "002", "003")
 

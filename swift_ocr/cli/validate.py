@@ -1,6 +1,6 @@
 """``swift-ocr validate``: check ms-swift jsonl training data before any GPU time is spent.
 
-The checks, problem kinds and path rules are documented in :mod:`swift_ocr.validate.core`; token counting in
+The checks, problem kinds and path rules are documented in :mod:`swift_ocr.validate`; token counting in
 :mod:`swift_ocr.validate.token_budget`.
 """
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _error_text() -> dict:
 
 
 def _kinds_text() -> str:
-    from swift_ocr.validate.core import PROBLEM_KINDS
+    from swift_ocr.validate import PROBLEM_KINDS
 
     return "\n".join(f"  {kind:<22}{'E' if sev == 'error' else 'W'}  {meaning}"
                      for kind, (sev, meaning) in PROBLEM_KINDS.items())
@@ -97,7 +97,7 @@ def _kinds_text() -> str:
 
 def format_report(report, family: str, show: int) -> str:
     """The human-readable summary: counts, per-kind table, token lengths, then the first problems per kind."""
-    from swift_ocr.validate.core import PROBLEM_KINDS
+    from swift_ocr.validate import PROBLEM_KINDS
 
     t = report.tokens.to_dict()
     out: List[str] = [f"swift-ocr validate: {', '.join(report.files)}  (model family {family})", ""]
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from swift_ocr.images import DEFAULT_MAX_IMAGE_PIXELS
     from swift_ocr.validate.token_budget import resolve_system
     from swift_ocr.progress import progress_wanted
-    from swift_ocr.validate.core import ValidateOptions, validate_files
+    from swift_ocr.validate import ValidateOptions, validate_files
 
     prog = "swift-ocr validate"
     try:
