@@ -11,6 +11,8 @@
 
 SWIFT_OCR_RECIPES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SWIFT_OCR_REPO_ROOT=$(cd "$SWIFT_OCR_RECIPES_DIR/.." && pwd)
+# The swift-ocr plugin file of this checkout (ms-swift loads plugins by file: --custom_register_path)
+SWIFT_OCR_PLUGIN=$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py
 
 # so_log MESSAGE...: a progress line on stderr, tagged with the calling script's name.
 so_log() {
@@ -209,7 +211,7 @@ so_cpu_plugin() {
     SO_CPU_PLUGIN_ARGS=()
     if ((${SO_WORLD_SIZE:-1} > 1)) && ! so_gpu_visible && [[ " $* " != *" --custom_register_path "* ]]; then
         so_log "no GPU visible: adding the swift-ocr plugin for a data-parallel run on the CPU"
-        SO_CPU_PLUGIN_ARGS=(--custom_register_path "$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py")
+        SO_CPU_PLUGIN_ARGS=(--custom_register_path "$SWIFT_OCR_PLUGIN")
     fi
     return 0
 }
@@ -282,7 +284,7 @@ so_eval_metric() {
         return 0
     fi
     if [[ -z "${CUSTOM_REGISTER_PATH:-}" ]]; then   # the metrics are the plugin's
-        CUSTOM_REGISTER_PATH=$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py
+        CUSTOM_REGISTER_PATH=$SWIFT_OCR_PLUGIN
         so_log "EVAL_METRIC=$EVAL_METRIC is the swift-ocr plugin's: CUSTOM_REGISTER_PATH=$CUSTOM_REGISTER_PATH"
     elif [[ "${CUSTOM_REGISTER_PATH,,}" == none ]]; then
         so_die "EVAL_METRIC=$EVAL_METRIC needs the swift-ocr plugin (CUSTOM_REGISTER_PATH); or set EVAL_METRIC=none"
@@ -364,7 +366,7 @@ so_lora_settings() {
     so_words SO_LORA_REPORT_TO REPORT_TO
     CHECK_MODEL=${CHECK_MODEL:-false}
     if [[ "$SO_LORA_PLUGIN" == true ]]; then
-        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
+        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_PLUGIN}
     else
         CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
     fi
@@ -641,9 +643,29 @@ _so_run_dirs() {
     fi
 }
 
+# so_merge_settings SFT_SCRIPT [--plugin]: the settings of a merge.sh. ADAPTERS [CHECKPOINT] must be a LoRA
+# checkpoint folder (exit 2 otherwise; SFT_SCRIPT names the script whose CHECKPOINT=... line it is) and becomes an
+# absolute path; MERGED_DIR []; EXIST_OK [false]; CUSTOM_REGISTER_PATH [] (with --plugin: $SWIFT_OCR_PLUGIN; `none`
+# leaves the plugin out, see so_merge).
+so_merge_settings() {
+    local sft=$1 plugin=${2:-}
+    ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
+    [[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of $sft)"
+    [[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
+    ADAPTERS=$(so_abspath "${ADAPTERS%/}")
+    MERGED_DIR=${MERGED_DIR:-}
+    EXIST_OK=${EXIST_OK:-false}
+    if [[ "$plugin" == --plugin ]]; then
+        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_PLUGIN}
+    else
+        CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+    fi
+}
+
 # so_merge [EXTRA SWIFT ARGS...]: `swift export --adapters $ADAPTERS --merge_lora true` into $MERGED_DIR (default:
 # ms-swift's own "$ADAPTERS-merged"), with --exist_ok when EXIST_OK is true and MODEL / MODEL_TYPE / TEMPLATE /
-# TORCH_DTYPE when set; the given args (e.g. --custom_register_path) and EXTRA come last. Prints MERGED=... last.
+# TORCH_DTYPE when set; then the given args, --custom_register_path $CUSTOM_REGISTER_PATH when set and not `none`,
+# and EXTRA. Prints MERGED=... last.
 so_merge() {
     local merged start
     if [[ -n "$MERGED_DIR" ]]; then
@@ -657,7 +679,11 @@ so_merge() {
     [[ -n "${MODEL_TYPE:-}" ]] && args+=(--model_type "$MODEL_TYPE")
     [[ -n "${TEMPLATE:-}" ]] && args+=(--template "$TEMPLATE")
     [[ -n "${TORCH_DTYPE:-}" ]] && args+=(--torch_dtype "$TORCH_DTYPE")
-    args+=("$@" "${EXTRA[@]}")
+    args+=("$@")
+    if [[ -n "${CUSTOM_REGISTER_PATH:-}" && "${CUSTOM_REGISTER_PATH,,}" != none ]]; then
+        args+=(--custom_register_path "$CUSTOM_REGISTER_PATH")
+    fi
+    args+=("${EXTRA[@]}")
     start=$SECONDS
     so_run "${SWIFT_CMD[@]}" "${args[@]}"
     [[ -f "$merged/config.json" ]] || so_die "swift export did not write $merged/config.json"

@@ -11,7 +11,7 @@
 #   EXIST_OK [false]      true: overwrite an existing MERGED_DIR (--exist_ok true); false: fail
 #   RESOLUTION_MODE [as recorded in the checkpoint's args.json, else gundam]
 #   MODEL []  MODEL_TYPE []  TEMPLATE []  TORCH_DTYPE []   override what args.json says (only passed when set)
-#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
+#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path (none: not passed)
 #   DRY_RUN [false]  only print the swift command;  EXTRA_ARGS []  appended verbatim;  SWIFT [swift]  the launcher
 #     (DeepSeek-OCR's environment: transformers==4.46.3, see sft_lora.sh)
 #
@@ -23,18 +23,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=resolution.sh
 . "$SWIFT_OCR_RECIPES_DIR/deepseek_ocr/resolution.sh"
 
-ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
-[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora.sh)"
-[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
-ADAPTERS=$(so_abspath "${ADAPTERS%/}")
-MERGED_DIR=${MERGED_DIR:-}
-EXIST_OK=${EXIST_OK:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+so_merge_settings sft_lora.sh   # ADAPTERS, MERGED_DIR, EXIST_OK, CUSTOM_REGISTER_PATH (../common.sh)
 
 so_resolve_swift
 so_extra_args
 so_deepseek_resolution   # -> SO_MODEL_KWARGS_ARGS (resolution.sh)
 
-plugin=()
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-so_merge "${SO_MODEL_KWARGS_ARGS[@]}" "${plugin[@]}"
+so_merge "${SO_MODEL_KWARGS_ARGS[@]}"

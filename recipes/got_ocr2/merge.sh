@@ -9,7 +9,7 @@
 #   MERGED_DIR [ms-swift default: ${ADAPTERS}-merged]   where the merged model goes (--output_dir)
 #   EXIST_OK [false]      true: overwrite an existing MERGED_DIR (--exist_ok true); false: fail
 #   MODEL []  MODEL_TYPE []  TEMPLATE []  TORCH_DTYPE []   override what args.json says (only passed when set)
-#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
+#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path (none: not passed)
 #   DRY_RUN [false]  only print the swift command
 #   EXTRA_ARGS []  appended verbatim (shell quoting rules);  SWIFT [swift]  the ms-swift launcher
 #
@@ -19,17 +19,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
-[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora.sh)"
-[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
-ADAPTERS=$(so_abspath "${ADAPTERS%/}")
-MERGED_DIR=${MERGED_DIR:-}
-EXIST_OK=${EXIST_OK:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+so_merge_settings sft_lora.sh   # ADAPTERS, MERGED_DIR, EXIST_OK, CUSTOM_REGISTER_PATH (../common.sh)
 
 so_resolve_swift
 so_extra_args
 
-plugin=()
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-so_merge "${plugin[@]}"
+# shellcheck disable=SC2119  # no extra swift args
+so_merge

@@ -19,17 +19,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
-[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora_det.sh)"
-[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
-ADAPTERS=$(so_abspath "${ADAPTERS%/}")
-MERGED_DIR=${MERGED_DIR:-}
-EXIST_OK=${EXIST_OK:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
+so_merge_settings sft_lora_det.sh --plugin   # ADAPTERS, MERGED_DIR, EXIST_OK, CUSTOM_REGISTER_PATH (../common.sh)
 
 so_resolve_swift
 so_extra_args
 
-plugin=()
-[[ "${CUSTOM_REGISTER_PATH,,}" != none ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-so_merge "${plugin[@]}"
+# shellcheck disable=SC2119  # no extra swift args
+so_merge

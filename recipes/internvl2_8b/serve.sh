@@ -36,7 +36,7 @@ set -euo pipefail
 export MAX_NUM=${MAX_NUM:-6}
 so_posint MAX_NUM "$MAX_NUM"
 SO_CMD_ENV+=(MAX_NUM)
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_PLUGIN}
 
 so_resolve_swift
 so_extra_args

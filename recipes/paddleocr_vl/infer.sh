@@ -40,7 +40,7 @@ set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
 KEEP_COLUMNS=${KEEP_COLUMNS:-true}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_REPO_ROOT/swift_ocr/msswift/_plugin/swift_ocr_plugin.py}
+CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-$SWIFT_OCR_PLUGIN}
 INFER_BACKEND=${INFER_BACKEND:-vllm}
 MAX_BATCH_SIZE=${MAX_BATCH_SIZE:-16}
 

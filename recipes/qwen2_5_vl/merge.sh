@@ -11,7 +11,7 @@
 #   EXIST_OK [false]      true: overwrite an existing MERGED_DIR (--exist_ok true); false: fail
 #   MAX_PIXELS MIN_PIXELS [as recorded in the checkpoint's args.json, else 1003520 / 3136]
 #   MODEL []  MODEL_TYPE []  TEMPLATE []  TORCH_DTYPE []   override what args.json says (only passed when set)
-#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path
+#   CUSTOM_REGISTER_PATH []  passed as --custom_register_path (none: not passed)
 #   DRY_RUN [false]  only print the swift command;  EXTRA_ARGS []  appended verbatim;  SWIFT [swift]  the launcher
 #
 # Output: the `swift export` command line, ms-swift's log, then on the last line of stdout
@@ -20,18 +20,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../common.sh"
 
-ADAPTERS=${ADAPTERS:-${CHECKPOINT:-}}
-[[ -n "$ADAPTERS" ]] || so_die "set ADAPTERS to a LoRA checkpoint dir (the CHECKPOINT=... line of sft_lora.sh)"
-[[ -f "$ADAPTERS/adapter_config.json" ]] || so_die "$ADAPTERS: no adapter_config.json, not a LoRA checkpoint"
-ADAPTERS=$(so_abspath "${ADAPTERS%/}")
-MERGED_DIR=${MERGED_DIR:-}
-EXIST_OK=${EXIST_OK:-false}
-CUSTOM_REGISTER_PATH=${CUSTOM_REGISTER_PATH:-}
+so_merge_settings sft_lora.sh   # ADAPTERS, MERGED_DIR, EXIST_OK, CUSTOM_REGISTER_PATH (../common.sh)
 
 so_resolve_swift
 so_extra_args
 so_model_kwargs MAX_PIXELS=1003520 MIN_PIXELS=3136   # -> SO_MODEL_KWARGS_ARGS (../common.sh)
 
-plugin=()
-[[ -n "$CUSTOM_REGISTER_PATH" ]] && plugin=(--custom_register_path "$CUSTOM_REGISTER_PATH")
-so_merge "${SO_MODEL_KWARGS_ARGS[@]}" "${plugin[@]}"
+so_merge "${SO_MODEL_KWARGS_ARGS[@]}"
