@@ -57,27 +57,6 @@ def dry_run(script: str, env: dict, cwd: Path):
     return 0, front, words[2:], words[1], proc.stderr
 
 
-@pytest.fixture(scope="module")
-def swift_parser():
-    """``parse(args_class_name, argv) -> namespace`` with ms-swift's parser; fails on any unknown argument."""
-    from transformers import HfArgumentParser
-
-    import swift.arguments as swift_args
-    from swift.utils import utils as swift_utils
-
-    parsers = {}
-
-    def parse(name: str, argv):
-        if name not in parsers:
-            with swift_utils._patch_get_type_hints():
-                parsers[name] = HfArgumentParser([getattr(swift_args, name)])
-        namespace, remaining = parsers[name].parse_known_args(argv)
-        assert remaining == [], f"ms-swift does not know {remaining}"
-        return namespace
-
-    return parse
-
-
 def model_kwargs(ns) -> dict:
     """``--model_kwargs`` as ms-swift reads it (``BaseArguments._init_model_kwargs``: each key becomes an upper-case
     environment variable)."""
