@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.results is not None:
             (system,) = pred_inputs(args)
-            codec = codec_for(args, [system.path] if system.format == "swift" else [])
+            codec = codec_for(args, [system.path] if system.is_swift_rows else [])
             items = load_predictions(system.path, system.format, gt=args.gt, codec=codec, family=args.model_family,
                                      allow_outside_root=args.allow_outside_root,
                                      score_threshold=args.score_threshold,

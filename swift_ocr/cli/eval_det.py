@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     try:
         systems = pred_inputs(args)
-        codec = codec_for(args, [p.path for p in systems if p.format == "swift"] + (["--api"] if args.api else []))
+        codec = codec_for(args, [p.path for p in systems if p.is_swift_rows] + (["--api"] if args.api else []))
         if len(systems) + bool(args.api) > 1 and not args.gt:
             raise ValueError("several systems are compared on one ground truth: pass --gt")
     except (OcrFormatError, ValueError) as exc:

@@ -289,7 +289,7 @@ def load_system(system, args: argparse.Namespace, codec, gt):
                              score_threshold=getattr(args, "score_threshold", None),
                              codec_options=explicit_codec_options(args) if codec is not None else None)
     if not items:
-        raise OcrFormatError(system.path, None, "no result rows to score" if system.format == "swift"
+        raise OcrFormatError(system.path, None, "no result rows to score" if system.is_swift_rows
                              else "no predictions to score")
     return items, score(items, args)
 
@@ -317,7 +317,7 @@ def format_comparison(loaded, summaries: List[dict], args: argparse.Namespace) -
         out.append(f"note: the systems were scored on different images ({', '.join(str(len(i)) for i in images)}; "
                    f"{len(common)} in common): compare their scores with care")
     for system, items, _ in loaded:
-        if system.format == "swift":
+        if system.is_swift_rows:
             out.append(f"{system.name}: {system.path} (swift rows, model family {args.model_family})")
         else:
             out.append(f"{system.name}: {system.path} ({system.format})")

@@ -46,6 +46,12 @@ class PredInput:
     path: str
     format: str = "auto"
 
+    @property
+    def is_swift_rows(self) -> bool:
+        """``swift infer`` result rows: model text that the family codec parses into boxes (``--model-family``
+        needed); every other format is boxes already."""
+        return self.format == "swift"
+
 
 def parse_pred_arg(value: str) -> PredInput:
     """``NAME=PATH`` or ``PATH`` (the name is then the path's file or folder name) as a :class:`PredInput`. A value

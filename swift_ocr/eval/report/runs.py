@@ -206,7 +206,7 @@ def load_det_run(path: str, name: str, options: DetOptions) -> Run:
 
     args = options.namespace(os.fspath(path))
     (system,) = pred_inputs(args)
-    codec = codec_for(args, [system.path] if system.format == "swift" else [])
+    codec = codec_for(args, [system.path] if system.is_swift_rows else [])
     items, result = load_system(system, args, codec, args.gt)
     keys = [(it.image, _gt_signature(it.gt)) for it in items]
     errors = np.array([1.0 - m.hmean for m in result.images], dtype=np.float64)
